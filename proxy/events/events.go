@@ -1,0 +1,92 @@
+// Package events carries what happens in Ferry's core (a request finished, a
+// route went up or down, the proxy was paused) to whoever listens: the
+// desktop UI, the notifier, the stats. The core publishes and never waits;
+// a subscriber that falls behind loses events and the loss is counted.
+//
+// It knows nothing of the UI, the proxy or storage internals.
+package events
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ferry-gateway/ferry/storage"
+)
+
+// Kind names an event.
+type Kind string
+
+const (
+	RequestFinished Kind = "request.finished" // Record is set
+	RouteHealth     Kind = "route.health"     // Route, Up, Latency, Detail (last error) set; published on every probe
+	RouteDown       Kind = "route.down"       // Route, Detail set; published once when a route goes down
+	RouteUp         Kind = "route.up"         // Route, Latency set; published once when a route comes back
+	RouteSwitched   Kind = "route.switched"   // Route (new), Detail ("auto" when Auto chose it)
+	StateChanged    Kind = "state.changed"    // Detail: "paused" or "running"
+	SettingsChanged Kind = "settings.changed" // Detail: the settings key
+	ListenFailed    Kind = "listen.failed"    // Detail: the error, with the fix
+)
+
+// Event is one thing that happened. Only the fields its Kind names are set.
+type Event struct {
+	Kind    Kind
+	Time    time.Time
+	Record  *storage.Record
+	Route   string
+	Up      bool
+	Latency time.Duration
+	Detail  string
+}
+
+// Bus fans events out to subscribers without ever blocking the publisher.
+// The zero value is ready to use.
+type Bus struct {
+	mu      sync.Mutex
+	subs    map[int]chan Event
+	next    int
+	dropped atomic.Uint64
+}
+
+// Subscribe returns a channel that receives events and a cancel function
+// that unsubscribes and closes the channel. buf is the channel's capacity;
+// events that do not fit are dropped for this subscriber only.
+func (b *Bus) Subscribe(buf int) (<-chan Event, func()) {
+	ch := make(chan Event, buf)
+	b.mu.Lock()
+	if b.subs == nil {
+		b.subs = make(map[int]chan Event)
+	}
+	id := b.next
+	b.next++
+	b.subs[id] = ch
+	b.mu.Unlock()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			b.mu.Lock()
+			delete(b.subs, id)
+			b.mu.Unlock()
+			close(ch)
+		})
+	}
+}
+
+// Publish sends e to every subscriber that has room. It never blocks.
+func (b *Bus) Publish(e Event) {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, ch := range b.subs {
+		select {
+		case ch <- e:
+		default:
+			b.dropped.Add(1)
+		}
+	}
+}
+
+// Dropped counts events lost because a subscriber was full.
+func (b *Bus) Dropped() uint64 { return b.dropped.Load() }
