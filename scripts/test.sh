@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs Ferry's whole test suite on a fresh Debian/Ubuntu machine, installing what it needs:
+# the real upstream proxies (dante-server, tinyproxy, microsocks), Xvfb and D-Bus for the desktop
+# test, the GUI build headers, and the official Anthropic TypeScript SDK from npm.
+# .ci/run calls exactly this script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/deps.sh
+require_go
+export CI="${CI:-}"
+
+apt_install dante-server tinyproxy microsocks xvfb xauth dbus dbus-x11 fonts-noto-cjk \
+	"${GUI_BUILD_PACKAGES[@]}" nodejs npm
+# The Debian service starts of the proxies are not what the tests use: they start their own on loopback.
+for svc in danted tinyproxy; do as_root systemctl disable --now "$svc" >/dev/null 2>&1 || true; done
+
+step() { echo; echo "==> $*"; }
+
+step "go vet (headless packages)"
+CGO_ENABLED=0 go vet -tags headless ./...
+
+step "headless build: CGO_ENABLED=0 go build -tags headless"
+CGO_ENABLED=0 go build -tags headless -o /tmp/ferry-headless .
+
+step "unit and integration tests: proxy, storage, ui (CGO_ENABLED=0, no X needed)"
+CGO_ENABLED=0 go test -count=1 -timeout 20m ./proxy/... ./storage/... ./ui/...
+
+step "race detector on the core: go test -race ./proxy/... ./storage/..."
+go test -race -count=1 -timeout 20m ./proxy/... ./storage/...
+
+step "fuzzing, one target at a time, bounded"
+for target in $(grep -rl --include='*_test.go' '^func Fuzz' proxy storage | xargs -n1 dirname | sort -u); do
+	for f in $(grep -h '^func Fuzz' "$target"/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do
+		echo "-- $target $f"
+		CGO_ENABLED=0 go test -run '^$' -fuzz "^$f\$" -fuzztime 15s "./$target"
+	done
+done
+
+step "official Anthropic SDK as a client (TypeScript @anthropic-ai/sdk)"
+(cd scripts/sdktest && npm ci --no-audit --no-fund --loglevel=error)
+CGO_ENABLED=0 go test -count=1 -tags sdktest -run SDK ./proxy/server/
+
+step "desktop build (cgo, Fyne) and the end-to-end test under Xvfb with a real D-Bus tray"
+go build -o /tmp/ferry-desktop .
+FERRY_BIN=/tmp/ferry-desktop scripts/e2e-desktop.sh
+
+echo
+echo "All Ferry tests passed."
