@@ -1,0 +1,49 @@
+// Package storage is Ferry's database: one bbolt file (ferry.db, mode 0600)
+// holding settings, secrets, one record per request, and the rollups that
+// let the dashboard answer any window over a year of history in
+// milliseconds.
+//
+// It owns the on-disk layout, its schema version and forward migrations, the
+// batched recorder that keeps writes off the request path, the rollups and
+// their queries, and retention. It knows nothing of HTTP, the proxy, prices
+// or the UI: it stores the Record the proxy filled in and sums what it is
+// given. No *bolt.Tx or borrowed []byte leaves the package.
+//
+// Layout (keep this tree current):
+//
+//	v1/                          root bucket; its name never changes
+//	├── version                  schema version, big-endian uint64 (SchemaVersion)
+//	├── settings/                key → JSON value (GetSetting/PutSetting)
+//	├── secrets/                 name → raw value (used only when the OS has no keychain)
+//	├── usage/                   be64(record ID) → binary Record (codec.go); ID = bucket sequence
+//	├── rollups/
+//	│   ├── minute_horizon       be64(Unix s): minute rollups before it were pruned
+//	│   ├── hour_horizon         be64(Unix s): hour rollups before it were pruned
+//	│   ├── minute/              be64(Unix s of the minute's start, UTC) → binary rollup
+//	│   ├── hour/                be64(Unix s of the hour's start, UTC)   → binary rollup
+//	│   └── day/                 be64(Unix s of the UTC day's start)     → binary rollup
+//	├── cache/                   empty until the dedup cache lands
+//	└── filters/                 empty until the content filters land
+//
+// Records are keyed by an increasing sequence, not by time: they are written
+// when a request ends, so their Time (when it started) is only nearly in key
+// order. No time index is kept: Prune scans from the oldest key and stops an
+// hour past its cutoff, and every time-range question is answered by the
+// rollups, which are keyed by time.
+//
+// A rollup sums the records whose Time falls in its period: counts by error
+// class and type, latency histograms (first byte, first token, total) with
+// log-spaced buckets 4 % wide, tokens by class, known-price cost, the count
+// of requests whose price was unknown, cache hits, and the same counts by
+// model and by route. Rollups are updated in the same transaction that
+// stores the records, so after a crash they always agree.
+//
+// Retention: records older than the user's retention (default 90 days, set
+// by the caller of RunRetention) are deleted; minute rollups are kept
+// MinuteRollupRetention (8 days, so a 7-day window still has exact edges),
+// hour rollups HourRollupRetention (400 days), day rollups DayRollupRetention
+// (5 years, about 2 MB). Freed pages are reused by bbolt, so the file stops
+// growing once retention is reached.
+//
+// Only this package imports bbolt; it imports nothing from proxy or ui.
+package storage
