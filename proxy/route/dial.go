@@ -289,10 +289,10 @@ func (d *dialer) connect(ctx context.Context, c net.Conn, address string) (conn 
 
 // connectStage maps a CONNECT refusal to a stage. 502/503/504 say the proxy
 // could not reach the target; tinyproxy answers 500 "Unable to connect" for
-// the same reason.
+// the same reason, and 401 rather than 407 to wrong credentials.
 func connectStage(status int) Stage {
 	switch status {
-	case http.StatusProxyAuthRequired:
+	case http.StatusProxyAuthRequired, http.StatusUnauthorized:
 		return StageProxyAuth
 	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return StageTargetConnect

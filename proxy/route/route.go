@@ -180,3 +180,5 @@ func maskRaw(raw string) string {
 	}
 	return scheme + "***@" + raw[at+1:]
 }
+
+func (r Route) isDirect() bool { return strings.EqualFold(strings.TrimSpace(r.URL), DirectURL) }
