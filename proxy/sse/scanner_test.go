@@ -15,7 +15,9 @@ type got struct {
 	Nil   bool // Data was nil
 }
 
-func (g got) String() string { return fmt.Sprintf("{%q %q nil=%v raw=%q}", g.Event, g.Data, g.Nil, g.Raw) }
+func (g got) String() string {
+	return fmt.Sprintf("{%q %q nil=%v raw=%q}", g.Event, g.Data, g.Nil, g.Raw)
+}
 
 func collect(dst *[]got) func(Frame) {
 	return func(f Frame) {
