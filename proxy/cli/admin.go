@@ -1,0 +1,134 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/ferry-gateway/ferry/proxy/server"
+)
+
+// admin talks to Ferry's admin API, over loopback to a running instance or
+// in-process to handlers opened over the database.
+type admin struct {
+	base    string
+	token   string
+	client  *http.Client
+	running bool
+	close   func(context.Context) error
+}
+
+// handlerTransport serves requests with an in-process handler: the same
+// admin endpoints as a running Ferry, without a socket.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, r)
+	return rec.Result(), nil
+}
+
+// connect finds the running Ferry for dataDir, or opens the database itself.
+func connect(ctx context.Context, cfg server.Config) (*admin, error) {
+	if rt, err := server.ReadRuntime(cfg.DataDir); err == nil {
+		c := &http.Client{Timeout: 30 * time.Second}
+		a := &admin{base: rt.BaseURL(), token: rt.AdminToken, client: c, running: true,
+			close: func(context.Context) error { return nil }}
+		hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if err := a.do(hctx, http.MethodGet, "/_ferry/health", nil, nil); err == nil {
+			return a, nil
+		}
+		// A stale runtime.json (Ferry was killed): fall through and open the
+		// database; if another Ferry really holds it, Open says so.
+	}
+	srv, err := server.Open(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &admin{
+		base:   "http://127.0.0.1",
+		token:  srv.AdminToken(),
+		client: &http.Client{Transport: handlerTransport{srv.Handler()}},
+		close:  srv.Stop,
+	}, nil
+}
+
+// apiError is an error answer from the admin API, in Anthropic's shape.
+type apiError struct {
+	Status  int
+	Type    string
+	Message string
+}
+
+func (e *apiError) Error() string {
+	if e.Message != "" {
+		return e.Message
+	}
+	return fmt.Sprintf("admin API answered %d", e.Status)
+}
+
+// do sends a request with an optional JSON (or raw []byte) body and decodes
+// a JSON answer into out (a *[]byte receives the raw body).
+func (a *admin) do(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	ctype := ""
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd = bytes.NewReader(b)
+	case string:
+		rd, ctype = strings.NewReader(b), "text/plain"
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			return fmt.Errorf("encode request: %w", err)
+		}
+		rd, ctype = bytes.NewReader(j), "application/json"
+	}
+	req, err := http.NewRequestWithContext(ctx, method, a.base+path, rd)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	req.Header.Set("x-ferry-admin-token", a.token)
+	resp, err := a.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("%s %s: read answer: %w", method, path, err)
+	}
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Error struct{ Type, Message string } `json:"error"`
+		}
+		_ = json.Unmarshal(raw, &e)
+		return &apiError{Status: resp.StatusCode, Type: e.Error.Type, Message: e.Error.Message}
+	}
+	switch o := out.(type) {
+	case nil:
+		return nil
+	case *[]byte:
+		*o = raw
+		return nil
+	default:
+		if err := json.Unmarshal(raw, out); err != nil {
+			return fmt.Errorf("%s %s: decode answer: %w", method, path, err)
+		}
+		return nil
+	}
+}
+
+var errUsage = errors.New("usage")

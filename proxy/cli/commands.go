@@ -1,0 +1,373 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ferry-gateway/ferry/proxy/server"
+)
+
+func httpClient() *http.Client { return &http.Client{Timeout: 5 * time.Second} }
+
+// subcommand parses a subcommand's flags (always with --data-dir) and
+// connects to Ferry's admin API.
+type subcommand struct {
+	fs      *flag.FlagSet
+	dataDir string
+	env     Env
+}
+
+func newSubcommand(name string, env Env) *subcommand {
+	s := &subcommand{fs: flag.NewFlagSet(name, flag.ContinueOnError), env: env}
+	s.fs.SetOutput(env.Stderr)
+	s.fs.StringVar(&s.dataDir, "data-dir", server.DefaultDataDir(), "Ferry's data dir [FERRY_DATA_DIR]")
+	return s
+}
+
+func (s *subcommand) parse(args []string) error {
+	if err := s.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return applyEnv(s.fs, s.env.Getenv)
+}
+
+// run connects (to the running Ferry or the database) and calls f.
+func (s *subcommand) run(f func(ctx context.Context, a *admin) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cfg := server.Config{
+		DataDir: s.dataDir, Getenv: s.env.Getenv, Version: s.env.Version,
+		Logger: slog.New(slog.NewTextHandler(s.env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	}
+	a, err := connect(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	ferr := f(ctx, a)
+	if a.close != nil {
+		if cerr := a.close(context.Background()); cerr != nil && ferr == nil {
+			ferr = cerr
+		}
+	}
+	return ferr
+}
+
+func (s *subcommand) usage(line string) error {
+	fmt.Fprintln(s.env.Stderr, "usage:", line)
+	return errUsage
+}
+
+func runToken(args []string, env Env) error {
+	s := newSubcommand("ferry token", env)
+	regen := s.fs.Bool("regenerate", false, "make a new local token (clients using the old one get 401)")
+	if err := s.parse(args); err != nil {
+		return err
+	}
+	return s.run(func(ctx context.Context, a *admin) error {
+		var out struct {
+			Token string `json:"token"`
+		}
+		method, path := http.MethodGet, "/_ferry/token"
+		if *regen {
+			method, path = http.MethodPost, "/_ferry/token/regenerate"
+		}
+		if err := a.do(ctx, method, path, nil, &out); err != nil {
+			return err
+		}
+		fmt.Fprintln(env.Stdout, out.Token)
+		return nil
+	})
+}
+
+func runKey(args []string, env Env) error {
+	s := newSubcommand("ferry key", env)
+	if err := s.parse(args); err != nil {
+		return err
+	}
+	if s.fs.NArg() != 1 {
+		return s.usage("ferry key set|clear|status  (set reads the key from stdin)")
+	}
+	switch s.fs.Arg(0) {
+	case "set":
+		key, err := readSecret(env)
+		if err != nil {
+			return err
+		}
+		return s.run(func(ctx context.Context, a *admin) error {
+			var out server.KeyStatus
+			if err := a.do(ctx, http.MethodPut, "/_ferry/key", key, &out); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "API key %s stored in the %s. Clients now send the local token (`ferry token`).\n", out.Masked, out.Source)
+			return nil
+		})
+	case "clear":
+		return s.run(func(ctx context.Context, a *admin) error {
+			if err := a.do(ctx, http.MethodDelete, "/_ferry/key", nil, nil); err != nil {
+				return err
+			}
+			fmt.Fprintln(env.Stdout, "API key removed. Clients must now send their own key.")
+			return nil
+		})
+	case "status":
+		return s.run(func(ctx context.Context, a *admin) error {
+			var out server.KeyStatus
+			if err := a.do(ctx, http.MethodGet, "/_ferry/key", nil, &out); err != nil {
+				return err
+			}
+			if !out.Set {
+				fmt.Fprintln(env.Stdout, "Ferry holds no API key: clients send their own.")
+				return nil
+			}
+			fmt.Fprintf(env.Stdout, "API key %s (from the %s).\n", out.Masked, out.Source)
+			return nil
+		})
+	}
+	return s.usage("ferry key set|clear|status")
+}
+
+// readSecret reads one line from stdin, the only way a key enters Ferry's
+// command line: arguments would land in the shell history and ps.
+func readSecret(env Env) (string, error) {
+	if f, ok := env.Stdin.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			fmt.Fprint(env.Stderr, "Paste your Anthropic API key and press Enter: ")
+		}
+	}
+	line, err := bufio.NewReader(env.Stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read key from stdin: %w", err)
+	}
+	key := strings.TrimSpace(line)
+	if key == "" {
+		return "", errors.New("no key on stdin: pipe it in, e.g. `ferry key set < keyfile`")
+	}
+	return key, nil
+}
+
+func runUsage(args []string, env Env) error {
+	s := newSubcommand("ferry usage", env)
+	since := s.fs.String("since", "7d", "how far back, e.g. 24h, 7d, 30d")
+	by := s.fs.String("by", "model", "group by model, day or route")
+	asCSV := s.fs.Bool("csv", false, "CSV export")
+	asJSON := s.fs.Bool("json", false, "JSON export")
+	if err := s.parse(args); err != nil {
+		return err
+	}
+	if _, err := parseDays(*since); err != nil {
+		return err
+	}
+	format := "table"
+	switch {
+	case *asCSV && *asJSON:
+		return s.usage("ferry usage: --csv or --json, not both")
+	case *asCSV:
+		format = "csv"
+	case *asJSON:
+		format = "json"
+	}
+	return s.run(func(ctx context.Context, a *admin) error {
+		q := url.Values{"since": {*since}, "by": {*by}, "format": {format}}
+		var raw []byte
+		if err := a.do(ctx, http.MethodGet, "/_ferry/usage?"+q.Encode(), nil, &raw); err != nil {
+			return err
+		}
+		_, err := env.Stdout.Write(raw)
+		return err
+	})
+}
+
+func runPrices(args []string, env Env) error {
+	s := newSubcommand("ferry prices", env)
+	if err := s.parse(args); err != nil {
+		return err
+	}
+	const line = "ferry prices list | export | import FILE|- | set MODEL JSON-ROW | reset"
+	if s.fs.NArg() == 0 {
+		return s.usage(line)
+	}
+	rest := s.fs.Args()[1:]
+	switch s.fs.Arg(0) {
+	case "list", "export":
+		format := "table"
+		if s.fs.Arg(0) == "export" {
+			format = "json"
+		}
+		return s.run(func(ctx context.Context, a *admin) error {
+			var raw []byte
+			if err := a.do(ctx, http.MethodGet, "/_ferry/prices?format="+format, nil, &raw); err != nil {
+				return err
+			}
+			_, err := env.Stdout.Write(raw)
+			return err
+		})
+	case "import":
+		if len(rest) != 1 {
+			return s.usage("ferry prices import FILE|-")
+		}
+		var data []byte
+		var err error
+		if rest[0] == "-" {
+			data, err = io.ReadAll(env.Stdin)
+		} else {
+			data, err = os.ReadFile(rest[0])
+		}
+		if err != nil {
+			return fmt.Errorf("read prices: %w", err)
+		}
+		return s.run(func(ctx context.Context, a *admin) error {
+			if err := a.do(ctx, http.MethodPost, "/_ferry/prices", data, nil); err != nil {
+				return err
+			}
+			fmt.Fprintln(env.Stdout, "Prices imported.")
+			return nil
+		})
+	case "set":
+		if len(rest) != 2 {
+			return s.usage(`ferry prices set MODEL '{"input":3,"output":15,"cache_write_5m":3.75,"cache_write_1h":6,"cache_read":0.3}'`)
+		}
+		var row map[string]any
+		if err := json.Unmarshal([]byte(rest[1]), &row); err != nil {
+			return fmt.Errorf("price row is not JSON: %w", err)
+		}
+		row["model"] = rest[0]
+		return s.run(func(ctx context.Context, a *admin) error {
+			if err := a.do(ctx, http.MethodPut, "/_ferry/prices", row, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "Price for %s set.\n", rest[0])
+			return nil
+		})
+	case "reset":
+		return s.run(func(ctx context.Context, a *admin) error {
+			if err := a.do(ctx, http.MethodDelete, "/_ferry/prices", nil, nil); err != nil {
+				return err
+			}
+			fmt.Fprintln(env.Stdout, "Prices reset to the defaults.")
+			return nil
+		})
+	}
+	return s.usage(line)
+}
+
+func runRoutes(args []string, env Env) error {
+	s := newSubcommand("ferry routes", env)
+	if err := s.parse(args); err != nil {
+		return err
+	}
+	const line = "ferry routes list | add NAME URL | remove NAME | use NAME | auto | test"
+	if s.fs.NArg() == 0 {
+		return s.usage(line)
+	}
+	rest := s.fs.Args()[1:]
+	switch s.fs.Arg(0) {
+	case "list":
+		return s.run(func(ctx context.Context, a *admin) error {
+			var out server.RoutesView
+			if err := a.do(ctx, http.MethodGet, "/_ferry/routes", nil, &out); err != nil {
+				return err
+			}
+			printRoutes(env.Stdout, out)
+			return nil
+		})
+	case "test":
+		return s.run(func(ctx context.Context, a *admin) error {
+			var out server.RoutesView
+			if err := a.do(ctx, http.MethodPost, "/_ferry/routes/test", nil, &out); err != nil {
+				return err
+			}
+			printRoutes(env.Stdout, out)
+			return nil
+		})
+	case "add":
+		if len(rest) != 2 {
+			return s.usage("ferry routes add NAME URL   (URL: direct, socks5://[user:pass@]host:port, http://… or https://…)")
+		}
+		return s.run(func(ctx context.Context, a *admin) error {
+			if err := a.do(ctx, http.MethodPost, "/_ferry/routes", map[string]string{"name": rest[0], "url": rest[1]}, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "Route %q added.\n", rest[0])
+			return nil
+		})
+	case "remove":
+		if len(rest) != 1 {
+			return s.usage("ferry routes remove NAME")
+		}
+		return s.run(func(ctx context.Context, a *admin) error {
+			if err := a.do(ctx, http.MethodDelete, "/_ferry/routes?name="+url.QueryEscape(rest[0]), nil, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "Route %q removed.\n", rest[0])
+			return nil
+		})
+	case "use", "auto":
+		choice := "auto"
+		if s.fs.Arg(0) == "use" {
+			if len(rest) != 1 {
+				return s.usage("ferry routes use NAME")
+			}
+			choice = rest[0]
+		}
+		return s.run(func(ctx context.Context, a *admin) error {
+			if err := a.do(ctx, http.MethodPost, "/_ferry/routes/use", map[string]string{"choice": choice}, nil); err != nil {
+				return err
+			}
+			if choice == "auto" {
+				fmt.Fprintln(env.Stdout, "Route: Auto (fastest healthy route).")
+			} else {
+				fmt.Fprintf(env.Stdout, "Route: %s.\n", choice)
+			}
+			return nil
+		})
+	}
+	return s.usage(line)
+}
+
+func printRoutes(w io.Writer, v server.RoutesView) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\tNAME\tURL\tSTATE\tLATENCY\tCONNECT\tHANDSHAKE\tTLS\tLAST ERROR")
+	for _, r := range v.Routes {
+		mark := ""
+		if r.Current {
+			mark = "*"
+		}
+		state, lat := "untested", "-"
+		if !r.Checked.IsZero() {
+			state = "down"
+			if r.Up {
+				state, lat = "up", ms(r.Latency)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", mark, r.Name, r.URL, state, lat,
+			ms(r.Connect), ms(r.Handshake), ms(r.TLS), r.Err)
+	}
+	tw.Flush()
+	if v.Choice == "auto" {
+		fmt.Fprintln(w, "Choice: Auto (fastest healthy route); * marks the route in use.")
+	} else {
+		fmt.Fprintf(w, "Choice: %s\n", v.Choice)
+	}
+}
+
+func ms(d time.Duration) string {
+	if d <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond))
+}

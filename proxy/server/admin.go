@@ -1,0 +1,254 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ferry-gateway/ferry/proxy"
+	"github.com/ferry-gateway/ferry/proxy/route"
+)
+
+// KeyStatus is what /_ferry/key says of the held API key: never the key.
+type KeyStatus struct {
+	Set    bool   `json:"set"`
+	Masked string `json:"masked,omitempty"`
+	Source string `json:"source"`
+}
+
+// RouteView is one route as the admin API and `ferry routes` show it.
+type RouteView struct {
+	Name      string        `json:"name"`
+	URL       string        `json:"url"` // credentials masked
+	Current   bool          `json:"current"`
+	Up        bool          `json:"up"`
+	Latency   time.Duration `json:"latency_ns"`
+	Connect   time.Duration `json:"connect_ns"`
+	Handshake time.Duration `json:"handshake_ns"`
+	TLS       time.Duration `json:"tls_ns"`
+	Err       string        `json:"error,omitempty"`
+	Checked   time.Time     `json:"checked"`
+	Temporary bool          `json:"temporary,omitempty"` // the --via route of this run
+}
+
+// RoutesView is the route list and the current choice.
+type RoutesView struct {
+	Choice string      `json:"choice"` // a route name or "auto"
+	Routes []RouteView `json:"routes"`
+}
+
+// SettingsView is the settings the admin API reads and changes.
+type SettingsView struct {
+	Listen      string `json:"listen"`
+	Retention   string `json:"retention"`
+	StoreBodies bool   `json:"store_bodies"`
+}
+
+func (s *Server) mountAdmin() {
+	h := s.proxy.HandleAdmin
+	h("GET /_ferry/token", http.HandlerFunc(s.getToken), true)
+	h("POST /_ferry/token/regenerate", http.HandlerFunc(s.regenerateToken), true)
+	h("GET /_ferry/key", http.HandlerFunc(s.getKey), false)
+	h("PUT /_ferry/key", http.HandlerFunc(s.putKey), true)
+	h("DELETE /_ferry/key", http.HandlerFunc(s.deleteKey), true)
+	h("GET /_ferry/routes", http.HandlerFunc(s.getRoutes), false)
+	h("POST /_ferry/routes", http.HandlerFunc(s.addRoute), true)
+	h("DELETE /_ferry/routes", http.HandlerFunc(s.removeRoute), true)
+	h("POST /_ferry/routes/use", http.HandlerFunc(s.useRoute), true)
+	h("POST /_ferry/routes/test", http.HandlerFunc(s.testRoutes), true)
+	h("GET /_ferry/settings", http.HandlerFunc(s.getSettings), false)
+	h("PUT /_ferry/settings", http.HandlerFunc(s.putSettings), true)
+	h("POST /_ferry/ui/show", http.HandlerFunc(s.showDashboard), true)
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func badRequest(w http.ResponseWriter, msg string) {
+	proxy.WriteError(w, http.StatusBadRequest, "invalid_request_error", msg)
+}
+
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(v); err != nil {
+		badRequest(w, "request body is not the JSON expected: "+err.Error())
+		return false
+	}
+	return true
+}
+
+func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, map[string]string{"token": s.keys.LocalToken()})
+}
+
+func (s *Server) regenerateToken(w http.ResponseWriter, r *http.Request) {
+	tok, err := s.keys.RegenerateToken()
+	if err != nil {
+		proxy.WriteError(w, http.StatusInternalServerError, "api_error", err.Error())
+		return
+	}
+	writeJSON(w, map[string]string{"token": tok})
+}
+
+// KeyStatus describes the held key without revealing it.
+func (s *Server) KeyStatus() KeyStatus {
+	key := s.keys.APIKey()
+	if key == "" {
+		return KeyStatus{Source: KeyFromNone}
+	}
+	return KeyStatus{Set: true, Masked: MaskKey(key), Source: s.keys.KeySource()}
+}
+
+func (s *Server) getKey(w http.ResponseWriter, r *http.Request) { writeJSON(w, s.KeyStatus()) }
+
+func (s *Server) putKey(w http.ResponseWriter, r *http.Request) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, 4096))
+	if err != nil {
+		badRequest(w, "could not read the key")
+		return
+	}
+	key := strings.TrimSpace(string(b))
+	if key == "" {
+		badRequest(w, "empty API key")
+		return
+	}
+	if _, err := s.keys.SetAPIKey(key); err != nil {
+		proxy.WriteError(w, http.StatusInternalServerError, "api_error", err.Error())
+		return
+	}
+	writeJSON(w, s.KeyStatus())
+}
+
+func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) {
+	if err := s.keys.ClearAPIKey(); err != nil {
+		proxy.WriteError(w, http.StatusInternalServerError, "api_error", err.Error())
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// RoutesView lists the routes with their health.
+func (s *Server) RoutesView() RoutesView {
+	v := RoutesView{Choice: s.routes.Choice()}
+	for _, st := range s.routes.Routes() {
+		v.Routes = append(v.Routes, routeView(st))
+	}
+	return v
+}
+
+func (s *Server) getRoutes(w http.ResponseWriter, r *http.Request) { writeJSON(w, s.RoutesView()) }
+
+func (s *Server) addRoute(w http.ResponseWriter, r *http.Request) {
+	var in struct{ Name, URL string }
+	if !decodeJSON(w, r, &in) {
+		return
+	}
+	rt, err := route.Parse(in.Name, in.URL)
+	if err != nil {
+		badRequest(w, err.Error())
+		return
+	}
+	if err := s.routes.Add(rt); err != nil {
+		badRequest(w, err.Error())
+		return
+	}
+	writeJSON(w, s.RoutesView())
+}
+
+func (s *Server) removeRoute(w http.ResponseWriter, r *http.Request) {
+	name := r.URL.Query().Get("name")
+	if err := s.routes.Remove(name); err != nil {
+		s.routeError(w, err)
+		return
+	}
+	writeJSON(w, s.RoutesView())
+}
+
+func (s *Server) useRoute(w http.ResponseWriter, r *http.Request) {
+	var in struct{ Choice string }
+	if !decodeJSON(w, r, &in) {
+		return
+	}
+	var err error
+	if in.Choice == route.AutoChoice {
+		err = s.routes.UseAuto()
+	} else {
+		err = s.routes.Use(in.Choice)
+	}
+	if err != nil {
+		s.routeError(w, err)
+		return
+	}
+	writeJSON(w, s.RoutesView())
+}
+
+func (s *Server) routeError(w http.ResponseWriter, err error) {
+	if errors.Is(err, route.ErrUnknownRoute) {
+		proxy.WriteError(w, http.StatusNotFound, "not_found_error", err.Error())
+		return
+	}
+	badRequest(w, err.Error())
+}
+
+func (s *Server) testRoutes(w http.ResponseWriter, r *http.Request) {
+	s.routes.TestNow(r.Context())
+	writeJSON(w, s.RoutesView())
+}
+
+// Settings reads the settings the admin API exposes.
+func (s *Server) Settings() SettingsView {
+	return SettingsView{Listen: s.Listen(), Retention: s.settings.Retention().String(), StoreBodies: s.settings.StoreBodies()}
+}
+
+// SetRetention changes how long usage history is kept (stored).
+func (s *Server) SetRetention(d time.Duration) error { return s.settings.setRetention(d) }
+
+// SetStoreBodies turns storing prompt and answer bodies on or off (stored).
+func (s *Server) SetStoreBodies(on bool) error { return s.settings.setStoreBodies(on) }
+
+func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) { writeJSON(w, s.Settings()) }
+
+func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Retention   *string `json:"retention"`
+		StoreBodies *bool   `json:"store_bodies"`
+	}
+	if !decodeJSON(w, r, &in) {
+		return
+	}
+	if in.Retention != nil {
+		d, err := time.ParseDuration(*in.Retention)
+		if err == nil {
+			err = s.SetRetention(d)
+		}
+		if err != nil {
+			badRequest(w, "retention: "+err.Error())
+			return
+		}
+	}
+	if in.StoreBodies != nil {
+		if err := s.SetStoreBodies(*in.StoreBodies); err != nil {
+			proxy.WriteError(w, http.StatusInternalServerError, "api_error", err.Error())
+			return
+		}
+	}
+	writeJSON(w, s.Settings())
+}
+
+func (s *Server) showDashboard(w http.ResponseWriter, r *http.Request) {
+	s.showMu.Lock()
+	f := s.onShow
+	s.showMu.Unlock()
+	if f == nil {
+		proxy.WriteError(w, http.StatusNotFound, "not_found_error", "this Ferry runs headless (ferry serve): it has no dashboard")
+		return
+	}
+	f()
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,116 @@
+package server
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Defaults for Config fields left zero.
+const (
+	DefaultListen           = "127.0.0.1:7856"
+	DefaultAPIBase          = "https://api.anthropic.com"
+	DefaultConnectTimeout   = 20 * time.Second
+	DefaultFirstByteTimeout = 10 * time.Minute
+	DefaultIdleTimeout      = 5 * time.Minute
+	DefaultMaxBody          = 32 << 20
+	DefaultMaxBodyLarge     = 500 << 20
+	DefaultRetention        = 90 * 24 * time.Hour
+	DefaultDrainTimeout     = 30 * time.Second
+)
+
+// Config is everything `ferry serve` and the tray app take from flags and
+// FERRY_* variables. Retention and StoreBodies are also kept in the
+// settings bucket: a nil/zero value here means "use the stored setting".
+type Config struct {
+	Listen             string
+	APIBase            string
+	Via                string // "" = from the environment (HTTPS_PROXY, ALL_PROXY, NO_PROXY)
+	AllowRemote        bool
+	AllowOrigins       []string
+	DataDir            string
+	CAFile             string
+	InsecureSkipVerify bool
+	ConnectTimeout     time.Duration
+	FirstByteTimeout   time.Duration
+	IdleTimeout        time.Duration
+	MaxBody            int64
+	Retention          time.Duration // 0 = stored setting, else DefaultRetention
+	StoreBodies        *bool         // nil = stored setting, else off
+	DrainTimeout       time.Duration
+	APIKey             string // FERRY_API_KEY: a key for this run, never stored
+
+	Version string
+	Logger  *slog.Logger
+	Getenv  func(string) string // nil = os.Getenv; tests pass their own environment
+}
+
+// DefaultDataDir is the OS config dir + /ferry.
+func DefaultDataDir() string {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	return filepath.Join(dir, "ferry")
+}
+
+func (c *Config) applyDefaults() {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.APIBase == "" {
+		c.APIBase = DefaultAPIBase
+	}
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir()
+	}
+	if c.ConnectTimeout == 0 {
+		c.ConnectTimeout = DefaultConnectTimeout
+	}
+	if c.FirstByteTimeout == 0 {
+		c.FirstByteTimeout = DefaultFirstByteTimeout
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.MaxBody == 0 {
+		c.MaxBody = DefaultMaxBody
+	}
+	if c.DrainTimeout == 0 {
+		c.DrainTimeout = DefaultDrainTimeout
+	}
+	if c.Getenv == nil {
+		c.Getenv = os.Getenv
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+}
+
+// validate checks what can be checked before anything is opened.
+func (c *Config) validate() (*url.URL, error) {
+	base, err := url.Parse(c.APIBase)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("--api-base %q: want an http:// or https:// URL", c.APIBase)
+	}
+	host, _, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("--listen %q: want host:port, e.g. %s", c.Listen, DefaultListen)
+	}
+	if !isLoopbackHost(host) && !c.AllowRemote {
+		return nil, fmt.Errorf("--listen %s is not a loopback address: anyone on the network could spend your key; add --allow-remote to accept that (the local token is then required on every request)", c.Listen)
+	}
+	return base, nil
+}
+
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

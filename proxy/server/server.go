@@ -1,0 +1,367 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/ferry-gateway/ferry/proxy"
+	"github.com/ferry-gateway/ferry/proxy/events"
+	"github.com/ferry-gateway/ferry/proxy/route"
+	"github.com/ferry-gateway/ferry/proxy/usage"
+	"github.com/ferry-gateway/ferry/storage"
+)
+
+// DBFile is the database's name in the data dir.
+const DBFile = "ferry.db"
+
+// Server is Ferry's core, assembled. Open builds it without touching the
+// network (subcommands use its handlers in-process); Start listens and
+// starts the background loops; Stop ends everything in order.
+type Server struct {
+	cfg        Config
+	apiBase    *url.URL
+	log        *slog.Logger
+	db         *storage.DB
+	keys       *Keys
+	bus        *events.Bus
+	routes     *route.Manager
+	proxy      *proxy.Proxy
+	recorder   *storage.Recorder
+	usage      *usage.Service
+	settings   *runtimeSettings
+	adminToken string
+	firstRun   bool
+	started    time.Time
+
+	mu        sync.Mutex
+	ln        net.Listener
+	http      *http.Server
+	cancel    context.CancelFunc
+	loops     sync.WaitGroup
+	done      chan struct{}
+	doneOnce  sync.Once
+	startErr  error
+	stopped   atomic.Bool
+	onShow    func() // the desktop's "open dashboard", for a second launch
+	showMu    sync.Mutex
+}
+
+// Open opens the database and builds the core; nothing listens yet.
+func Open(cfg Config) (*Server, error) {
+	cfg.applyDefaults()
+	base, err := cfg.validate()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
+	}
+	dbPath := filepath.Join(cfg.DataDir, DBFile)
+	_, statErr := os.Stat(dbPath)
+	db, err := storage.Open(dbPath, storage.Options{Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg: cfg, apiBase: base, log: cfg.Logger, db: db, bus: &events.Bus{},
+		firstRun: errors.Is(statErr, os.ErrNotExist), done: make(chan struct{}),
+	}
+	if err := s.build(); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) build() (err error) {
+	cfg := s.cfg
+	s.adminToken = randomHex(24)
+	if s.keys, err = loadKeys(s.db, cfg.APIKey, keyringAvailable(cfg.Getenv)); err != nil {
+		return err
+	}
+	if s.settings, err = loadRuntimeSettings(s.db, cfg); err != nil {
+		return err
+	}
+	dial := route.DialOptions{ConnectTimeout: cfg.ConnectTimeout, InsecureSkipVerify: cfg.InsecureSkipVerify}
+	if cfg.CAFile != "" {
+		if dial.RootCAs, err = loadCAFile(cfg.CAFile); err != nil {
+			return err
+		}
+	}
+	var extra *route.Route
+	switch {
+	case cfg.Via != "":
+		r, err := route.Parse("--via", cfg.Via)
+		if err != nil {
+			return fmt.Errorf("--via: %w", err)
+		}
+		extra = &r
+	default:
+		r, err := route.FromEnvironment(cfg.Getenv, s.apiBase)
+		if err != nil {
+			return fmt.Errorf("proxy from the environment: %w", err)
+		}
+		if r.URL != "direct" {
+			extra = &r
+		}
+	}
+	s.routes, err = route.NewManager(route.ManagerOptions{
+		Settings: s.db, Extra: extra, Dial: dial, Target: s.apiBase, Bus: s.bus, Logger: s.log,
+	})
+	if err != nil {
+		return fmt.Errorf("routes: %w", err)
+	}
+	s.recorder = storage.NewRecorder(s.db, storage.RecorderOptions{Logger: s.log})
+	if s.usage, err = usage.NewService(usage.ServiceOptions{
+		Settings: s.db, Stats: s.db, Recorder: s.recorder, Routes: s.routes, Logger: s.log,
+	}); err != nil {
+		return fmt.Errorf("usage: %w", err)
+	}
+	s.proxy, err = proxy.New(proxy.Options{
+		APIBase:            s.apiBase,
+		Routes:             s.routes,
+		FirstByteTimeout:   cfg.FirstByteTimeout,
+		IdleTimeout:        cfg.IdleTimeout,
+		MaxBody:            cfg.MaxBody,
+		MaxBodyLarge:       DefaultMaxBodyLarge,
+		ListenAddr:         cfg.Listen,
+		AllowRemote:        cfg.AllowRemote,
+		AllowOrigins:       cfg.AllowOrigins,
+		Keys:               s.keys,
+		AdminToken:         s.adminToken,
+		InsecureSkipVerify: cfg.InsecureSkipVerify,
+		Observe:            s.settings.observe(s.usage.NewObserver),
+		Recorder:           s.recorder,
+		Bus:                s.bus,
+		Logger:             s.log,
+		Version:            cfg.Version,
+	})
+	if err != nil {
+		return fmt.Errorf("proxy: %w", err)
+	}
+	s.usage.Mount(s.proxy.HandleAdmin)
+	s.mountAdmin()
+	return nil
+}
+
+func loadCAFile(path string) (*x509.CertPool, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--ca-file: %w", err)
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("--ca-file %s: no PEM certificates in it", path)
+	}
+	return pool, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err)) // the OS has no randomness: nothing safe can run
+	}
+	return hex.EncodeToString(b)
+}
+
+// Start listens on the configured address, writes runtime.json and starts
+// the background loops (route probes, usage queue, retention). The loops
+// end when ctx ends or Stop is called.
+func (s *Server) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		err = listenError(s.cfg.Listen, err)
+		s.ReportStartError(err)
+		return err
+	}
+	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.mu.Lock()
+	s.ln, s.cancel, s.started = ln, cancel, time.Now()
+	s.http = &http.Server{
+		Handler:           s.proxy,
+		ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	s.mu.Unlock()
+
+	s.goLoop(func() { s.recorder.Run(loopCtx) })
+	s.goLoop(func() { s.routes.Run(loopCtx) })
+	s.goLoop(func() { s.db.RunRetention(loopCtx, s.settings.Retention) })
+	s.goLoop(func() { s.usage.Run(loopCtx, s.bus) })
+	s.goLoop(func() {
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("serve", "err", err)
+		}
+		s.doneOnce.Do(func() { close(s.done) })
+	})
+	if err := writeRuntime(s.cfg.DataDir, Runtime{
+		Listen: ln.Addr().String(), PID: os.Getpid(), AdminToken: s.adminToken,
+		Version: s.cfg.Version, Started: s.started,
+	}); err != nil {
+		return err
+	}
+	if s.cfg.InsecureSkipVerify {
+		s.log.Warn("TLS VERIFICATION IS OFF (--insecure-skip-verify): anyone on the road can read and change your traffic, API key included")
+	}
+	return nil
+}
+
+func (s *Server) goLoop(f func()) {
+	s.loops.Add(1)
+	go func() {
+		defer s.loops.Done()
+		f()
+	}()
+}
+
+// listenError turns "address already in use" into one line naming the port
+// and the flag that changes it.
+func listenError(addr string, err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		_, port, _ := net.SplitHostPort(addr)
+		return fmt.Errorf("port %s is already in use (%s): another program, or another Ferry, listens there; stop it or choose another port with --listen 127.0.0.1:PORT (FERRY_LISTEN)", port, addr)
+	}
+	return fmt.Errorf("listen on %s: %w", addr, err)
+}
+
+// ReportStartError remembers why the proxy could not start and publishes it,
+// so the desktop can say so with the fix.
+func (s *Server) ReportStartError(err error) {
+	s.mu.Lock()
+	s.startErr = err
+	s.mu.Unlock()
+	s.bus.Publish(events.Event{Kind: events.ListenFailed, Detail: err.Error()})
+}
+
+// StartError is why the proxy could not start, or nil.
+func (s *Server) StartError() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.startErr
+}
+
+// Stop shuts Ferry down in order: stop accepting and drain in-flight
+// requests (up to the drain timeout), stop the loops, flush the usage queue,
+// close the database, remove runtime.json. Safe to call more than once.
+func (s *Server) Stop(ctx context.Context) error {
+	if !s.stopped.CompareAndSwap(false, true) {
+		return nil
+	}
+	var errs []error
+	s.mu.Lock()
+	srv, cancel := s.http, s.cancel
+	s.mu.Unlock()
+	if srv != nil {
+		drainCtx, cancelDrain := context.WithTimeout(ctx, s.cfg.DrainTimeout)
+		if err := srv.Shutdown(drainCtx); err != nil {
+			s.log.Warn("drain timed out; closing the remaining connections", "err", err)
+			_ = srv.Close()
+		}
+		cancelDrain()
+	}
+	if cancel != nil {
+		cancel() // the recorder's Run flushes what is queued before it returns
+	}
+	s.loops.Wait()
+	s.doneOnce.Do(func() { close(s.done) })
+	if srv != nil {
+		if err := removeRuntime(s.cfg.DataDir, os.Getpid()); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := s.db.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close database: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// DrainTimeoutOrDefault is how long Stop waits for in-flight requests.
+func (c Config) DrainTimeoutOrDefault() time.Duration {
+	if c.DrainTimeout > 0 {
+		return c.DrainTimeout
+	}
+	return DefaultDrainTimeout
+}
+
+// Done is closed when the server stopped serving.
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+// Handler is the whole HTTP surface: the proxy and the admin API.
+func (s *Server) Handler() http.Handler { return s.proxy }
+
+// AdminToken authorises admin calls that change anything.
+func (s *Server) AdminToken() string { return s.adminToken }
+
+// Listen is the address actually listened on (the configured one before Start).
+func (s *Server) Listen() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln != nil {
+		return s.ln.Addr().String()
+	}
+	return s.cfg.Listen
+}
+
+// BaseURL is what clients put in ANTHROPIC_BASE_URL.
+func (s *Server) BaseURL() string { return "http://" + s.Listen() }
+
+// FirstRun says the database did not exist before this start.
+func (s *Server) FirstRun() bool { return s.firstRun }
+
+// RouteDescription names the route in use, credentials masked.
+func (s *Server) RouteDescription() string {
+	up, err := s.routes.Current()
+	if err != nil {
+		return "none: " + err.Error()
+	}
+	return fmt.Sprintf("%s, %s", up.Route.Name, up.Route.Masked())
+}
+
+// Bus is where the core publishes what happens.
+func (s *Server) Bus() *events.Bus { return s.bus }
+
+// Keys gives the local token and the held API key.
+func (s *Server) Keys() *Keys { return s.keys }
+
+// Routes is the route manager (choices, health, probes).
+func (s *Server) Routes() *route.Manager { return s.routes }
+
+// Proxy is the forwarding handler (pause and resume).
+func (s *Server) Proxy() *proxy.Proxy { return s.proxy }
+
+// DB is the database (usage queries, settings).
+func (s *Server) DB() *storage.DB { return s.db }
+
+// Usage is metering, prices and stats.
+func (s *Server) Usage() *usage.Service { return s.usage }
+
+// DataDir is where ferry.db and runtime.json live.
+func (s *Server) DataDir() string { return s.cfg.DataDir }
+
+// Config is the configuration this server started with.
+func (s *Server) Config() Config { return s.cfg }
+
+// SetShowDashboard registers what "open the dashboard" does when a second
+// `ferry` is launched.
+func (s *Server) SetShowDashboard(f func()) {
+	s.showMu.Lock()
+	s.onShow = f
+	s.showMu.Unlock()
+}
