@@ -95,7 +95,15 @@ func (d *dialer) fail(parent, ctx context.Context, address string, err error) er
 		de.Stage = StageProxyHandshake
 		de.Err = err
 	}
-	if parent.Err() == nil && (errors.Is(ctx.Err(), context.DeadlineExceeded) || isTimeout(de.Err)) {
+	if perr := parent.Err(); perr != nil {
+		// Our own deadline trick turns a cancel into "i/o timeout": make
+		// the caller's reason reachable with errors.Is.
+		if !errors.Is(de.Err, perr) {
+			de.Err = fmt.Errorf("%w (%w)", perr, de.Err)
+		}
+		return de
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) || isTimeout(de.Err) {
 		de.Stage = StageConnectTimeout
 		if !errors.Is(de.Err, context.DeadlineExceeded) {
 			de.Err = fmt.Errorf("%w (after %s)", de.Err, d.timeout)
