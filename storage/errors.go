@@ -21,4 +21,7 @@ var (
 	// ErrBadRange: a query's time range or step makes no sense (to before
 	// from, step not a whole number of minutes, too many points).
 	ErrBadRange = errors.New("invalid time range")
+
+	// ErrRecorderNotRunning: Flush was called while Recorder.Run was not running.
+	ErrRecorderNotRunning = errors.New("recorder not running")
 )

@@ -146,22 +146,30 @@ func (db *DB) migrate() error {
 }
 
 // writeRecords stores recs with fresh IDs (set in place) and adds them to
-// the rollups, in the caller's transaction.
-func writeRecords(tx *bolt.Tx, recs []Record, buf []byte) ([]byte, error) {
+// the rollups, in the caller's transaction. bbolt keeps the value slices
+// until commit, so every value gets its own; arena hands them out of one
+// allocation per few hundred records.
+func writeRecords(tx *bolt.Tx, recs []Record) error {
+	var arena []byte
 	ub := sub(tx, bucketUsage)
 	ub.FillPercent = 0.95 // keys only ever append: pack pages full
 	for i := range recs {
 		id, err := ub.NextSequence()
 		if err != nil {
-			return buf, err
+			return err
 		}
 		recs[i].ID = id
-		buf = encodeRecord(buf[:0], &recs[i])
-		if err := ub.Put(be64(id), buf); err != nil {
-			return buf, fmt.Errorf("put record %d: %w", id, err)
+		start := len(arena)
+		if cap(arena)-start < 1024 {
+			arena = make([]byte, 0, 256<<10) // the old arena stays alive through its slices
+			start = 0
+		}
+		arena = encodeRecord(arena, &recs[i])
+		if err := ub.Put(be64(id), arena[start:len(arena):len(arena)]); err != nil {
+			return fmt.Errorf("put record %d: %w", id, err)
 		}
 	}
-	return buf, addToRollups(tx, recs)
+	return addToRollups(tx, recs)
 }
 
 func addToRollups(tx *bolt.Tx, recs []Record) error {
@@ -169,7 +177,6 @@ func addToRollups(tx *bolt.Tx, recs []Record) error {
 		return nil
 	}
 	rb := sub(tx, bucketRollups)
-	var buf []byte
 	for _, g := range grains {
 		b := rb.Bucket(g.bucket)
 		b.FillPercent = 0.9
@@ -191,8 +198,7 @@ func addToRollups(tx *bolt.Tx, recs []Record) error {
 			r.apply(&recs[i])
 		}
 		for _, k := range order {
-			buf = groups[k].encode(buf[:0])
-			if err := b.Put(rollupKey(k), buf); err != nil {
+			if err := b.Put(rollupKey(k), groups[k].encode(nil)); err != nil {
 				return fmt.Errorf("put rollup %s %d: %w", g.bucket, k, err)
 			}
 		}
