@@ -76,3 +76,6 @@ func (e *DialError) Unwrap() error { return e.Err }
 // Timeout reports whether the dial failed by running out of time, so a
 // DialError satisfies net.Error-style checks.
 func (e *DialError) Timeout() bool { return e.Stage == StageConnectTimeout }
+
+// ErrLastRoute means the change would leave no stored route.
+var ErrLastRoute = errors.New("cannot remove the last route; add another one first")

@@ -1,0 +1,642 @@
+package route
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ferry-gateway/ferry/proxy/events"
+)
+
+// Settings is where the Manager keeps its routes and choice (storage.DB
+// implements it).
+type Settings interface {
+	GetSetting(key string, into any) (found bool, err error)
+	PutSetting(key string, v any) error
+}
+
+// Settings keys the Manager owns.
+const (
+	SettingRoutes = "routes"       // []Route
+	SettingChoice = "route_choice" // a route name or "auto"
+)
+
+const (
+	defaultInterval = 30 * time.Second
+	historyLen      = 30
+)
+
+// ManagerOptions configure a Manager. Only Target is needed for probes to
+// mean anything; every other field has a working zero value.
+type ManagerOptions struct {
+	// Settings persists routes and the choice; nil keeps them in memory.
+	Settings Settings
+	// Extra is the --via route for this run: listed, chosen for this run,
+	// never stored. A stored route with the same URL is chosen instead of
+	// listing it twice.
+	Extra *Route
+	// Dial applies to every route's Upstream.
+	Dial DialOptions
+	// Target is the API base, the host every probe reaches; nil means
+	// https://api.anthropic.com.
+	Target *url.URL
+	// Interval between probe rounds; zero means 30 s.
+	Interval time.Duration
+	// Bus receives RouteHealth, RouteDown, RouteUp, RouteSwitched and
+	// SettingsChanged events; nil publishes nothing.
+	Bus *events.Bus
+	// Logger; nil discards.
+	Logger *slog.Logger
+}
+
+// Status is one route as the UI and the admin API show it.
+type Status struct {
+	// Route is the route as stored, credentials included, for editing;
+	// it is never serialised.
+	Route Route  `json:"-"`
+	Name  string `json:"name"`
+	URL   string `json:"url"` // masked
+	// Via marks the --via route of this run.
+	Via bool `json:"via"`
+	// Chosen marks the route that serves the next request.
+	Chosen bool `json:"chosen"`
+	// Health is the last probe; Checked is zero before the first.
+	Health Health `json:"health"`
+	// History holds the latency of the last probes, oldest first, for a
+	// sparkline; 0 marks a probe that found the route down.
+	History []time.Duration `json:"history"`
+}
+
+type linkState int
+
+const (
+	stateUnknown linkState = iota
+	stateUp
+	stateDown
+)
+
+type entry struct {
+	route   Route
+	up      *Upstream // nil when the stored route no longer parses
+	broken  error
+	via     bool
+	state   linkState
+	health  Health
+	history []time.Duration
+}
+
+// Manager holds the named routes, probes them, and answers Current with
+// the chosen one or, in Auto, the fastest healthy one. It is a Chooser.
+// Upstreams are built once per route and reused, so connection pools
+// survive switching; a switch affects only requests that start after it.
+type Manager struct {
+	o     ManagerOptions
+	log   *slog.Logger
+	cur   atomic.Pointer[Upstream] // the hot path reads only this
+	kick  chan struct{}
+	probe sync.Mutex // one probe round at a time
+
+	mu          sync.Mutex
+	entries     []*entry // stored routes in order, then the --via route
+	choice      string   // this run's choice: AutoChoice or a name
+	savedChoice string   // what Settings holds
+	pick        *entry   // the route serving now
+}
+
+// NewManager loads the stored routes and choice. With none stored the list
+// is one route, "Direct". Before the first probe, Auto serves the first
+// route.
+func NewManager(o ManagerOptions) (*Manager, error) {
+	if o.Interval <= 0 {
+		o.Interval = defaultInterval
+	}
+	if o.Target == nil {
+		o.Target = &url.URL{Scheme: "https", Host: "api.anthropic.com"}
+	}
+	m := &Manager{o: o, log: o.Logger, kick: make(chan struct{}, 1), choice: AutoChoice, savedChoice: AutoChoice}
+	if m.log == nil {
+		m.log = slog.New(slog.DiscardHandler)
+	}
+	var stored []Route
+	if o.Settings != nil {
+		if _, err := o.Settings.GetSetting(SettingRoutes, &stored); err != nil {
+			return nil, fmt.Errorf("load routes: %w", err)
+		}
+		var choice string
+		found, err := o.Settings.GetSetting(SettingChoice, &choice)
+		if err != nil {
+			return nil, fmt.Errorf("load route choice: %w", err)
+		}
+		if found && choice != "" {
+			m.savedChoice = choice
+		}
+	}
+	if len(stored) == 0 {
+		stored = []Route{{Name: "Direct", URL: DirectURL}}
+	}
+	for _, r := range stored {
+		if m.find(r.Name) != nil {
+			m.log.Warn("stored route listed twice; keeping the first", "route", r.Name)
+			continue
+		}
+		m.entries = append(m.entries, m.newEntry(r))
+	}
+	m.choice = m.savedChoice
+	if o.Extra != nil {
+		via, err := Parse(o.Extra.Name, o.Extra.URL)
+		if err != nil {
+			return nil, fmt.Errorf("--via: %w", err)
+		}
+		if same := m.findURL(via.URL); same != nil {
+			m.choice = same.route.Name
+		} else {
+			if m.find(via.Name) != nil {
+				via.Name += " (--via)"
+			}
+			e := m.newEntry(via)
+			e.via = true
+			m.entries = append(m.entries, e)
+			m.choice = via.Name
+		}
+	}
+	if m.choice != AutoChoice {
+		if e := m.find(m.choice); e == nil || e.up == nil {
+			m.log.Warn("chosen route is gone or broken; using Auto", "route", m.choice)
+			m.choice = AutoChoice
+		} else {
+			m.choice = e.route.Name
+		}
+	}
+	m.mu.Lock()
+	m.recompute()
+	m.mu.Unlock()
+	if m.cur.Load() == nil {
+		return nil, fmt.Errorf("%w: every stored route is broken", ErrNoRoute)
+	}
+	return m, nil
+}
+
+func (m *Manager) newEntry(r Route) *entry {
+	e := &entry{route: r}
+	if _, err := Parse(r.Name, r.URL); err != nil {
+		e.broken = err
+		m.log.Warn("stored route does not parse", "route", r.Name, "url", r.Masked(), "err", err)
+		return e
+	}
+	u, err := NewUpstream(r, m.o.Dial)
+	if err != nil {
+		e.broken = err
+		return e
+	}
+	e.up = u
+	return e
+}
+
+// find returns the entry named name, ignoring case; nil if none.
+func (m *Manager) find(name string) *entry {
+	name = strings.TrimSpace(name)
+	for _, e := range m.entries {
+		if strings.EqualFold(e.route.Name, name) {
+			return e
+		}
+	}
+	return nil
+}
+
+// findURL returns a working stored entry dialling the same proxy with the
+// same credentials as raw.
+func (m *Manager) findURL(raw string) *entry {
+	want, err := parseSpec(raw)
+	if err != nil {
+		return nil
+	}
+	for _, e := range m.entries {
+		if e.up != nil && !e.via && sameSpec(e.up.dialer.spec, want) {
+			return e
+		}
+	}
+	return nil
+}
+
+func sameSpec(a, b spec) bool {
+	return a.kind == b.kind && strings.EqualFold(a.addr, b.addr) && a.hasAuth == b.hasAuth && a.user == b.user && a.pass == b.pass
+}
+
+// Current returns the Upstream for the next request without touching the
+// network or taking a lock.
+func (m *Manager) Current() (*Upstream, error) {
+	u := m.cur.Load()
+	if u == nil {
+		return nil, ErrNoRoute
+	}
+	return u, nil
+}
+
+// Choice returns "auto" or the name of the chosen route.
+func (m *Manager) Choice() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.choice
+}
+
+// Routes lists every route, stored ones first, then the --via route.
+func (m *Manager) Routes() []Status {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]Status, 0, len(m.entries))
+	for _, e := range m.entries {
+		h := e.health
+		if e.broken != nil && h.Err == "" {
+			h = Health{Route: e.route.Name, Err: e.broken.Error()}
+		}
+		out = append(out, Status{
+			Route:   e.route,
+			Name:    e.route.Name,
+			URL:     e.route.Masked(),
+			Via:     e.via,
+			Chosen:  e == m.pick,
+			Health:  h,
+			History: slices.Clone(e.history),
+		})
+	}
+	return out
+}
+
+// Use chooses the named route for the next requests and remembers the
+// choice (unless it is the --via route, which lasts for this run).
+func (m *Manager) Use(name string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e := m.find(name)
+	if e == nil {
+		return fmt.Errorf("use %q: %w", name, ErrUnknownRoute)
+	}
+	if e.up == nil {
+		return fmt.Errorf("use %q: %w", name, e.broken)
+	}
+	if !e.via {
+		if err := m.saveChoice(e.route.Name); err != nil {
+			return err
+		}
+	}
+	m.choice = e.route.Name
+	m.recompute()
+	return nil
+}
+
+// UseAuto switches to "Auto (fastest)" and remembers it.
+func (m *Manager) UseAuto() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.saveChoice(AutoChoice); err != nil {
+		return err
+	}
+	m.choice = AutoChoice
+	m.recompute()
+	return nil
+}
+
+// Add stores a new route. It is probed in the next round, which Run starts
+// at once.
+func (m *Manager) Add(r Route) error {
+	r, err := Parse(r.Name, r.URL)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.find(r.Name) != nil {
+		return fmt.Errorf("add %q: %w", r.Name, ErrDuplicateRoute)
+	}
+	e := m.newEntry(r)
+	if err := m.saveRoutes(append(m.storedRoutes(), r)); err != nil {
+		return err
+	}
+	// Keep the --via route last.
+	i := len(m.entries)
+	if i > 0 && m.entries[i-1].via {
+		i--
+	}
+	m.entries = slices.Insert(m.entries, i, e)
+	m.recompute()
+	m.kickProbe()
+	return nil
+}
+
+// Update replaces the stored route oldName with r (a rename, a new URL, or
+// both). Requests in flight on the old route finish on its connections;
+// its idle connections are closed.
+func (m *Manager) Update(oldName string, r Route) error {
+	r, err := Parse(r.Name, r.URL)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old := m.find(oldName)
+	if old == nil {
+		return fmt.Errorf("update %q: %w", oldName, ErrUnknownRoute)
+	}
+	if old.via {
+		return fmt.Errorf("update %q: %w", oldName, ErrViaRoute)
+	}
+	if other := m.find(r.Name); other != nil && other != old {
+		return fmt.Errorf("update %q to %q: %w", oldName, r.Name, ErrDuplicateRoute)
+	}
+	routes := m.storedRoutes()
+	i := slices.Index(m.entries, old)
+	routes[i] = r
+	if err := m.saveRoutes(routes); err != nil {
+		return err
+	}
+	wasChosen := strings.EqualFold(m.choice, old.route.Name)
+	if wasChosen && strings.EqualFold(m.savedChoice, old.route.Name) {
+		if err := m.saveChoice(r.Name); err != nil {
+			return err
+		}
+	}
+	// A new Upstream even for a rename: Upstream.Route names the route in
+	// every usage record, and it is read without a lock.
+	e := m.newEntry(r)
+	if old.up != nil && sameURL(old.route.URL, r.URL) {
+		e.state, e.health, e.history = old.state, old.health, old.history
+		e.health.Route = r.Name
+	} else {
+		m.kickProbe()
+	}
+	m.entries[i] = e
+	if wasChosen {
+		m.choice = r.Name
+	}
+	if m.pick == old {
+		// Same route under a new name or URL: not a switch for Auto's
+		// hysteresis, but the next request must use the new Upstream.
+		m.pick = e
+	}
+	m.recompute()
+	if old.up != nil {
+		old.up.Transport.CloseIdleConnections()
+	}
+	return nil
+}
+
+func sameURL(a, b string) bool { return strings.TrimSpace(a) == strings.TrimSpace(b) }
+
+// Remove deletes a stored route. If it was chosen, the choice becomes Auto.
+func (m *Manager) Remove(name string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e := m.find(name)
+	if e == nil {
+		return fmt.Errorf("remove %q: %w", name, ErrUnknownRoute)
+	}
+	if e.via {
+		return fmt.Errorf("remove %q: %w", name, ErrViaRoute)
+	}
+	i := slices.Index(m.entries, e)
+	routes := m.storedRoutes()
+	if len(routes) == 1 {
+		return fmt.Errorf("remove %q: %w", name, ErrLastRoute)
+	}
+	if err := m.saveRoutes(slices.Delete(routes, i, i+1)); err != nil {
+		return err
+	}
+	if strings.EqualFold(m.savedChoice, e.route.Name) {
+		if err := m.saveChoice(AutoChoice); err != nil {
+			return err
+		}
+	}
+	if strings.EqualFold(m.choice, e.route.Name) {
+		m.choice = AutoChoice
+	}
+	m.entries = slices.Delete(m.entries, i, i+1)
+	m.recompute()
+	if e.up != nil {
+		// Requests in flight keep their connections; idle ones go now.
+		e.up.Transport.CloseIdleConnections()
+	}
+	return nil
+}
+
+// storedRoutes is the list Settings holds: everything but the --via route.
+func (m *Manager) storedRoutes() []Route {
+	var out []Route
+	for _, e := range m.entries {
+		if !e.via {
+			out = append(out, e.route)
+		}
+	}
+	return out
+}
+
+func (m *Manager) saveRoutes(routes []Route) error {
+	if m.o.Settings != nil {
+		if err := m.o.Settings.PutSetting(SettingRoutes, routes); err != nil {
+			return fmt.Errorf("save routes: %w", err)
+		}
+	}
+	m.publish(events.Event{Kind: events.SettingsChanged, Detail: SettingRoutes})
+	return nil
+}
+
+func (m *Manager) saveChoice(choice string) error {
+	if m.o.Settings != nil {
+		if err := m.o.Settings.PutSetting(SettingChoice, choice); err != nil {
+			return fmt.Errorf("save route choice: %w", err)
+		}
+	}
+	m.savedChoice = choice
+	m.publish(events.Event{Kind: events.SettingsChanged, Detail: SettingChoice})
+	return nil
+}
+
+func (m *Manager) publish(e events.Event) {
+	if m.o.Bus != nil {
+		m.o.Bus.Publish(e)
+	}
+}
+
+func (m *Manager) kickProbe() {
+	select {
+	case m.kick <- struct{}{}:
+	default:
+	}
+}
+
+// recompute picks the route for the next request and publishes
+// RouteSwitched when it changes. m.mu is held.
+func (m *Manager) recompute() {
+	var next *entry
+	if m.choice != AutoChoice {
+		if e := m.find(m.choice); e != nil && e.up != nil {
+			next = e
+		} else {
+			m.choice = AutoChoice
+		}
+	}
+	if next == nil {
+		next = m.fastest()
+	}
+	if next == nil {
+		return
+	}
+	prev := m.pick
+	m.pick = next
+	m.cur.Store(next.up)
+	if prev != nil && prev != next && !strings.EqualFold(prev.route.Name, next.route.Name) {
+		detail := ""
+		if m.choice == AutoChoice {
+			detail = AutoChoice
+		}
+		m.log.Info("route switched", "from", prev.route.Name, "to", next.route.Name, "auto", detail != "")
+		m.publish(events.Event{Kind: events.RouteSwitched, Route: next.route.Name, Detail: detail})
+	}
+}
+
+// fastest is Auto's pick: the healthy route with the lowest recent
+// latency. It keeps the current pick unless another is clearly faster
+// (20 % and 5 ms), because every Auto switch notifies the user and two
+// similar routes would otherwise trade places on jitter. With nothing
+// healthy it keeps the current pick, or takes the first usable route.
+func (m *Manager) fastest() *entry {
+	var best *entry
+	var bestLat time.Duration
+	for _, e := range m.entries {
+		if e.up == nil || e.state != stateUp {
+			continue
+		}
+		if lat := e.score(); best == nil || lat < bestLat {
+			best, bestLat = e, lat
+		}
+	}
+	cur := m.pick
+	curOK := cur != nil && slices.Contains(m.entries, cur) && cur.up != nil
+	if best == nil {
+		if curOK {
+			return cur
+		}
+		for _, e := range m.entries {
+			if e.up != nil {
+				return e
+			}
+		}
+		return nil
+	}
+	if curOK && cur.state == stateUp && cur != best {
+		c := cur.score()
+		if !(bestLat*5/4 < c && bestLat+5*time.Millisecond < c) {
+			return cur
+		}
+	}
+	return best
+}
+
+// score is the median of the last (up to) three latencies while up, so one
+// slow probe does not move Auto.
+func (e *entry) score() time.Duration {
+	var last []time.Duration
+	for i := len(e.history) - 1; i >= 0 && len(last) < 3; i-- {
+		if e.history[i] == 0 {
+			break
+		}
+		last = append(last, e.history[i])
+	}
+	if len(last) == 0 {
+		return e.health.Latency
+	}
+	slices.Sort(last)
+	return last[len(last)/2]
+}
+
+// Run probes every route now and then every Interval (and at once after a
+// route is added or changed) until ctx ends.
+func (m *Manager) Run(ctx context.Context) {
+	t := time.NewTicker(m.o.Interval)
+	defer t.Stop()
+	for {
+		m.probeAll(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-m.kick:
+		}
+	}
+}
+
+// TestNow probes every route at once and returns the results in Routes
+// order; state and events are updated as in a scheduled round.
+func (m *Manager) TestNow(ctx context.Context) []Health {
+	return m.probeAll(ctx)
+}
+
+func (m *Manager) probeAll(ctx context.Context) []Health {
+	m.probe.Lock()
+	defer m.probe.Unlock()
+	m.mu.Lock()
+	snap := slices.Clone(m.entries)
+	m.mu.Unlock()
+
+	results := make([]Health, len(snap))
+	var wg sync.WaitGroup
+	for i, e := range snap {
+		if e.up == nil {
+			results[i] = Health{Route: e.route.Name, Err: e.broken.Error(), Checked: time.Now()}
+			continue
+		}
+		wg.Go(func() { results[i] = e.up.Probe(ctx, m.o.Target) })
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		// Shutting down or abandoned by the caller: an interrupted probe
+		// says nothing about the route.
+		return results
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, e := range snap {
+		if !slices.Contains(m.entries, e) {
+			continue // removed or replaced while probing
+		}
+		m.apply(e, results[i])
+	}
+	m.recompute()
+	return results
+}
+
+// apply records one probe and publishes its events. m.mu is held.
+func (m *Manager) apply(e *entry, h Health) {
+	e.health = h
+	lat := time.Duration(0)
+	if h.Up {
+		lat = h.Latency
+		if lat <= 0 {
+			lat = 1 // 0 marks "down" in the history
+		}
+	}
+	e.history = append(e.history, lat)
+	if len(e.history) > historyLen {
+		e.history = slices.Delete(e.history, 0, len(e.history)-historyLen)
+	}
+	m.publish(events.Event{Kind: events.RouteHealth, Route: h.Route, Up: h.Up, Latency: h.Latency, Detail: h.Err})
+	switch {
+	case h.Up && e.state == stateDown:
+		m.log.Info("route up", "route", h.Route, "latency", h.Latency)
+		m.publish(events.Event{Kind: events.RouteUp, Route: h.Route, Up: true, Latency: h.Latency})
+	case !h.Up && e.state != stateDown:
+		m.log.Warn("route down", "route", h.Route, "err", h.Err)
+		m.publish(events.Event{Kind: events.RouteDown, Route: h.Route, Detail: h.Err})
+	}
+	if h.Up {
+		e.state = stateUp
+	} else {
+		e.state = stateDown
+	}
+}
