@@ -1,0 +1,206 @@
+package usage
+
+import (
+	"encoding/json"
+	"strconv"
+
+	"github.com/ferry-gateway/ferry/storage"
+)
+
+// apiUsage is a usage object as the Anthropic API sends it. A nil field was
+// absent or null: message_delta overlays only the fields it carries, so the
+// difference between "0" and "not sent" matters.
+type apiUsage struct {
+	InputTokens              *int64            `json:"input_tokens"`
+	OutputTokens             *int64            `json:"output_tokens"`
+	CacheCreationInputTokens *int64            `json:"cache_creation_input_tokens"`
+	CacheReadInputTokens     *int64            `json:"cache_read_input_tokens"`
+	CacheCreation            *apiCacheCreation `json:"cache_creation"`
+	ServerToolUse            *apiServerToolUse `json:"server_tool_use"`
+	ServiceTier              *string           `json:"service_tier"`
+	InferenceGeo             *string           `json:"inference_geo"`
+	Speed                    *string           `json:"speed"`
+}
+
+type apiCacheCreation struct {
+	Ephemeral5m *int64 `json:"ephemeral_5m_input_tokens"`
+	Ephemeral1h *int64 `json:"ephemeral_1h_input_tokens"`
+}
+
+type apiServerToolUse struct {
+	WebSearchRequests *int64 `json:"web_search_requests"`
+	WebFetchRequests  *int64 `json:"web_fetch_requests"`
+}
+
+// overlay lays every non-null field of o over u, as the API documents for
+// message_delta.usage (its counts are cumulative, not increments).
+func (u *apiUsage) overlay(o *apiUsage) {
+	if o == nil {
+		return
+	}
+	setInt(&u.InputTokens, o.InputTokens)
+	setInt(&u.OutputTokens, o.OutputTokens)
+	setInt(&u.CacheCreationInputTokens, o.CacheCreationInputTokens)
+	setInt(&u.CacheReadInputTokens, o.CacheReadInputTokens)
+	if o.CacheCreation != nil {
+		if u.CacheCreation == nil {
+			u.CacheCreation = &apiCacheCreation{}
+		}
+		setInt(&u.CacheCreation.Ephemeral5m, o.CacheCreation.Ephemeral5m)
+		setInt(&u.CacheCreation.Ephemeral1h, o.CacheCreation.Ephemeral1h)
+	}
+	if o.ServerToolUse != nil {
+		if u.ServerToolUse == nil {
+			u.ServerToolUse = &apiServerToolUse{}
+		}
+		setInt(&u.ServerToolUse.WebSearchRequests, o.ServerToolUse.WebSearchRequests)
+		setInt(&u.ServerToolUse.WebFetchRequests, o.ServerToolUse.WebFetchRequests)
+	}
+	setStr(&u.ServiceTier, o.ServiceTier)
+	setStr(&u.InferenceGeo, o.InferenceGeo)
+	setStr(&u.Speed, o.Speed)
+}
+
+func setInt(dst **int64, v *int64) {
+	if v != nil {
+		n := *v
+		*dst = &n
+	}
+}
+
+func setStr(dst **string, v *string) {
+	if v != nil {
+		s := *v
+		*dst = &s
+	}
+}
+
+func val(p *int64) int64 {
+	if p == nil || *p < 0 {
+		return 0
+	}
+	return *p
+}
+
+// tokens splits the usage into Ferry's price classes. input_tokens is
+// already the uncached part of the prompt: nothing is added to it (adding
+// the cache counts again is the classic double count).
+//
+// cache_creation_input_tokens is the total written; the cache_creation
+// breakdown says how much of it went to the 1-hour cache. When the
+// breakdown is missing (older API versions, message_delta) every write is
+// a 5-minute write, the default TTL. When the total and the breakdown
+// disagree (a message_delta raised the total), the total wins and the
+// difference goes to the 5-minute class, the cheaper one, so Ferry never
+// invents 1-hour writes.
+func (u *apiUsage) tokens() storage.Tokens {
+	t := storage.Tokens{
+		Input:     val(u.InputTokens),
+		Output:    val(u.OutputTokens),
+		CacheRead: val(u.CacheReadInputTokens),
+	}
+	var w5, w1 int64
+	if u.CacheCreation != nil {
+		w5, w1 = val(u.CacheCreation.Ephemeral5m), val(u.CacheCreation.Ephemeral1h)
+	}
+	total := w5 + w1
+	if u.CacheCreationInputTokens != nil {
+		total = val(u.CacheCreationInputTokens)
+	}
+	if w1 > total {
+		w1 = total
+	}
+	t.CacheWrite1h = w1
+	t.CacheWrite5m = total - w1
+	return t
+}
+
+// Extras keys recorded in storage.Record.UsageExtras.
+const (
+	ExtraInferenceGeo      = "inference_geo"
+	ExtraSpeed             = "speed"
+	ExtraWebSearchRequests = "web_search_requests"
+	ExtraWebFetchRequests  = "web_fetch_requests"
+	// ExtraCountedTokens holds count_tokens' answer: tokens counted, not spent.
+	ExtraCountedTokens = "counted_input_tokens"
+	// ExtraUsageUnknown says why a response that should carry usage did not
+	// yield it (body over the cap, an encoding Ferry cannot decode).
+	ExtraUsageUnknown = "usage_unknown"
+)
+
+// extras returns the usage fields that are not token counts but may change
+// the price or explain it.
+func (u *apiUsage) extras(into map[string]string) map[string]string {
+	put := func(k, v string) {
+		if v == "" {
+			return
+		}
+		if into == nil {
+			into = make(map[string]string)
+		}
+		into[k] = v
+	}
+	if u.InferenceGeo != nil {
+		put(ExtraInferenceGeo, *u.InferenceGeo)
+	}
+	if u.Speed != nil {
+		put(ExtraSpeed, *u.Speed)
+	}
+	if s := u.ServerToolUse; s != nil {
+		if n := val(s.WebSearchRequests); n > 0 {
+			put(ExtraWebSearchRequests, strconv.FormatInt(n, 10))
+		}
+		if n := val(s.WebFetchRequests); n > 0 {
+			put(ExtraWebFetchRequests, strconv.FormatInt(n, 10))
+		}
+	}
+	return into
+}
+
+// openAIUsage is the usage object of an OpenAI-format chat completion.
+// prompt_tokens includes the cached part, unlike Anthropic's input_tokens.
+type openAIUsage struct {
+	PromptTokens        *int64 `json:"prompt_tokens"`
+	CompletionTokens    *int64 `json:"completion_tokens"`
+	PromptTokensDetails *struct {
+		CachedTokens *int64 `json:"cached_tokens"`
+	} `json:"prompt_tokens_details"`
+}
+
+// anthropic converts to the Anthropic shape so that one code path prices
+// both: cached tokens are cache reads, the rest of the prompt is input.
+func (o *openAIUsage) anthropic() *apiUsage {
+	in, out := val(o.PromptTokens), val(o.CompletionTokens)
+	var cached int64
+	if o.PromptTokensDetails != nil {
+		cached = min(val(o.PromptTokensDetails.CachedTokens), in)
+	}
+	in -= cached
+	return &apiUsage{InputTokens: &in, OutputTokens: &out, CacheReadInputTokens: &cached}
+}
+
+// errorBody is the error shape shared by Anthropic ({"type":"error",
+// "error":{"type":...}}) and OpenAI-format endpoints ({"error":{"type":...}}).
+type errorBody struct {
+	Error *struct {
+		Type string `json:"type"`
+	} `json:"error"`
+}
+
+func (e *errorBody) errType() string {
+	if e.Error == nil {
+		return ""
+	}
+	return e.Error.Type
+}
+
+// messageBody is the part of a non-streaming response the meter reads: a
+// Messages API message, a count_tokens answer, an OpenAI chat completion or
+// an error, whichever it is.
+type messageBody struct {
+	Type        string          `json:"type"`
+	Model       string          `json:"model"`
+	Usage       json.RawMessage `json:"usage"`
+	InputTokens *int64          `json:"input_tokens"` // count_tokens
+	errorBody
+}

@@ -1,0 +1,659 @@
+package usage
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ferry-gateway/ferry/proxy/sse"
+	"github.com/ferry-gateway/ferry/storage"
+)
+
+// DefaultMaxBody is how much of a non-streaming body (or of a compressed
+// body) a Meter keeps to read usage from. Messages are far smaller; a body
+// beyond it is passed on untouched and its usage recorded as unknown.
+const DefaultMaxBody = 8 << 20
+
+// maxErrorBody bounds what a Meter keeps of a non-2xx body: error bodies
+// are a few hundred bytes, and a proxy's HTML error page needs no more.
+const maxErrorBody = 64 << 10
+
+// MetersOptions configure NewMeters.
+type MetersOptions struct {
+	// Prices prices each request. nil means the default table.
+	Prices *Prices
+	// RateLimits receives the anthropic-ratelimit-* headers of every
+	// response. nil means none are kept.
+	RateLimits *RateLimitTracker
+	// MaxBody caps what one Meter buffers; 0 means DefaultMaxBody.
+	MaxBody int
+	// Now is the clock for first-token times. nil means time.Now.
+	Now func() time.Time
+	// Logger receives the rare internal failure (a recovered panic). nil
+	// discards.
+	Logger *slog.Logger
+}
+
+// Meters makes a Meter for each request. It is safe for concurrent use.
+type Meters struct {
+	prices  *Prices
+	limits  *RateLimitTracker
+	maxBody int
+	now     func() time.Time
+	log     *slog.Logger
+
+	batchMu sync.Mutex
+	batches map[string]struct{} // batch ids whose results were counted
+}
+
+// NewMeters returns a Meter factory.
+func NewMeters(o MetersOptions) *Meters {
+	if o.Prices == nil {
+		o.Prices = DefaultPrices()
+	}
+	if o.MaxBody <= 0 {
+		o.MaxBody = DefaultMaxBody
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Meters{prices: o.Prices, limits: o.RateLimits, maxBody: o.MaxBody, now: o.Now, log: o.Logger}
+}
+
+// Prices returns the table the meters price with.
+func (ms *Meters) Prices() *Prices { return ms.prices }
+
+// NewObserver returns the Meter for one request. Its signature matches
+// proxy.ObserverFactory except for the result type, so the wiring is
+//
+//	func(r *http.Request, body []byte, start time.Time) proxy.Observer { return ms.NewObserver(r, body, start) }
+//
+// body is the request body when the proxy buffered it (nil when streamed);
+// only its "model" and "stream" fields are read. It never returns nil.
+func (ms *Meters) NewObserver(r *http.Request, body []byte, start time.Time) *Meter {
+	m := &Meter{ms: ms, start: start, mode: modeJSON, limit: ms.maxBody}
+	if r != nil {
+		m.kind = kindOf(r.URL.Path)
+		m.client = ClientFamilyFromHeader(r.Header)
+	}
+	if len(body) > 0 && bytes.Contains(body, []byte(`"model"`)) {
+		var req struct {
+			Model string `json:"model"`
+		}
+		if json.Unmarshal(body, &req) == nil {
+			m.reqModel = req.Model
+		}
+	}
+	return m
+}
+
+// kind is what endpoint a request went to, which decides what its response
+// can tell about usage.
+type kind int
+
+const (
+	kindOther        kind = iota
+	kindMessages          // POST /v1/messages
+	kindCountTokens       // POST /v1/messages/count_tokens
+	kindChat              // POST /v1/chat/completions (OpenAI format)
+	kindBatch             // /v1/messages/batches… except results
+	kindBatchResults      // GET /v1/messages/batches/{id}/results (JSONL)
+)
+
+func kindOf(path string) kind {
+	path = strings.TrimSuffix(path, "/")
+	switch {
+	case strings.HasSuffix(path, "/v1/messages"):
+		return kindMessages
+	case strings.HasSuffix(path, "/v1/messages/count_tokens"):
+		return kindCountTokens
+	case strings.HasSuffix(path, "/v1/chat/completions"):
+		return kindChat
+	case strings.Contains(path, "/v1/messages/batches"):
+		if strings.HasSuffix(path, "/results") {
+			return kindBatchResults
+		}
+		return kindBatch
+	}
+	return kindOther
+}
+
+// mode is how the meter reads the (decoded) body.
+type mode int
+
+const (
+	modeJSON   mode = iota // buffer up to the cap, parse at Done
+	modeSSE                // frames as they pass
+	modeJSONL              // one JSON value per line, as they pass
+	modeIgnore             // nothing to learn from this body
+)
+
+// Meter reads one response as it is forwarded and fills the usage fields of
+// its record at Done. Write never blocks, never fails and never keeps p;
+// the work it does per write is bounded by the size of the write.
+//
+// Methods are safe to call from different goroutines, one at a time or not.
+type Meter struct {
+	ms       *Meters
+	start    time.Time
+	kind     kind
+	client   string
+	reqModel string
+
+	mu      sync.Mutex
+	status  int
+	mode    mode
+	limit   int    // buffer cap for this body
+	coding  string // "" (identity), "gzip", "deflate", or an unsupported one
+	broken  bool   // a recovered panic: stop metering, record what is known
+	done    bool
+	lastAt  time.Time
+	scanner sse.Scanner
+
+	body []byte // modeJSON body, or the compressed body when coding != ""
+	over bool   // body passed the cap
+	// marks map compressed offsets to arrival times, so that a body decoded
+	// at Done still dates its first token by when its bytes arrived.
+	marks []mark
+	line  []byte // modeJSONL: the incomplete last line
+
+	unknownWhy string // the body could not be decoded at all
+	truncated  bool   // the decoded body ended early
+
+	usage      apiUsage
+	haveUsage  bool
+	model      string
+	errType    string
+	errFrame   bool // errType came from an error frame in a 2xx stream
+	firstToken time.Time
+	counted    *int64 // count_tokens answer
+
+	batch batchSum // modeJSONL: the results of a batch
+}
+
+type mark struct {
+	end int // compressed offset just past the write
+	at  time.Time
+}
+
+// Response reads the status and headers: how to read the body, and the
+// rate-limit headroom the upstream reported.
+func (m *Meter) Response(status int, h http.Header) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	defer m.recover("response")
+	if m.ms.limits != nil {
+		m.ms.limits.Observe(h, m.ms.now())
+	}
+	m.status = status
+	ct, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
+	switch {
+	case status < 200 || status > 299:
+		m.mode, m.limit = modeJSON, min(m.ms.maxBody, maxErrorBody)
+	case ct == "text/event-stream":
+		m.mode = modeSSE
+	case m.kind == kindBatchResults:
+		m.mode = modeJSONL
+	case m.kind == kindMessages || m.kind == kindCountTokens || m.kind == kindChat:
+		m.mode = modeJSON
+	default:
+		m.mode = modeIgnore
+	}
+	switch ce := strings.ToLower(strings.TrimSpace(h.Get("Content-Encoding"))); ce {
+	case "", "identity":
+	case "x-gzip":
+		m.coding = "gzip"
+	default:
+		m.coding = ce
+	}
+}
+
+// Write observes the next bytes sent to the client. It always reports the
+// whole of p written and a nil error.
+func (m *Meter) Write(p []byte) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.broken || m.done || m.mode == modeIgnore || len(p) == 0 {
+		return len(p), nil
+	}
+	defer m.recover("write")
+	at := m.ms.now()
+	m.lastAt = at
+	if m.coding != "" {
+		// Encoded bodies are decoded at Done: a decompressor needs a reader
+		// it can block on, and Write must not block or start goroutines.
+		if !m.keep(p) {
+			return len(p), nil
+		}
+		m.marks = append(m.marks, mark{end: len(m.body), at: at})
+		return len(p), nil
+	}
+	m.feed(p, at)
+	return len(p), nil
+}
+
+// keep appends p to the body buffer, or marks the body over the cap.
+func (m *Meter) keep(p []byte) bool {
+	if m.over {
+		return false
+	}
+	if len(m.body)+len(p) > m.limit {
+		m.over = true
+		if m.mode == modeJSON {
+			m.body = nil // unparseable anyway; free it now
+		}
+		return false
+	}
+	m.body = append(m.body, p...)
+	return true
+}
+
+// feed reads decoded body bytes that arrived at at.
+func (m *Meter) feed(p []byte, at time.Time) {
+	switch m.mode {
+	case modeSSE:
+		m.scanner.Feed(p, func(f sse.Frame) { m.frame(f, at) })
+	case modeJSONL:
+		m.lines(p)
+	case modeJSON:
+		m.keep(p)
+	}
+}
+
+// frame reads one SSE frame. Content deltas, the bulk of a stream, are not
+// parsed at all: only their arrival time matters.
+func (m *Meter) frame(f sse.Frame, at time.Time) {
+	if m.kind == kindChat {
+		m.chatChunk(f.Data, at)
+		return
+	}
+	ev := f.Event
+	if ev == "" && len(f.Data) > 0 {
+		// A stream without event: lines still carries the type in its data.
+		var t struct {
+			Type string `json:"type"`
+		}
+		if json.Unmarshal(f.Data, &t) != nil {
+			return
+		}
+		ev = t.Type
+	}
+	switch ev {
+	case "content_block_delta":
+		if m.firstToken.IsZero() {
+			m.firstToken = at
+		}
+	case "message_start":
+		var v struct {
+			Message struct {
+				Model string    `json:"model"`
+				Usage *apiUsage `json:"usage"`
+			} `json:"message"`
+		}
+		if json.Unmarshal(f.Data, &v) != nil {
+			return
+		}
+		if v.Message.Model != "" {
+			m.model = v.Message.Model
+		}
+		if v.Message.Usage != nil {
+			m.usage = apiUsage{}
+			m.usage.overlay(v.Message.Usage)
+			m.haveUsage = true
+		}
+	case "message_delta":
+		var v struct {
+			Usage *apiUsage `json:"usage"`
+		}
+		if json.Unmarshal(f.Data, &v) != nil || v.Usage == nil {
+			return
+		}
+		m.usage.overlay(v.Usage)
+		m.haveUsage = true
+	case "error":
+		var v errorBody
+		if json.Unmarshal(f.Data, &v) == nil && v.errType() != "" {
+			m.errType, m.errFrame = v.errType(), true
+		}
+	}
+}
+
+// chatChunk reads one data frame of an OpenAI-format stream.
+func (m *Meter) chatChunk(data []byte, at time.Time) {
+	if len(data) == 0 || bytes.Equal(data, []byte("[DONE]")) {
+		return
+	}
+	// Once the first token is dated only usage, model and errors matter,
+	// and most chunks carry none of them with a value.
+	if !m.firstToken.IsZero() && m.model != "" &&
+		!bytes.Contains(data, []byte(`"usage":{`)) && !bytes.Contains(data, []byte(`"usage": {`)) &&
+		!bytes.Contains(data, []byte(`"error"`)) {
+		return
+	}
+	var v struct {
+		Model   string       `json:"model"`
+		Usage   *openAIUsage `json:"usage"`
+		Choices []struct {
+			Delta struct {
+				Content          string          `json:"content"`
+				ReasoningContent string          `json:"reasoning_content"`
+				ToolCalls        json.RawMessage `json:"tool_calls"`
+			} `json:"delta"`
+		} `json:"choices"`
+		errorBody
+	}
+	if json.Unmarshal(data, &v) != nil {
+		return
+	}
+	if v.Model != "" {
+		m.model = v.Model
+	}
+	if m.firstToken.IsZero() {
+		for _, c := range v.Choices {
+			if c.Delta.Content != "" || c.Delta.ReasoningContent != "" || len(c.Delta.ToolCalls) > 0 {
+				m.firstToken = at
+				break
+			}
+		}
+	}
+	if v.Usage != nil {
+		m.usage = *v.Usage.anthropic()
+		m.haveUsage = true
+	}
+	if t := v.errType(); t != "" {
+		m.errType, m.errFrame = t, true
+	}
+}
+
+// lines reads JSONL (batch results) as it passes, one line at a time.
+func (m *Meter) lines(p []byte) {
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			if len(m.line)+len(p) > m.limit {
+				m.over = true // a line this long is skipped, not parsed
+				m.line = m.line[:0]
+				return
+			}
+			m.line = append(m.line, p...)
+			return
+		}
+		if m.over {
+			m.over = false // the oversized line ends here
+		} else if len(m.line) > 0 {
+			m.line = append(m.line, p[:i]...)
+			m.batchLine(m.line)
+			m.line = m.line[:0]
+		} else {
+			m.batchLine(p[:i])
+		}
+		p = p[i+1:]
+	}
+}
+
+// Done fills rec's usage fields: Model (when the response named one),
+// Tokens, ServiceTier, Batch, UsageExtras, FirstToken, TokensPerSec,
+// CostUSD, PriceKnown, PriceRow, Client (the family, from the request
+// headers), and ErrorType (plus ErrorClass for an error frame in a 2xx
+// stream) when the proxy left them empty.
+func (m *Meter) Done(rec *storage.Record) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.done || rec == nil {
+		return
+	}
+	m.done = true
+	if !m.broken {
+		m.finish()
+	}
+	m.fill(rec)
+}
+
+// finish decodes a compressed body and parses what was buffered.
+func (m *Meter) finish() {
+	defer m.recover("done")
+	if m.coding != "" && m.mode != modeIgnore && len(m.body) > 0 {
+		m.decode()
+	}
+	switch m.mode {
+	case modeSSE:
+		m.scanner.Flush(func(f sse.Frame) { m.frame(f, m.lastAt) })
+	case modeJSONL:
+		if len(m.line) > 0 && !m.over {
+			m.batchLine(m.line)
+		}
+	case modeJSON:
+		if !m.over && len(m.body) > 0 {
+			m.parseBody(m.body)
+		}
+	}
+}
+
+// decode inflates the buffered compressed body and feeds it as if it had
+// arrived decoded, each piece dated by the write that completed it.
+func (m *Meter) decode() {
+	compressed, marks, wasOver := m.body, m.marks, m.over
+	m.body, m.marks, m.over = nil, nil, false
+	src := &markedReader{b: compressed}
+	r, err := newDecoder(m.coding, src)
+	if err != nil {
+		m.unknownWhy = err.Error()
+		return
+	}
+	// A decompression bomb stops at a bounded size like any other body.
+	lr := io.LimitReader(r, int64(m.limit)*4)
+	buf := make([]byte, 4<<10)
+	mi := 0
+	for {
+		n, err := lr.Read(buf)
+		if n > 0 {
+			for mi < len(marks)-1 && marks[mi].end < src.off {
+				mi++
+			}
+			at := m.lastAt
+			if len(marks) > 0 {
+				at = marks[mi].at
+			}
+			m.feed(buf[:n], at)
+		}
+		if err != nil {
+			if err != io.EOF || wasOver {
+				m.truncated = true
+			}
+			break
+		}
+	}
+	m.over = m.over || wasOver
+}
+
+// parseBody reads a complete non-streaming body.
+func (m *Meter) parseBody(b []byte) {
+	var v messageBody
+	if json.Unmarshal(b, &v) != nil {
+		return
+	}
+	if t := v.errType(); t != "" {
+		m.errType = t
+		return
+	}
+	if v.Model != "" {
+		m.model = v.Model
+	}
+	if m.kind == kindCountTokens && v.InputTokens != nil {
+		n := *v.InputTokens
+		m.counted = &n
+		return
+	}
+	if len(v.Usage) == 0 || bytes.Equal(v.Usage, []byte("null")) {
+		return
+	}
+	if m.kind == kindChat {
+		var o openAIUsage
+		if json.Unmarshal(v.Usage, &o) == nil {
+			m.usage = *o.anthropic()
+			m.haveUsage = true
+		}
+		return
+	}
+	var u apiUsage
+	if json.Unmarshal(v.Usage, &u) == nil {
+		m.usage = u
+		m.haveUsage = true
+	}
+}
+
+// fill writes what the meter learnt into rec.
+func (m *Meter) fill(rec *storage.Record) {
+	if m.client != "" {
+		rec.Client = m.client
+	} else if rec.Client != "" {
+		rec.Client = ClientFamily(rec.Client)
+	}
+	switch {
+	case m.model != "":
+		rec.Model = m.model
+	case rec.Model == "":
+		rec.Model = m.reqModel
+	}
+	if rec.ErrorType == "" && m.errType != "" {
+		rec.ErrorType = m.errType
+		if m.errFrame && rec.ErrorClass == storage.ClassNone {
+			rec.ErrorClass = storage.ClassUpstream5xx
+		}
+	}
+	if m.kind == kindBatch || m.kind == kindBatchResults {
+		rec.Batch = true
+	}
+	at := rec.Time
+	if at.IsZero() {
+		at = m.start
+	}
+	if !m.firstToken.IsZero() {
+		rec.FirstToken = m.firstToken.Sub(at)
+	}
+
+	switch {
+	case m.kind == kindCountTokens:
+		// Counting tokens is free: the count is kept for the curious but
+		// never enters Tokens, which sum to spend.
+		rec.Tokens = storage.Tokens{}
+		if m.counted != nil {
+			rec.UsageExtras = putExtra(rec.UsageExtras, ExtraCountedTokens, strconv.FormatInt(*m.counted, 10))
+		}
+		rec.CostUSD, rec.PriceKnown, rec.PriceRow = 0, true, "count_tokens (free)"
+		return
+	case m.kind == kindBatchResults:
+		m.fillBatch(rec)
+		return
+	}
+
+	if m.haveUsage {
+		rec.Tokens = m.usage.tokens()
+		if m.usage.ServiceTier != nil && *m.usage.ServiceTier != "" {
+			rec.ServiceTier = *m.usage.ServiceTier
+		}
+		rec.UsageExtras = m.usage.extras(rec.UsageExtras)
+		if rec.ServiceTier == "batch" {
+			rec.Batch = true
+		}
+		if !m.firstToken.IsZero() && rec.Tokens.Output > 0 && m.lastAt.After(m.firstToken) {
+			rec.TokensPerSec = float64(rec.Tokens.Output) / m.lastAt.Sub(m.firstToken).Seconds()
+		}
+		extras := priceExtras(rec)
+		rec.CostUSD, rec.PriceRow, rec.PriceKnown = m.ms.prices.Cost(rec.Model, rec.Tokens, at, rec.Batch, extras)
+		return
+	}
+
+	rec.CostUSD, rec.PriceRow = 0, ""
+	if why := m.missingUsage(); why != "" {
+		rec.PriceKnown = false
+		rec.UsageExtras = putExtra(rec.UsageExtras, ExtraUsageUnknown, why)
+		return
+	}
+	// No usage because nothing was billed: an error, a request that never
+	// reached the model, an endpoint without usage.
+	rec.PriceKnown = true
+}
+
+// missingUsage says why a successful response that should have carried
+// usage did not yield it, or "" when none was to be expected.
+func (m *Meter) missingUsage() string {
+	if m.status < 200 || m.status > 299 || m.errType != "" {
+		return ""
+	}
+	if m.kind != kindMessages && m.kind != kindChat {
+		return ""
+	}
+	switch {
+	case m.broken:
+		return "meter failed"
+	case m.unknownWhy != "":
+		return m.unknownWhy
+	case m.over && m.mode == modeJSON:
+		return "body over " + strconv.Itoa(m.limit>>20) + " MiB"
+	case m.truncated:
+		return "body did not decode"
+	}
+	return ""
+}
+
+func priceExtras(rec *storage.Record) map[string]string {
+	if rec.ServiceTier == "" {
+		return rec.UsageExtras
+	}
+	e := make(map[string]string, len(rec.UsageExtras)+1)
+	for k, v := range rec.UsageExtras {
+		e[k] = v
+	}
+	e["service_tier"] = rec.ServiceTier
+	return e
+}
+
+func putExtra(m map[string]string, k, v string) map[string]string {
+	if m == nil {
+		m = make(map[string]string)
+	}
+	m[k] = v
+	return m
+}
+
+// recover turns a bug in the meter into a metering failure rather than a
+// failed response: the proxy's bytes matter more than the statistics.
+func (m *Meter) recover(where string) {
+	if v := recover(); v != nil {
+		m.broken = true
+		m.body, m.marks, m.line = nil, nil, nil
+		m.ms.log.Error("usage meter failed; this request's usage is incomplete", "where", where, "panic", v)
+	}
+}
+
+// maxBatchIDs bounds the memory of counted batch results.
+const maxBatchIDs = 4096
+
+// firstResults reports whether the results of batch id are being counted
+// for the first time in this run.
+func (ms *Meters) firstResults(id string) bool {
+	ms.batchMu.Lock()
+	defer ms.batchMu.Unlock()
+	if ms.batches == nil {
+		ms.batches = make(map[string]struct{})
+	}
+	if _, ok := ms.batches[id]; ok {
+		return false
+	}
+	if len(ms.batches) >= maxBatchIDs {
+		clear(ms.batches)
+	}
+	ms.batches[id] = struct{}{}
+	return true
+}
