@@ -1,0 +1,271 @@
+package proxy
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ferry-gateway/ferry/storage"
+)
+
+// largeEndpoint reports whether path's bodies may be large and are streamed
+// upstream rather than read whole: files (up to 500 MB) and batches.
+func largeEndpoint(path string) bool {
+	return hasPathPrefix(path, "/v1/files") || hasPathPrefix(path, "/v1/messages/batches")
+}
+
+func hasPathPrefix(path, prefix string) bool {
+	return path == prefix || (strings.HasPrefix(path, prefix) && path[len(prefix)] == '/')
+}
+
+// readBody reads the whole request body, refusing one over limit without
+// reading it to the end: a declared Content-Length is checked first, and a
+// chunked body is cut by MaxBytesReader, which also tells the server to
+// close the connection rather than drain the rest.
+//
+// Reading the body whole before forwarding is also what keeps HTTP/1.1
+// streams whole: the server closes an unread request body once the handler
+// starts writing (golang/go#40747), which cut 0.2–2 % of SSE streams in a
+// bare ReverseProxy.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64, idle time.Duration) ([]byte, error) {
+	if r.ContentLength > limit {
+		return nil, tooLarge(limit)
+	}
+	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	// A client that stops sending half-way must not hold the handler for
+	// ever: the idle timeout applies to the body too.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(idle))
+	defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
+
+	var (
+		body []byte
+		err  error
+	)
+	if r.ContentLength > 0 {
+		body = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(r.Body, body)
+	} else {
+		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	}
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, tooLarge(limit)
+		}
+		if r.Context().Err() != nil {
+			return nil, fmt.Errorf("read request body: %w", ErrClientGone)
+		}
+		return nil, &Error{Status: http.StatusBadRequest, Type: TypeInvalidRequest, Class: storage.ClassClient4xx,
+			Message: "reading the request body failed: " + redact(err.Error()), Err: err}
+	}
+	return body, nil
+}
+
+// deadlineBody is a streamed request body whose every read must come
+// within idle of the previous one.
+type deadlineBody struct {
+	rc   *http.ResponseController
+	body io.ReadCloser
+	idle time.Duration
+	n    *int64
+}
+
+func (d *deadlineBody) Read(p []byte) (int, error) {
+	_ = d.rc.SetReadDeadline(time.Now().Add(d.idle))
+	n, err := d.body.Read(p)
+	*d.n += int64(n)
+	return n, err
+}
+
+func (d *deadlineBody) Close() error {
+	_ = d.rc.SetReadDeadline(time.Time{})
+	return d.body.Close()
+}
+
+// requestFacts are what the proxy reads from a request's JSON body.
+type requestFacts struct {
+	model  string
+	stream bool
+}
+
+// sniffRequest finds the top-level "model" and "stream" of a JSON body
+// without decoding the rest: Claude Code's bodies run to hundreds of KB and
+// only these two fields matter here.
+func sniffRequest(body []byte) requestFacts {
+	var f requestFacts
+	seen := 0
+	topLevel(body, func(key, val []byte) bool {
+		switch string(key) {
+		case "model":
+			f.model = jsonString(val)
+			seen++
+		case "stream":
+			f.stream = string(val) == "true"
+			seen++
+		}
+		return seen < 2
+	})
+	return f
+}
+
+// topLevel calls fn with each key of the JSON object in b and its value's
+// raw bytes, in order, until fn returns false. It stops quietly at the first
+// malformed byte: the body is forwarded as is whatever this finds.
+func topLevel(b []byte, fn func(key, val []byte) bool) {
+	i := skipWS(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return
+	}
+	i++
+	for {
+		i = skipWS(b, i)
+		if i >= len(b) || b[i] != '"' {
+			return
+		}
+		ke := skipString(b, i)
+		if ke < 0 {
+			return
+		}
+		key := b[i+1 : ke-1]
+		i = skipWS(b, ke)
+		if i >= len(b) || b[i] != ':' {
+			return
+		}
+		i = skipWS(b, i+1)
+		ve := skipValue(b, i)
+		if ve < 0 {
+			return
+		}
+		if !fn(key, b[i:ve]) {
+			return
+		}
+		i = skipWS(b, ve)
+		if i >= len(b) || b[i] != ',' {
+			return
+		}
+		i++
+	}
+}
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string starting at b[i] == '"',
+// or -1. Strings are most of a request's bytes: IndexByte skips them fast.
+func skipString(b []byte, i int) int {
+	j := i + 1
+	for {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			return -1
+		}
+		j += k
+		bs := 0
+		for m := j - 1; m > i && b[m] == '\\'; m-- {
+			bs++
+		}
+		j++
+		if bs%2 == 0 {
+			return j
+		}
+	}
+}
+
+// skipValue returns the index after the JSON value starting at b[i], or -1.
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); {
+			switch b[j] {
+			case '"':
+				j = skipString(b, j)
+				if j < 0 {
+					return -1
+				}
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+			j++
+		}
+		return -1
+	default:
+		j := i
+		for j < len(b) {
+			switch b[j] {
+			case ',', '}', ']', ' ', '\n', '\r', '\t':
+				if j == i {
+					return -1
+				}
+				return j
+			}
+			j++
+		}
+		if j == i {
+			return -1
+		}
+		return j
+	}
+}
+
+// jsonString decodes a raw JSON string value; "" when it is not one.
+func jsonString(val []byte) string {
+	if len(val) < 2 || val[0] != '"' {
+		return ""
+	}
+	if bytes.IndexByte(val, '\\') < 0 {
+		return string(val[1 : len(val)-1])
+	}
+	var s string
+	if json.Unmarshal(val, &s) != nil {
+		return ""
+	}
+	return s
+}
+
+// jsonField returns the raw value of a top-level key, or nil.
+func jsonField(b []byte, name string) []byte {
+	var out []byte
+	topLevel(b, func(key, val []byte) bool {
+		if string(key) == name {
+			out = val
+			return false
+		}
+		return true
+	})
+	return out
+}
+
+// jsonInt returns a top-level integer field, and whether there was one.
+func jsonInt(b []byte, name string) (int, bool) {
+	v := jsonField(b, name)
+	if v == nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(string(v))
+	return n, err == nil
+}

@@ -1,0 +1,183 @@
+package proxy
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/ferry-gateway/ferry/proxy/events"
+	"github.com/ferry-gateway/ferry/proxy/route"
+	"github.com/ferry-gateway/ferry/storage"
+)
+
+// Defaults for Options fields left zero.
+const (
+	DefaultFirstByteTimeout = 10 * time.Minute
+	DefaultIdleTimeout      = 5 * time.Minute
+	DefaultMaxBody          = 32 << 20
+	DefaultMaxBodyLarge     = 500 << 20
+	DefaultDrainTimeout     = 30 * time.Second
+)
+
+// Options configure a Proxy. Every field may be left zero; each says what
+// zero or nil means.
+type Options struct {
+	// APIBase is where requests go; the request's path is appended to its
+	// path and the query kept. Nil means https://api.anthropic.com.
+	APIBase *url.URL
+
+	// Routes picks the upstream route (and its pooled Transport) for each
+	// request. Nil means one direct route with the system's CA roots.
+	Routes route.Chooser
+
+	// FirstByteTimeout bounds the wait for the upstream's response headers
+	// once the request is sent. Zero means 10 minutes: a non-streaming call
+	// may think that long before answering.
+	FirstByteTimeout time.Duration
+	// IdleTimeout bounds the silence between two reads of the response body
+	// (and of a streamed request body). It is reset by every read; there is
+	// no total timeout. Zero means 5 minutes.
+	IdleTimeout time.Duration
+
+	// MaxBody is the largest request body accepted, except on the large
+	// endpoints below. Zero means 32 MB. Such bodies are read whole before
+	// forwarding.
+	MaxBody int64
+	// MaxBodyLarge is the limit for /v1/files and /v1/messages/batches,
+	// whose bodies are streamed upstream without buffering. Zero means
+	// 500 MB.
+	MaxBodyLarge int64
+
+	// ListenAddr is the address Ferry listens on. With AllowRemote, a Host
+	// header naming it is accepted besides loopback names. Empty means
+	// only loopback names are accepted.
+	ListenAddr string
+	// AllowRemote accepts requests from the network: the listen address is
+	// a valid Host and the local token is required on every request
+	// (x-api-key, Authorization: Bearer or x-ferry-token), admin included.
+	// New fails when it is set and Keys has no local token.
+	AllowRemote bool
+	// AllowOrigins are the browser origins (scheme://host[:port]) allowed
+	// to call Ferry. A request carrying any other Origin is refused. Nil
+	// means no browser may.
+	AllowOrigins []string
+
+	// Keys gives the local token and the real API key. Nil means Ferry
+	// holds neither: every client must send its own key.
+	Keys Keys
+	// AdminToken returns the token mutating admin endpoints require in the
+	// x-ferry-admin-token header. Nil, or a func returning "", means every
+	// mutating admin request is refused.
+	AdminToken func() string
+
+	// InsecureSkipVerify only adds the x-ferry-warning header to every
+	// response; the route's transport is what skips verification.
+	InsecureSkipVerify bool
+
+	// Observe builds the per-request Observer (usage metering). Nil means
+	// none: records carry only what the proxy itself knows.
+	Observe ObserverFactory
+	// Recorder receives one Record per API request. Nil means records are
+	// not kept.
+	Recorder Recorder
+	// Bus receives RequestFinished and StateChanged events. Nil means no
+	// events are published.
+	Bus *events.Bus
+	// Logger receives one line per request. Nil means slog.Default().
+	Logger *slog.Logger
+	// Version is reported by /_ferry/health. Empty means "dev".
+	Version string
+
+	// Before are run in order on every API request that passed the
+	// guards, with its body read (or nil when streamed), before a route is
+	// chosen. See RequestHook.
+	Before []RequestHook
+
+	// DrainTimeout bounds the graceful drain of Serve when its context
+	// ends. Zero means 30 s.
+	DrainTimeout time.Duration
+}
+
+// Keys gives the secrets the proxy swaps. Implementations must be safe for
+// concurrent use; they are asked on every request, so a changed key takes
+// effect at once.
+type Keys interface {
+	// LocalToken is the token clients send instead of the real key; ""
+	// when there is none.
+	LocalToken() string
+	// APIKey is the real key Ferry swaps in for the local token; "" when
+	// Ferry holds no key.
+	APIKey() string
+}
+
+// Observer watches one exchange's response as it flows to the client (the
+// usage meter implements it). Its methods are called from the request's
+// goroutine, one at a time.
+type Observer interface {
+	// Response is called once, when the upstream's headers arrive (or a
+	// RequestHook answered); not at all when none arrived.
+	Response(status int, h http.Header)
+	// Write receives the response body bytes exactly as sent to the client
+	// (still content-encoded), including frames Ferry added to repair a
+	// broken stream. It must never block or fail.
+	Write(p []byte) (int, error)
+	// Done ends the exchange: the observer fills in what it learnt (model,
+	// tokens, cost, first token, error type from an error body …) into rec.
+	Done(rec *storage.Record)
+}
+
+// ObserverFactory makes the Observer of one request. body is the request
+// body, nil when it was streamed rather than buffered (or never read because
+// a guard refused the request first). It may return nil for "no observer".
+type ObserverFactory func(r *http.Request, body []byte, start time.Time) Observer
+
+// Recorder keeps records. It must never block (storage.Recorder queues).
+type Recorder interface {
+	Record(rec storage.Record)
+}
+
+// Outgoing is a request about to be forwarded, as a RequestHook sees it.
+type Outgoing struct {
+	Method   string
+	Path     string // the client's path, e.g. /v1/messages
+	RawQuery string
+	// Header is what will be sent upstream: hop-by-hop headers gone, the
+	// real key already in place. It holds credentials: never log it.
+	Header http.Header
+	// Body is the whole request body, or nil when it is streamed (files,
+	// batches). A hook may replace it; Content-Length follows. Replace it
+	// only to change what must change: re-serialised JSON breaks
+	// thinking-block signatures.
+	Body   []byte
+	Model  string // from the request JSON, "" if none
+	Stream bool   // "stream": true in the request JSON
+	// KeyFingerprint is the short hash of the key that will be used.
+	KeyFingerprint string
+	// Client is the client's User-Agent.
+	Client string
+}
+
+// Answer is a response a RequestHook gives instead of the upstream's
+// (a cache hit, for example). It is written as is and observed like an
+// upstream response.
+type Answer struct {
+	Status int         // zero means 200
+	Header http.Header // copied to the response
+	Body   io.Reader   // streamed to the client with a flush per read; nil means no body
+	// CacheHit marks the record as served from cache.
+	CacheHit bool
+}
+
+// RequestHook sees each API request after the guards and before it goes
+// upstream. It returns:
+//   - (nil, nil) to let it go on, possibly with out.Body or out.Header changed;
+//   - (answer, nil) to answer it itself (cache hit);
+//   - (nil, err) to refuse it: an *Error (filter block 400, rate limit 429
+//     with retry-after, budget 400) is written as is, any other error
+//     becomes a 500 api_error from Ferry.
+//
+// ctx ends when the client goes away. Hooks run on the request's goroutine.
+type RequestHook func(ctx context.Context, out *Outgoing) (*Answer, error)
