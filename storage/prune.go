@@ -160,7 +160,7 @@ func (db *DB) RunRetention(ctx context.Context, retention func() time.Duration) 
 func (db *DB) runRetention(ctx context.Context, retention func() time.Duration, every time.Duration, pruned func(int, error)) {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	for {
+	for ctx.Err() == nil {
 		var before time.Time
 		if d := retention(); d > 0 {
 			before = db.now().Add(-d)
@@ -176,7 +176,6 @@ func (db *DB) runRetention(ctx context.Context, retention func() time.Duration, 
 		}
 		select {
 		case <-ctx.Done():
-			return
 		case <-t.C:
 		}
 	}
