@@ -187,7 +187,11 @@ func (d *dialer) dialSOCKS5(ctx context.Context, network, address string) (net.C
 		if errors.As(err, &se) {
 			return nil, err
 		}
-		return nil, &stageError{socksStage(err), err}
+		stage := socksStage(err)
+		if stage == StageProxyAuth || stage == StageTargetConnect {
+			err = fmt.Errorf("%w: %w", ErrSOCKSReply, err)
+		}
+		return nil, &stageError{stage, err}
 	}
 	return c, nil
 }

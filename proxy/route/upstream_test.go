@@ -136,6 +136,16 @@ func TestUpstreamDialErrors(t *testing.T) {
 			if de.Stage != tc.stage {
 				t.Fatalf("stage %q, want %q; error: %v", de.Stage, tc.stage, err)
 			}
+			switch {
+			case de.Stage == StageProxyAuth && strings.HasPrefix(raw, "socks5"):
+				if !errors.Is(err, ErrSOCKSReply) {
+					t.Errorf("SOCKS auth failure does not wrap ErrSOCKSReply: %v", err)
+				}
+			case de.Stage == StageProxyAuth || (de.Stage == StageTargetConnect && strings.HasPrefix(raw, "http")):
+				if !errors.Is(err, ErrProxyStatus) {
+					t.Errorf("CONNECT refusal does not wrap ErrProxyStatus: %v", err)
+				}
+			}
 			msg := err.Error()
 			if !strings.Contains(msg, tc.name) {
 				t.Errorf("message does not name the route: %s", msg)
