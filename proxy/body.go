@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ferry-gateway/ferry/storage"
@@ -72,23 +73,61 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, idle time.Dur
 
 // deadlineBody is a streamed request body whose every read must come
 // within idle of the previous one.
+//
+// The transport may go on reading a request body after RoundTrip returned
+// (it closes it "possibly in a separate goroutine"), but the server panics
+// on a body read once the handler is done. release, called before the
+// handler returns, unblocks a pending read and fences off later ones.
 type deadlineBody struct {
 	rc   *http.ResponseController
 	body io.ReadCloser
 	idle time.Duration
 	n    *int64
+
+	mu     sync.Mutex
+	eof    bool
+	closed bool
 }
 
+var errBodyReleased = errors.New("request body released")
+
 func (d *deadlineBody) Read(p []byte) (int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return 0, errBodyReleased
+	}
+	if d.eof {
+		return 0, io.EOF
+	}
 	_ = d.rc.SetReadDeadline(time.Now().Add(d.idle))
 	n, err := d.body.Read(p)
 	*d.n += int64(n)
+	if err == io.EOF {
+		d.eof = true
+	}
 	return n, err
 }
 
-func (d *deadlineBody) Close() error {
-	_ = d.rc.SetReadDeadline(time.Time{})
-	return d.body.Close()
+// Close is the transport's; the client's body is closed by the server.
+func (d *deadlineBody) Close() error { return nil }
+
+func (d *deadlineBody) release() {
+	// Only a body not read to its end can have a read blocked on the
+	// client's connection; at EOF the server already reads the connection
+	// itself, and a deadline now would cut it.
+	d.mu.Lock()
+	eof := d.eof
+	d.mu.Unlock()
+	if !eof {
+		_ = d.rc.SetReadDeadline(time.Now())
+	}
+	d.mu.Lock()
+	d.closed = true
+	d.mu.Unlock()
+	if !eof {
+		_ = d.rc.SetReadDeadline(time.Time{})
+	}
 }
 
 // requestFacts are what the proxy reads from a request's JSON body.

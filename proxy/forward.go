@@ -206,6 +206,7 @@ func (p *Proxy) forward(x *exchange, up *route.Upstream, h http.Header, body []b
 	}
 	switch {
 	case stream != nil:
+		defer stream.release()
 		out.Body = &watchedBody{deadlineBody: stream, wd: wd, firstByte: p.opts.FirstByteTimeout}
 		out.ContentLength = r.ContentLength
 		wd.arm(p.opts.IdleTimeout, ErrIdleTimeout)
