@@ -52,6 +52,7 @@ func TestProbe(t *testing.T) {
 				}
 				return
 			}
+			t.Logf("%s: connect %v, handshake %v, TLS %v, latency %v", tc.name, h.Connect, h.Handshake, h.TLS, h.Latency)
 			if h.Err != "" || h.Connect <= 0 {
 				t.Fatalf("live route: %+v", h)
 			}
