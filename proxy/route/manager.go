@@ -253,8 +253,9 @@ func (m *Manager) Routes() []Status {
 	for _, e := range m.entries {
 		h := e.health
 		if e.broken != nil && h.Err == "" {
-			h = Health{Route: e.route.Name, Err: e.broken.Error()}
+			h = Health{Err: e.broken.Error()}
 		}
+		h.Route = e.route.Name
 		out = append(out, Status{
 			Route:   e.route,
 			Name:    e.route.Name,
@@ -266,6 +267,18 @@ func (m *Manager) Routes() []Status {
 		})
 	}
 	return out
+}
+
+// CloseIdleConnections closes every route's idle pooled connections, for
+// shutdown; requests in flight are not touched.
+func (m *Manager) CloseIdleConnections() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, e := range m.entries {
+		if e.up != nil {
+			e.up.Transport.CloseIdleConnections()
+		}
+	}
 }
 
 // Use chooses the named route for the next requests and remembers the
