@@ -23,14 +23,16 @@ import (
 
 type rgba = color.NRGBA
 
+func rgb(r, g, b uint8) rgba { return rgba{R: r, G: g, B: b, A: 0xff} }
+
 var (
-	ink      = rgba{0x1f, 0x29, 0x37, 0xff} // glyph on light panels
-	paper    = rgba{0xf3, 0xf4, 0xf6, 0xff} // glyph on dark panels
-	green    = rgba{0x16, 0xa3, 0x4a, 0xff}
-	amber    = rgba{0xd9, 0x77, 0x06, 0xff}
-	red      = rgba{0xdc, 0x26, 0x26, 0xff}
-	appBlue  = rgba{0x25, 0x63, 0xeb, 0xff}
-	appWhite = rgba{0xff, 0xff, 0xff, 0xff}
+	ink      = rgb(0x1f, 0x29, 0x37) // glyph on light panels
+	paper    = rgb(0xf3, 0xf4, 0xf6) // glyph on dark panels
+	green    = rgb(0x16, 0xa3, 0x4a)
+	amber    = rgb(0xd9, 0x77, 0x06)
+	red      = rgb(0xdc, 0x26, 0x26)
+	appBlue  = rgb(0x25, 0x63, 0xeb)
+	appWhite = rgb(0xff, 0xff, 0xff)
 )
 
 // shape reports whether the point (x, y), in units of the icon's side
@@ -132,7 +134,7 @@ func render(size int, layers []layer) *image.NRGBA {
 			}
 			// Colour averaged over covered samples only, alpha over all.
 			cov := a / 255
-			img.SetNRGBA(px, py, rgba{uint8(r / cov), uint8(g / cov), uint8(b / cov), uint8(a / n)})
+			img.SetNRGBA(px, py, rgba{R: uint8(r / cov), G: uint8(g / cov), B: uint8(b / cov), A: uint8(a / n)})
 		}
 	}
 	return img

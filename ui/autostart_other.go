@@ -1,0 +1,7 @@
+//go:build !windows
+
+package ui
+
+func newAutostart(goos, home, xdgConfig, exe string) (Autostart, error) {
+	return newFileAutostart(goos, home, xdgConfig, exe)
+}

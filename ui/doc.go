@@ -1,0 +1,16 @@
+// Package ui is Ferry's desktop app: the tray menu, the dashboard, the
+// settings and welcome windows, desktop notifications, start at login, the
+// setup checker and the translations (English and Simplified Chinese).
+//
+// It owns what the user sees and nothing else. It talks to the proxy, the
+// route manager and the usage store only through the Core interface defined
+// in core.go, which main adapts from the real packages; it must not import
+// proxy/..., storage internals or bbolt (storage.Record, a plain value type,
+// is the one exception). It never creates the Fyne app either: main does,
+// with app.NewWithID, and hands it to Run, so that this package builds and
+// tests with Fyne's test driver and CGO_ENABLED=0.
+//
+// Threading: menu and widget callbacks run on Fyne's main goroutine. The
+// package's own goroutines (the event loop and the dashboard refresher) read
+// from the core off the main goroutine and apply results with fyne.Do.
+package ui

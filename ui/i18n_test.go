@@ -1,0 +1,114 @@
+package ui
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+var langCall = regexp.MustCompile(`lang\.(?:L|X)\(("(?:[^"\\]|\\.)*"|` + "`[^`]*`" + `)`)
+
+// usedKeys scans this package's Go sources (not tests) for lang.L / lang.X
+// keys.
+func usedKeys(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range langCall.FindAllStringSubmatch(string(b), -1) {
+			k, err := strconv.Unquote(m[1])
+			if err != nil {
+				t.Fatalf("%s: bad key literal %s: %v", f, m[1], err)
+			}
+			seen[k] = true
+		}
+	}
+	var keys []string
+	for k := range seen {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func translationKeys(t *testing.T, name string) map[string]string {
+	t.Helper()
+	b, err := translationFiles.ReadFile("translations/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return m
+}
+
+// Every key used in the code exists in both languages, and the two files
+// have the same keys.
+func TestTranslationsComplete(t *testing.T) {
+	keys := usedKeys(t)
+	if len(keys) < 50 {
+		t.Fatalf("found only %d keys: is the scanner broken?", len(keys))
+	}
+	en, zh := translationKeys(t, "en.json"), translationKeys(t, "zh-CN.json")
+	for _, k := range keys {
+		if _, ok := en[k]; !ok {
+			t.Errorf("en.json lacks %q", k)
+		}
+		if _, ok := zh[k]; !ok {
+			t.Errorf("zh-CN.json lacks %q", k)
+		}
+	}
+	for k := range en {
+		if _, ok := zh[k]; !ok {
+			t.Errorf("zh-CN.json lacks %q (in en.json)", k)
+		}
+	}
+	for k, v := range zh {
+		if _, ok := en[k]; !ok {
+			t.Errorf("en.json lacks %q (in zh-CN.json)", k)
+		}
+		if strings.TrimSpace(v) == "" {
+			t.Errorf("zh-CN.json: empty translation for %q", k)
+		}
+		// Template fields must survive translation.
+		for _, f := range regexp.MustCompile(`\{\{\.[A-Za-z]+\}\}`).FindAllString(k, -1) {
+			if !strings.Contains(v, f) {
+				t.Errorf("zh-CN.json: %q lost %s", k, f)
+			}
+		}
+	}
+}
+
+// TestPrintMissingKeys lists keys missing from the translations as JSON,
+// to paste into the files: FERRY_PRINT_KEYS=1 go test -run PrintMissing.
+func TestPrintMissingKeys(t *testing.T) {
+	if os.Getenv("FERRY_PRINT_KEYS") == "" {
+		t.Skip("set FERRY_PRINT_KEYS=1")
+	}
+	zh := translationKeys(t, "zh-CN.json")
+	out := map[string]string{}
+	for _, k := range usedKeys(t) {
+		if _, ok := zh[k]; !ok {
+			out[k] = k
+		}
+	}
+	b, _ := json.MarshalIndent(out, "", "  ")
+	t.Log("\n" + string(b))
+}
