@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -79,7 +80,7 @@ func WriteUsageCSV(w io.Writer, rep UsageReport) error {
 		cw.Write([]string{r.Key, strconv.FormatUint(r.Requests, 10), strconv.FormatUint(r.Errors, 10),
 			strconv.FormatInt(r.Tokens.Input, 10), strconv.FormatInt(r.Tokens.Output, 10),
 			strconv.FormatInt(r.Tokens.CacheWrite5m, 10), strconv.FormatInt(r.Tokens.CacheWrite1h, 10),
-			strconv.FormatInt(r.Tokens.CacheRead, 10), strconv.FormatFloat(r.CostUSD, 'f', -1, 64),
+			strconv.FormatInt(r.Tokens.CacheRead, 10), usd(r.CostUSD),
 			strconv.FormatUint(r.UnknownPrice, 10)})
 	}
 	cw.Flush()
@@ -87,6 +88,12 @@ func WriteUsageCSV(w io.Writer, rep UsageReport) error {
 		return fmt.Errorf("write usage csv: %w", err)
 	}
 	return nil
+}
+
+// usd writes a cost without float noise (0.04282, not
+// 0.042820000000000004): sums of prices are exact to far below 1e-10 $.
+func usd(v float64) string {
+	return strconv.FormatFloat(math.Round(v*1e10)/1e10, 'f', -1, 64)
 }
 
 // WriteUsageJSON writes a usage report as indented JSON, as /_ferry/usage
