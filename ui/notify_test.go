@@ -1,0 +1,47 @@
+package ui
+
+import (
+	"testing"
+	"time"
+
+	"github.com/ferry-gateway/ferry/proxy/events"
+)
+
+func TestNotifierOncePerEvent(t *testing.T) {
+	n := newNotifier()
+	steps := []struct {
+		e     events.Event
+		title string // "" = no notification
+	}{
+		{events.Event{Kind: events.RouteUp, Route: "Office", Latency: 90 * time.Millisecond}, ""}, // first probe: no news
+		{events.Event{Kind: events.RouteDown, Route: "Office", Detail: "connection refused"}, "Ferry: route down"},
+		{events.Event{Kind: events.RouteDown, Route: "Office", Detail: "connection refused"}, ""}, // repeated
+		{events.Event{Kind: events.RouteDown, Route: "Home"}, "Ferry: route down"},               // another route
+		{events.Event{Kind: events.RouteHealth, Route: "Office"}, ""},
+		{events.Event{Kind: events.RouteUp, Route: "Office", Latency: 120 * time.Millisecond}, "Ferry: route back up"},
+		{events.Event{Kind: events.RouteUp, Route: "Office", Latency: 120 * time.Millisecond}, ""},
+		{events.Event{Kind: events.RouteDown, Route: "Office"}, "Ferry: route down"}, // down again after up
+		{events.Event{Kind: events.RouteSwitched, Route: "Home", Detail: "auto"}, "Ferry: Auto switched routes"},
+		{events.Event{Kind: events.RouteSwitched, Route: "Home", Detail: "auto"}, ""},
+		{events.Event{Kind: events.RouteSwitched, Route: "Office", Detail: "user"}, ""}, // by hand
+		{events.Event{Kind: events.RouteSwitched, Route: "Home", Detail: "auto"}, "Ferry: Auto switched routes"},
+		{events.Event{Kind: events.ListenFailed, Detail: "port 7856 is already in use"}, "Ferry could not start its proxy"},
+		{events.Event{Kind: events.ListenFailed, Detail: "port 7856 is already in use"}, ""},
+		{events.Event{Kind: events.RequestFinished}, ""},
+		{events.Event{Kind: events.StateChanged, Detail: "paused"}, ""},
+	}
+	for i, s := range steps {
+		got := n.handle(s.e)
+		switch {
+		case s.title == "" && got != nil:
+			t.Errorf("step %d (%s %s): unexpected notification %q", i, s.e.Kind, s.e.Route, got.Title)
+		case s.title != "" && got == nil:
+			t.Errorf("step %d (%s %s): no notification, want %q", i, s.e.Kind, s.e.Route, s.title)
+		case got != nil && got.Title != s.title:
+			t.Errorf("step %d: title %q, want %q", i, got.Title, s.title)
+		}
+	}
+	if got := newNotifier().handle(events.Event{Kind: events.ListenFailed, Detail: "port 7856 is already in use; stop it or use --listen"}); got == nil || got.Content != "port 7856 is already in use; stop it or use --listen" {
+		t.Errorf("listen failure content = %+v", got)
+	}
+}
