@@ -159,6 +159,8 @@ type Meter struct {
 	done    bool
 	lastAt  time.Time
 	scanner sse.Scanner
+	frameAt time.Time        // arrival time of the bytes being fed
+	onFrame func(sse.Frame) // m.frameNow, made once: no closure per write
 
 	body []byte // modeJSON body, or the compressed body when coding != ""
 	over bool   // body passed the cap
@@ -262,13 +264,19 @@ func (m *Meter) keep(p []byte) bool {
 func (m *Meter) feed(p []byte, at time.Time) {
 	switch m.mode {
 	case modeSSE:
-		m.scanner.Feed(p, func(f sse.Frame) { m.frame(f, at) })
+		if m.onFrame == nil {
+			m.onFrame = m.frameNow
+		}
+		m.frameAt = at
+		m.scanner.Feed(p, m.onFrame)
 	case modeJSONL:
 		m.lines(p)
 	case modeJSON:
 		m.keep(p)
 	}
 }
+
+func (m *Meter) frameNow(f sse.Frame) { m.frame(f, m.frameAt) }
 
 // frame reads one SSE frame. Content deltas, the bulk of a stream, are not
 // parsed at all: only their arrival time matters.
