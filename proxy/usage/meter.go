@@ -159,7 +159,7 @@ type Meter struct {
 	done    bool
 	lastAt  time.Time
 	scanner sse.Scanner
-	frameAt time.Time        // arrival time of the bytes being fed
+	frameAt time.Time       // arrival time of the bytes being fed
 	onFrame func(sse.Frame) // m.frameNow, made once: no closure per write
 
 	body []byte // modeJSON body, or the compressed body when coding != ""
