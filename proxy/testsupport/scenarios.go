@@ -1,0 +1,742 @@
+package testsupport
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Scenario names, chosen per request with the header
+//
+//	x-fake-scenario: NAME[;key=value...]
+//
+// e.g. "slow;gap=1.5s;total=20s" or "large;frames=5000". Parameters every
+// scenario takes: model=ID (the model named in the response), delay=DURATION
+// (silence before the response headers, for first-byte timeouts; the fake
+// notices the client leaving meanwhile), gzip=accepted|always|never
+// (overrides the fake's GzipMode).
+const (
+	// Non-streaming message with text and full usage (cache 5m/1h, cache
+	// read, service_tier).
+	ScenarioMessage = "message"
+	// Streaming text: message_start with usage, content_block_start, pings,
+	// text deltas, content_block_stop, message_delta with cumulative usage,
+	// message_stop.
+	ScenarioStream = "stream"
+	// Streaming text then a tool_use block filled by input_json_delta.
+	ScenarioToolUse = "tool_use"
+	// Streaming thinking block (thinking_delta, signature_delta) then text;
+	// message_delta usage has null fields.
+	ScenarioThinking = "thinking"
+	// Streaming Chinese text and emoji, each frame written in pieces cut
+	// inside a UTF-8 character, flushed separately with split_gap (default
+	// 10ms) between pieces so they arrive in separate reads.
+	ScenarioUTF8Split = "utf8_split"
+	// Streaming text with an event type the API does not have yet and an SSE
+	// comment block, both of which a proxy must pass through.
+	ScenarioUnknownEvent = "unknown_event"
+	// A 200 stream that, after one delta, sends an error frame
+	// (overloaded_error) and ends.
+	ScenarioStreamError = "stream_error"
+	// Stream cut (connection dropped, no terminator) right after
+	// message_start.
+	ScenarioCutAfterStart = "cut_after_start"
+	// Stream cut after message_start, a block start and three deltas.
+	ScenarioCutMidStream = "cut_mid_stream"
+	// Slow stream: a delta after every gap (default 1.5s) of silence until
+	// total (default 20s) has passed, then a normal end.
+	ScenarioSlow = "slow"
+	// One silent gap (default 3s) in the middle of a stream.
+	ScenarioLongGap = "long_gap"
+	// A long stream of frames (default 1000) text deltas, for load tests.
+	ScenarioLarge = "large"
+	// 429 rate_limit_error with retry-after (retry=SECONDS, default 7) and
+	// exhausted anthropic-ratelimit-* headers.
+	ScenarioRateLimited = "rate_limited"
+	// 529 overloaded_error.
+	ScenarioOverloaded = "overloaded"
+	// Any API error: status=N (default 500) with its documented error type.
+	ScenarioError = "error"
+	// {"input_tokens": CountTokens(body)}.
+	ScenarioCountTokens = "count_tokens"
+	// GET /v1/models (paginated with limit, after_id, before_id) and
+	// GET /v1/models/{id}.
+	ScenarioModels = "models"
+	// OpenAI-format /v1/chat/completions response with usage.
+	ScenarioOpenAI = "openai"
+	// OpenAI-format streamed chat completion ending with a usage chunk and
+	// "data: [DONE]".
+	ScenarioOpenAIStream = "openai_stream"
+	// Answers what it received: method, path, body length and SHA-256.
+	ScenarioEcho = "echo"
+)
+
+// Scenarios lists every scenario name.
+var Scenarios = []string{
+	ScenarioMessage, ScenarioStream, ScenarioToolUse, ScenarioThinking, ScenarioUTF8Split,
+	ScenarioUnknownEvent, ScenarioStreamError, ScenarioCutAfterStart, ScenarioCutMidStream,
+	ScenarioSlow, ScenarioLongGap, ScenarioLarge, ScenarioRateLimited, ScenarioOverloaded,
+	ScenarioError, ScenarioCountTokens, ScenarioModels, ScenarioOpenAI, ScenarioOpenAIStream,
+	ScenarioEcho,
+}
+
+// DefaultModel is the model the canned responses name unless model= is given.
+const DefaultModel = "claude-sonnet-4-5-20250929"
+
+// Usage is the final usage a correct meter computes from a scenario's
+// response: for streams, message_start's usage with the last message_delta's
+// non-null fields laid over it; for a broken stream, what message_start gave.
+type Usage struct {
+	InputTokens              int
+	OutputTokens             int
+	CacheCreationInputTokens int // = CacheCreation5m + CacheCreation1h
+	CacheReadInputTokens     int
+	CacheCreation5m          int
+	CacheCreation1h          int
+	ServiceTier              string // "" when the response has none
+}
+
+// GzipMode says when the fake gzips its response bodies.
+type GzipMode int
+
+const (
+	GzipNever    GzipMode = iota // identity always (the default)
+	GzipAccepted                 // gzip when the request's Accept-Encoding allows it
+	GzipAlways                   // gzip even when the client did not ask (a misbehaving upstream)
+)
+
+// spec is a parsed scenario string.
+type spec struct {
+	name     string
+	model    string
+	gap      time.Duration
+	total    time.Duration
+	delay    time.Duration
+	splitGap time.Duration
+	frames   int
+	status   int
+	retry    int
+	gzip     *GzipMode
+}
+
+func parseScenario(s string) (spec, error) {
+	parts := strings.Split(s, ";")
+	sp := spec{
+		name:     strings.TrimSpace(parts[0]),
+		model:    DefaultModel,
+		splitGap: 10 * time.Millisecond,
+		frames:   1000,
+		status:   500,
+		retry:    7,
+	}
+	switch sp.name {
+	case ScenarioSlow:
+		sp.gap, sp.total = 1500*time.Millisecond, 20*time.Second
+	case ScenarioLongGap:
+		sp.gap = 3 * time.Second
+	case ScenarioRateLimited:
+		sp.status = http.StatusTooManyRequests
+	case ScenarioOverloaded:
+		sp.status = 529
+	}
+	known := false
+	for _, n := range Scenarios {
+		known = known || n == sp.name
+	}
+	if !known {
+		return sp, fmt.Errorf("%w: %q", ErrUnknownScenario, sp.name)
+	}
+	for _, p := range parts[1:] {
+		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+		var err error
+		switch k {
+		case "model":
+			sp.model = v
+		case "gap":
+			sp.gap, err = time.ParseDuration(v)
+		case "total":
+			sp.total, err = time.ParseDuration(v)
+		case "delay":
+			sp.delay, err = time.ParseDuration(v)
+		case "split_gap":
+			sp.splitGap, err = time.ParseDuration(v)
+		case "frames":
+			sp.frames, err = strconv.Atoi(v)
+		case "status":
+			sp.status, err = strconv.Atoi(v)
+		case "retry":
+			sp.retry, err = strconv.Atoi(v)
+		case "gzip":
+			var m GzipMode
+			switch v {
+			case "accepted":
+				m = GzipAccepted
+			case "always":
+				m = GzipAlways
+			case "never":
+				m = GzipNever
+			default:
+				err = fmt.Errorf("want accepted, always or never")
+			}
+			sp.gzip = &m
+		case "":
+		default:
+			err = fmt.Errorf("unknown key")
+		}
+		if err != nil {
+			return sp, fmt.Errorf("%w: %q in scenario %q: %v", ErrBadParam, p, s, err)
+		}
+	}
+	if sp.name == ScenarioRateLimited {
+		sp.status = http.StatusTooManyRequests
+	}
+	if sp.name == ScenarioOverloaded {
+		sp.status = 529
+	}
+	if _, ok := errorTypes[sp.status]; sp.name == ScenarioError && !ok {
+		return sp, fmt.Errorf("%w: status=%d has no documented error type", ErrBadParam, sp.status)
+	}
+	return sp, nil
+}
+
+// errorTypes is the documented status → error.type table.
+var errorTypes = map[int]string{
+	400: "invalid_request_error",
+	401: "authentication_error",
+	402: "billing_error",
+	403: "permission_error",
+	404: "not_found_error",
+	413: "request_too_large",
+	429: "rate_limit_error",
+	500: "api_error",
+	504: "timeout_error",
+	529: "overloaded_error",
+}
+
+var errorMessages = map[int]string{
+	400: "messages: field required",
+	401: "invalid x-api-key",
+	402: "Your credit balance is too low to access the Anthropic API.",
+	403: "Your API key does not have permission to use the specified resource.",
+	404: "Not found",
+	413: "Request exceeds the maximum allowed number of bytes.",
+	429: "Number of request tokens has exceeded your per-minute rate limit",
+	500: "Internal server error",
+	504: "Request timed out",
+	529: "Overloaded",
+}
+
+// ErrorBody is the API's error shape for status (with its documented type).
+func ErrorBody(status int, message, requestID string) []byte {
+	typ, ok := errorTypes[status]
+	if !ok {
+		typ = "api_error"
+	}
+	b, _ := json.Marshal(struct {
+		Type  string `json:"type"`
+		Error struct {
+			Type    string `json:"type"`
+			Message string `json:"message"`
+		} `json:"error"`
+		RequestID string `json:"request_id"`
+	}{Type: "error", Error: struct {
+		Type    string `json:"type"`
+		Message string `json:"message"`
+	}{typ, message}, RequestID: requestID})
+	return b
+}
+
+// step is one write (flushed) of a response body, after a silent gap.
+type step struct {
+	gap  time.Duration
+	data []byte
+}
+
+// plan is everything a scenario answers.
+type plan struct {
+	status      int
+	contentType string
+	header      http.Header // extra headers (retry-after, ratelimit exhaustion)
+	steps       []step
+	stream      bool // no Content-Length, flush per step
+	cut         bool // drop the connection after the steps
+	usage       *Usage
+	dependent   bool // the body depends on the request
+}
+
+func (p *plan) body() []byte {
+	var b []byte
+	for _, s := range p.steps {
+		b = append(b, s.data...)
+	}
+	return b
+}
+
+// gzipBody is what the fake sends when it gzips: a gzip stream flushed after
+// every step (so streams stay live) and closed unless the scenario cuts.
+func (p *plan) gzipBody() []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	for _, s := range p.steps {
+		zw.Write(s.data)
+		zw.Flush()
+	}
+	if !p.cut {
+		zw.Close()
+	}
+	return buf.Bytes()
+}
+
+// reqInfo is what request-dependent scenarios look at.
+type reqInfo struct {
+	method    string
+	path      string // without query
+	query     map[string][]string
+	body      []byte // first MaxRecordedBody bytes
+	size      int64
+	sum       [32]byte
+	requestID string
+}
+
+func js(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func usageJSON(u Usage, outputTokens int) string {
+	s := fmt.Sprintf(`{"input_tokens":%d,"cache_creation_input_tokens":%d,"cache_read_input_tokens":%d,"cache_creation":{"ephemeral_5m_input_tokens":%d,"ephemeral_1h_input_tokens":%d},"output_tokens":%d`,
+		u.InputTokens, u.CacheCreationInputTokens, u.CacheReadInputTokens, u.CacheCreation5m, u.CacheCreation1h, outputTokens)
+	if u.ServiceTier != "" {
+		s += `,"service_tier":` + js(u.ServiceTier)
+	}
+	return s + "}"
+}
+
+// streamBuilder writes Anthropic SSE frames.
+type streamBuilder struct {
+	steps []step
+	sp    spec
+}
+
+func (b *streamBuilder) raw(gap time.Duration, s string) {
+	b.steps = append(b.steps, step{gap: gap, data: []byte(s)})
+}
+
+func (b *streamBuilder) frame(event, data string) { b.raw(0, "event: "+event+"\ndata: "+data+"\n\n") }
+
+func (b *streamBuilder) start(id string, u Usage) {
+	b.frame("message_start", `{"type":"message_start","message":{"id":`+js(id)+`,"type":"message","role":"assistant","model":`+js(b.sp.model)+
+		`,"content":[],"stop_reason":null,"stop_sequence":null,"usage":`+usageJSON(u, 1)+`}}`)
+}
+
+func (b *streamBuilder) ping() { b.frame("ping", `{"type": "ping"}`) }
+
+func (b *streamBuilder) blockStart(i int, block string) {
+	b.frame("content_block_start", fmt.Sprintf(`{"type":"content_block_start","index":%d,"content_block":%s}`, i, block))
+}
+
+func textDelta(i int, text string) string {
+	return fmt.Sprintf(`{"type":"content_block_delta","index":%d,"delta":{"type":"text_delta","text":%s}}`, i, js(text))
+}
+
+func (b *streamBuilder) text(i int, text string) { b.frame("content_block_delta", textDelta(i, text)) }
+
+func (b *streamBuilder) delta(i int, typ, field, v string) {
+	b.frame("content_block_delta", fmt.Sprintf(`{"type":"content_block_delta","index":%d,"delta":{"type":%s,%s:%s}}`, i, js(typ), js(field), js(v)))
+}
+
+func (b *streamBuilder) blockStop(i int) {
+	b.frame("content_block_stop", fmt.Sprintf(`{"type":"content_block_stop","index":%d}`, i))
+}
+
+func (b *streamBuilder) end(stopReason, usage string) {
+	b.frame("message_delta", `{"type":"message_delta","delta":{"stop_reason":`+js(stopReason)+`,"stop_sequence":null},"usage":`+usage+`}`)
+	b.frame("message_stop", `{"type":"message_stop"}`)
+}
+
+// cumulative is a full message_delta usage (the API sends cumulative counts).
+func cumulative(u Usage, output int) string {
+	return fmt.Sprintf(`{"input_tokens":%d,"cache_creation_input_tokens":%d,"cache_read_input_tokens":%d,"output_tokens":%d}`,
+		u.InputTokens, u.CacheCreationInputTokens, u.CacheReadInputTokens, output)
+}
+
+func outputOnly(output int) string { return fmt.Sprintf(`{"output_tokens":%d}`, output) }
+
+var (
+	usageCached = Usage{InputTokens: 25, CacheCreationInputTokens: 1200, CacheCreation5m: 1000, CacheCreation1h: 200,
+		CacheReadInputTokens: 3000, ServiceTier: "standard"}
+	usagePlain = Usage{InputTokens: 25, ServiceTier: "standard"}
+)
+
+// UTF-8 split texts: every piece boundary below falls inside a character.
+var utf8Texts = []string{"你好，世界！", "渡轮🚢载着字节⛴️过河。", "表情🧑‍💻结束"}
+
+func withOutput(u Usage, out int) *Usage {
+	u.OutputTokens = out
+	return &u
+}
+
+// buildPlan makes a scenario's response; ri is nil when asked for the
+// expected body outside a request.
+func buildPlan(sp spec, ri *reqInfo) plan {
+	p := plan{status: 200, contentType: "text/event-stream; charset=utf-8", stream: true}
+	b := &streamBuilder{sp: sp}
+	jsonBody := func(status int, s string) {
+		p.status, p.contentType, p.stream = status, "application/json", false
+		b.raw(0, s)
+	}
+	id := "msg_fake_" + sp.name
+	switch sp.name {
+	case ScenarioMessage:
+		u := usageCached
+		jsonBody(200, `{"id":`+js(id)+`,"type":"message","role":"assistant","model":`+js(sp.model)+
+			`,"content":[{"type":"text","text":"Hello! Ferry carried this message across."}],"stop_reason":"end_turn","stop_sequence":null,"usage":`+
+			strings.TrimSuffix(usageJSON(u, 42), "}")+`,"server_tool_use":{"web_search_requests":0}}}`)
+		p.usage = withOutput(u, 42)
+	case ScenarioStream:
+		u := usageCached
+		b.start(id, u)
+		b.blockStart(0, `{"type":"text","text":""}`)
+		b.ping()
+		for _, w := range []string{"Hello", "! Ferry", " carried", " this", " stream."} {
+			b.text(0, w)
+		}
+		b.ping()
+		b.blockStop(0)
+		b.end("end_turn", cumulative(u, 15))
+		p.usage = withOutput(u, 15)
+	case ScenarioToolUse:
+		u := Usage{InputTokens: 410, ServiceTier: "standard"}
+		b.start(id, u)
+		b.blockStart(0, `{"type":"text","text":""}`)
+		b.ping()
+		b.text(0, "I'll check the weather in San Francisco.")
+		b.blockStop(0)
+		b.blockStart(1, `{"type":"tool_use","id":"toolu_fake_01","name":"get_weather","input":{}}`)
+		for _, part := range []string{"", `{"location": "San Fra`, `ncisco, CA", "unit": "c`, `elsius"}`} {
+			b.delta(1, "input_json_delta", "partial_json", part)
+		}
+		b.blockStop(1)
+		b.end("tool_use", outputOnly(60))
+		p.usage = withOutput(u, 60)
+	case ScenarioThinking:
+		u := Usage{InputTokens: 52, CacheCreationInputTokens: 2048, CacheCreation1h: 2048, ServiceTier: "standard"}
+		b.start(id, u)
+		b.blockStart(0, `{"type":"thinking","thinking":"","signature":""}`)
+		b.ping()
+		b.delta(0, "thinking_delta", "thinking", "The user wants a river crossing. ")
+		b.delta(0, "thinking_delta", "thinking", "A ferry carries bytes unchanged.")
+		b.delta(0, "signature_delta", "signature", "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds/fake/signature+AbCdEf==")
+		b.blockStop(0)
+		b.blockStart(1, `{"type":"text","text":""}`)
+		b.text(1, "A ferry carries you across.")
+		b.blockStop(1)
+		b.end("end_turn", `{"input_tokens":null,"cache_creation_input_tokens":null,"cache_read_input_tokens":null,"output_tokens":120}`)
+		p.usage = withOutput(u, 120)
+	case ScenarioUTF8Split:
+		u := Usage{InputTokens: 30, ServiceTier: "standard"}
+		b.start(id, u)
+		b.blockStart(0, `{"type":"text","text":""}`)
+		for _, t := range utf8Texts {
+			f := "event: content_block_delta\ndata: " + textDelta(0, t) + "\n\n"
+			points := utf8Cuts(f)
+			prev := 0
+			for _, c := range points {
+				b.raw(sp.splitGap, f[prev:c])
+				prev = c
+			}
+			b.raw(sp.splitGap, f[prev:])
+		}
+		b.blockStop(0)
+		b.end("end_turn", cumulative(u, 20))
+		p.usage = withOutput(u, 20)
+	case ScenarioUnknownEvent:
+		u := usagePlain
+		b.start(id, u)
+		b.frame("brand_new_event", `{"type":"brand_new_event","detail":{"note":"a future event type"}}`)
+		b.blockStart(0, `{"type":"text","text":""}`)
+		b.raw(0, ": a comment line the API might send one day\n\n")
+		b.text(0, "Unknown events pass through.")
+		b.frame("content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"brand_new_delta","payload":[1,2,3]}}`)
+		b.blockStop(0)
+		b.end("end_turn", cumulative(u, 9))
+		p.usage = withOutput(u, 9)
+	case ScenarioStreamError:
+		u := usagePlain
+		b.start(id, u)
+		b.blockStart(0, `{"type":"text","text":""}`)
+		b.text(0, "Starting to answer")
+		b.frame("error", `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`)
+		p.usage = withOutput(u, 1)
+	case ScenarioCutAfterStart:
+		u := usageCached
+		b.start(id, u)
+		p.cut = true
+		p.usage = withOutput(u, 1)
+	case ScenarioCutMidStream:
+		u := usageCached
+		b.start(id, u)
+		b.blockStart(0, `{"type":"text","text":""}`)
+		b.ping()
+		for _, w := range []string{"This", " stream", " breaks"} {
+			b.text(0, w)
+		}
+		p.cut = true
+		p.usage = withOutput(u, 1)
+	case ScenarioSlow:
+		u := usagePlain
+		n := 1
+		if sp.gap > 0 {
+			n = max(1, int(sp.total/sp.gap))
+		}
+		b.start(id, u)
+		b.blockStart(0, `{"type":"text","text":""}`)
+		for i := range n {
+			b.steps = append(b.steps, step{gap: sp.gap, data: []byte("event: content_block_delta\ndata: " + textDelta(0, fmt.Sprintf("slow %d. ", i+1)) + "\n\n")})
+		}
+		b.blockStop(0)
+		b.end("end_turn", cumulative(u, n))
+		p.usage = withOutput(u, n)
+	case ScenarioLongGap:
+		u := usagePlain
+		b.start(id, u)
+		b.blockStart(0, `{"type":"text","text":""}`)
+		b.text(0, "Before the gap.")
+		b.steps = append(b.steps, step{gap: sp.gap, data: []byte("event: content_block_delta\ndata: " + textDelta(0, " After the gap.") + "\n\n")})
+		b.blockStop(0)
+		b.end("end_turn", cumulative(u, 2))
+		p.usage = withOutput(u, 2)
+	case ScenarioLarge:
+		u := usagePlain
+		b.start(id, u)
+		b.blockStart(0, `{"type":"text","text":""}`)
+		for i := range sp.frames {
+			if i > 0 && i%100 == 0 {
+				b.ping()
+			}
+			b.text(0, fmt.Sprintf("word%d ", i))
+		}
+		b.blockStop(0)
+		b.end("end_turn", cumulative(u, sp.frames))
+		p.usage = withOutput(u, sp.frames)
+	case ScenarioRateLimited, ScenarioOverloaded, ScenarioError:
+		p.dependent = true
+		rid := ""
+		if ri != nil {
+			rid = ri.requestID
+		}
+		jsonBody(sp.status, string(ErrorBody(sp.status, errorMessages[sp.status], rid)))
+		if sp.status == http.StatusTooManyRequests {
+			p.header = http.Header{}
+			p.header.Set("retry-after", strconv.Itoa(sp.retry))
+		}
+	case ScenarioCountTokens:
+		p.dependent = true
+		n := 0
+		if ri != nil {
+			n = CountTokens(ri.body)
+		}
+		jsonBody(200, fmt.Sprintf(`{"input_tokens":%d}`, n))
+	case ScenarioModels:
+		status, body := modelsResponse(ri)
+		jsonBody(status, body)
+		p.dependent = ri != nil && (ri.path != "/v1/models" || len(ri.query) > 0)
+	case ScenarioOpenAI:
+		jsonBody(200, `{"id":"chatcmpl-fake","object":"chat.completion","created":1764000000,"model":`+js(sp.model)+
+			`,"choices":[{"index":0,"message":{"role":"assistant","content":"Hello from the OpenAI-compatible fake."},"finish_reason":"stop"}],"usage":{"prompt_tokens":19,"completion_tokens":8,"total_tokens":27}}`)
+		p.usage = &Usage{InputTokens: 19, OutputTokens: 8}
+	case ScenarioOpenAIStream:
+		chunk := func(delta, finish string) {
+			b.raw(0, `data: {"id":"chatcmpl-fake","object":"chat.completion.chunk","created":1764000000,"model":`+js(sp.model)+
+				`,"choices":[{"index":0,"delta":`+delta+`,"finish_reason":`+finish+`}]}`+"\n\n")
+		}
+		chunk(`{"role":"assistant","content":""}`, "null")
+		chunk(`{"content":"Hello from"}`, "null")
+		chunk(`{"content":" the stream."}`, "null")
+		chunk(`{}`, `"stop"`)
+		b.raw(0, `data: {"id":"chatcmpl-fake","object":"chat.completion.chunk","created":1764000000,"model":`+js(sp.model)+
+			`,"choices":[],"usage":{"prompt_tokens":19,"completion_tokens":6,"total_tokens":25}}`+"\n\n")
+		b.raw(0, "data: [DONE]\n\n")
+		p.usage = &Usage{InputTokens: 19, OutputTokens: 6}
+	case ScenarioEcho:
+		p.dependent = true
+		var ei reqInfo
+		if ri != nil {
+			ei = *ri
+		}
+		jsonBody(200, fmt.Sprintf(`{"method":%s,"path":%s,"bytes":%d,"sha256":%q}`, js(ei.method), js(ei.path), ei.size, hex.EncodeToString(ei.sum[:])))
+	}
+	if p.stream {
+		p.steps = b.steps
+		if len(p.steps) > 0 {
+			p.steps[0].gap = 0
+		}
+	} else {
+		p.steps = b.steps
+	}
+	return p
+}
+
+// utf8Cuts returns where to cut f so that every piece ends inside a UTF-8
+// character: after the lead byte of the first multi-byte character, two
+// bytes into the first 4-byte one (an emoji), after the lead byte of the last.
+func utf8Cuts(f string) []int {
+	var points []int
+	add := func(c int) {
+		if len(points) == 0 || c > points[len(points)-1] {
+			points = append(points, c)
+		}
+	}
+	lastLead, emoji := -1, -1
+	for i := 0; i < len(f); i++ {
+		if f[i] >= 0xC0 {
+			if lastLead < 0 {
+				add(i + 1)
+			}
+			lastLead = i
+		}
+		if f[i] >= 0xF0 && emoji < 0 {
+			emoji = i
+			add(i + 2)
+		}
+	}
+	if lastLead >= 0 {
+		add(lastLead + 1)
+	}
+	return points
+}
+
+// CountTokens is the fake's deterministic answer to count_tokens for a body.
+func CountTokens(body []byte) int { return 3 + len(body)/4 }
+
+type model struct {
+	ID, Name, Created string
+}
+
+// Models is the fake's model list, newest first as the API orders it.
+var Models = []model{
+	{"claude-opus-4-5-20251101", "Claude Opus 4.5", "2025-11-24T00:00:00Z"},
+	{"claude-haiku-4-5-20251001", "Claude Haiku 4.5", "2025-10-15T00:00:00Z"},
+	{"claude-sonnet-4-5-20250929", "Claude Sonnet 4.5", "2025-09-29T00:00:00Z"},
+	{"claude-opus-4-1-20250805", "Claude Opus 4.1", "2025-08-05T00:00:00Z"},
+	{"claude-opus-4-20250514", "Claude Opus 4", "2025-05-22T00:00:00Z"},
+	{"claude-sonnet-4-20250514", "Claude Sonnet 4", "2025-05-22T00:00:00Z"},
+	{"claude-3-5-haiku-20241022", "Claude Haiku 3.5", "2024-10-22T00:00:00Z"},
+}
+
+func modelJSON(m model) string {
+	return `{"type":"model","id":` + js(m.ID) + `,"display_name":` + js(m.Name) + `,"created_at":` + js(m.Created) + `}`
+}
+
+func modelsResponse(ri *reqInfo) (int, string) {
+	path, q, rid := "/v1/models", map[string][]string{}, ""
+	if ri != nil {
+		path, q, rid = ri.path, ri.query, ri.requestID
+	}
+	if id, ok := strings.CutPrefix(path, "/v1/models/"); ok {
+		for _, m := range Models {
+			if m.ID == id {
+				return 200, modelJSON(m)
+			}
+		}
+		return 404, string(ErrorBody(404, "model: "+id, rid))
+	}
+	get := func(k string) string {
+		if v := q[k]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	limit := 20
+	if v := get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return 400, string(ErrorBody(400, "limit: must be between 1 and 1000", rid))
+		}
+		limit = n
+	}
+	lo, hi := 0, len(Models)
+	if a := get("after_id"); a != "" {
+		lo = indexModel(a) + 1
+	}
+	if bID := get("before_id"); bID != "" {
+		hi = max(indexModel(bID), 0)
+		lo = max(lo, hi-limit)
+	}
+	hi = min(hi, lo+limit)
+	lo = min(lo, hi)
+	page := Models[lo:hi]
+	var items []string
+	for _, m := range page {
+		items = append(items, modelJSON(m))
+	}
+	first, last := "null", "null"
+	if len(page) > 0 {
+		first, last = js(page[0].ID), js(page[len(page)-1].ID)
+	}
+	more := hi < len(Models)
+	if get("before_id") != "" {
+		more = lo > 0
+	}
+	return 200, `{"data":[` + strings.Join(items, ",") + `],"has_more":` + strconv.FormatBool(more) + `,"first_id":` + first + `,"last_id":` + last + `}`
+}
+
+func indexModel(id string) int {
+	for i, m := range Models {
+		if m.ID == id {
+			return i
+		}
+	}
+	return len(Models)
+}
+
+// Body returns the exact (identity-encoded) body the fake sends for scenario,
+// e.g. Body("large;frames=100"). For the cut scenarios it is the bytes sent
+// before the connection drops. It fails with ErrRequestDependent for
+// scenarios whose body depends on the request (errors carry the request id:
+// use ErrorBody; count_tokens, echo, paginated models).
+func Body(scenario string) ([]byte, error) {
+	sp, err := parseScenario(scenario)
+	if err != nil {
+		return nil, err
+	}
+	p := buildPlan(sp, nil)
+	if p.dependent {
+		return nil, fmt.Errorf("%q: %w", scenario, ErrRequestDependent)
+	}
+	return p.body(), nil
+}
+
+// GzipBody returns the exact bytes the fake sends for scenario when it
+// gzips the response (a gzip stream flushed after every write).
+func GzipBody(scenario string) ([]byte, error) {
+	sp, err := parseScenario(scenario)
+	if err != nil {
+		return nil, err
+	}
+	p := buildPlan(sp, nil)
+	if p.dependent {
+		return nil, fmt.Errorf("%q: %w", scenario, ErrRequestDependent)
+	}
+	return p.gzipBody(), nil
+}
+
+// ExpectedUsage returns the usage a correct meter computes from scenario's
+// response; ok is false for scenarios without usage (errors, models, …).
+func ExpectedUsage(scenario string) (u Usage, ok bool, err error) {
+	sp, err := parseScenario(scenario)
+	if err != nil {
+		return Usage{}, false, err
+	}
+	p := buildPlan(sp, nil)
+	if p.usage == nil {
+		return Usage{}, false, nil
+	}
+	return *p.usage, true, nil
+}
