@@ -16,6 +16,26 @@
 //     /_ferry/usage, /_ferry/prices and Prometheus /_ferry/metrics, plus the
 //     terminal and CSV formatting the CLI prints.
 //
+// Decisions worth knowing:
+//   - count_tokens is free: its answer is kept in UsageExtras
+//     ("counted_input_tokens") but never in Tokens, which sum to spend.
+//   - A compressed body is kept (up to the cap) and decoded at Done rather
+//     than on a goroutine: a decompressor needs a reader it can block on,
+//     and Write must never block. Each decoded frame is dated by the write
+//     that carried its last compressed byte, so first-token times survive.
+//     gzip and deflate are decoded; br and zstd are recorded as usage
+//     unknown.
+//   - A successful Messages response whose usage could not be read (over
+//     the cap, undecodable) is PriceKnown=false with UsageExtras
+//     "usage_unknown" saying why: unknown, never $0.
+//   - Batch results (GET …/batches/{id}/results) are the only place a
+//     batch's usage appears: each result is priced on its own at the batch
+//     factor and the download's record carries the sum. A second download
+//     of the same batch in one run counts nothing; across restarts Ferry
+//     cannot tell and counts it again.
+//   - A prefix price row never prices a newer minor version: claude-opus-4
+//     does not price claude-opus-4-9, which is unknown until it has a row.
+//
 // It must not know how the proxy forwards bytes, which route was used or
 // how records are stored: the proxy hands it a request and the response
 // bytes, storage hands it query results through small interfaces defined

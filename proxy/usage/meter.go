@@ -424,6 +424,7 @@ func (m *Meter) Done(rec *storage.Record) {
 	if !m.broken {
 		m.finish()
 	}
+	defer m.recover("fill")
 	m.fill(rec)
 }
 
