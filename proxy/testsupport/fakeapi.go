@@ -61,6 +61,10 @@ func WithScenario(s string) Option { return func(f *FakeAPI) { f.scenario = s } 
 // WithGzip sets when responses are gzip-encoded (default GzipNever).
 func WithGzip(m GzipMode) Option { return func(f *FakeAPI) { f.gzip = m } }
 
+// WithRecordLimit keeps only the last n requests (0, the default: all), for
+// long runs such as benchmarks.
+func WithRecordLimit(n int) Option { return func(f *FakeAPI) { f.recordLimit = n } }
+
 // FakeAPI is a fake Anthropic API on 127.0.0.1. Its zero value is not usable:
 // start one with NewFakeAPI, NewFakeAPITLS or StartFakeAPI.
 type FakeAPI struct {
@@ -77,12 +81,13 @@ type FakeAPI struct {
 	served   chan struct{}
 	handlers sync.WaitGroup
 
-	mu       sync.Mutex
-	scenario string
-	gzip     GzipMode
-	seq      int
-	reqs     []*Request
-	changed  chan struct{} // closed and replaced on every change to reqs
+	mu          sync.Mutex
+	scenario    string
+	gzip        GzipMode
+	recordLimit int
+	seq         int
+	reqs        []*Request
+	changed     chan struct{} // closed and replaced on every change to reqs
 }
 
 // NewFakeAPI starts the fake over plain HTTP on a free loopback port and
@@ -164,7 +169,9 @@ func StartFakeAPI(addr, certDir string, opts ...Option) (*FakeAPI, error) {
 // are closed. Safe to call more than once.
 func (f *FakeAPI) Close() {
 	f.closed.Do(func() {
+		f.mu.Lock()
 		close(f.closing)
+		f.mu.Unlock()
 		// Not Shutdown: it would wait for clients to drop idle HTTP/2
 		// connections. Handlers end promptly once closing is closed.
 		f.srv.Close()
@@ -455,7 +462,14 @@ func (f *FakeAPI) wait(ctx context.Context, d time.Duration) waitResult {
 
 // ServeHTTP answers one request from its scenario.
 func (f *FakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Add under mu while not closing, so every Add happens before Close's Wait.
+	f.mu.Lock()
+	if f.isClosing() {
+		f.mu.Unlock()
+		return
+	}
 	f.handlers.Add(1)
+	f.mu.Unlock()
 	defer f.handlers.Done()
 	ctx := r.Context()
 	body, n, sum := readBody(r.Body)
@@ -467,6 +481,9 @@ func (f *FakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		RequestID: fmt.Sprintf("req_011CFake%013d", f.seq),
 	}
 	f.reqs = append(f.reqs, rec)
+	if f.recordLimit > 0 && len(f.reqs) > f.recordLimit {
+		f.reqs = append([]*Request(nil), f.reqs[len(f.reqs)-f.recordLimit:]...)
+	}
 	gzipMode := f.gzip
 	f.notifyLocked()
 	f.mu.Unlock()
@@ -482,7 +499,7 @@ func (f *FakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if sp.gzip != nil {
 		gzipMode = *sp.gzip
 	}
-	p := buildPlan(sp, &reqInfo{method: r.Method, path: r.URL.Path, query: r.URL.Query(), body: body, size: n, sum: sum, requestID: rec.RequestID})
+	p := cachedPlan(scenario, sp, &reqInfo{method: r.Method, path: r.URL.Path, query: r.URL.Query(), body: body, size: n, sum: sum, requestID: rec.RequestID})
 	if err != nil {
 		p.steps = []step{{data: ErrorBody(400, "fake API: "+err.Error(), rec.RequestID)}}
 	}
@@ -503,7 +520,7 @@ func (f *FakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.Set("Content-Encoding", "gzip")
 		h.Add("Vary", "Accept-Encoding")
 	} else if !p.stream {
-		h.Set("Content-Length", strconv.Itoa(len(p.body())))
+		h.Set("Content-Length", strconv.Itoa(p.size()))
 	}
 
 	f.update(rec, func(r *Request) { r.Scenario = scenario })

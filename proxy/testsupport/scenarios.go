@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -49,8 +50,8 @@ const (
 	ScenarioCutAfterStart = "cut_after_start"
 	// Stream cut after message_start, a block start and three deltas.
 	ScenarioCutMidStream = "cut_mid_stream"
-	// Slow stream: a delta after every gap (default 1.5s) of silence until
-	// total (default 20s) has passed, then a normal end.
+	// Slow stream: a delta after every gap (default 1.5s) of silence, as many
+	// as it takes to last at least total (default 20s), then a normal end.
 	ScenarioSlow = "slow"
 	// One silent gap (default 3s) in the middle of a stream.
 	ScenarioLongGap = "long_gap"
@@ -268,6 +269,30 @@ type plan struct {
 	cut         bool // drop the connection after the steps
 	usage       *Usage
 	dependent   bool // the body depends on the request
+}
+
+func (p *plan) size() int {
+	n := 0
+	for _, s := range p.steps {
+		n += len(s.data)
+	}
+	return n
+}
+
+// plans caches the plans that do not depend on the request, so a load test
+// does not measure the fake building its canned stream again and again.
+var plans sync.Map // scenario string → *plan
+
+func cachedPlan(scenario string, sp spec, ri *reqInfo) *plan {
+	if v, ok := plans.Load(scenario); ok {
+		return v.(*plan)
+	}
+	p := buildPlan(sp, ri)
+	if p.dependent {
+		return &p
+	}
+	plans.Store(scenario, &p)
+	return &p
 }
 
 func (p *plan) body() []byte {
@@ -491,9 +516,10 @@ func buildPlan(sp spec, ri *reqInfo) plan {
 		p.usage = withOutput(u, 1)
 	case ScenarioSlow:
 		u := usagePlain
+		// Enough gaps to last at least total.
 		n := 1
 		if sp.gap > 0 {
-			n = max(1, int(sp.total/sp.gap))
+			n = max(1, int((sp.total+sp.gap-1)/sp.gap))
 		}
 		b.start(id, u)
 		b.blockStart(0, `{"type":"text","text":""}`)
@@ -546,7 +572,8 @@ func buildPlan(sp spec, ri *reqInfo) plan {
 	case ScenarioModels:
 		status, body := modelsResponse(ri)
 		jsonBody(status, body)
-		p.dependent = ri != nil && (ri.path != "/v1/models" || len(ri.query) > 0)
+		// Pages and ids come from the request; never cache a request's answer.
+		p.dependent = ri != nil
 	case ScenarioOpenAI:
 		jsonBody(200, `{"id":"chatcmpl-fake","object":"chat.completion","created":1764000000,"model":`+js(sp.model)+
 			`,"choices":[{"index":0,"message":{"role":"assistant","content":"Hello from the OpenAI-compatible fake."},"finish_reason":"stop"}],"usage":{"prompt_tokens":19,"completion_tokens":8,"total_tokens":27}}`)
