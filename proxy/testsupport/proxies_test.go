@@ -195,3 +195,16 @@ func TestDelayed(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// dante lets clients reach ::1 too (its rules allow 127.0.0.0/8 and ::1).
+func TestDanteToIPv6Loopback(t *testing.T) {
+	f, err := StartFakeAPI("[::1]:0", t.TempDir())
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	t.Cleanup(f.Close)
+	p := StartDante(t, "ferrytest", "s3cret-dante")
+	if err := streamThrough(t, socksClient(t, f, p.Addr, p.User, p.Pass), f); err != nil {
+		t.Fatalf("to %s through dante: %v\n%s", f.URL, err, p.Output())
+	}
+}
