@@ -1,0 +1,166 @@
+package dbusmenu_test
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/systray"
+	"github.com/godbus/dbus/v5"
+
+	"github.com/ferry-gateway/ferry/ui"
+	"github.com/ferry-gateway/ferry/ui/dbusmenu"
+)
+
+// privateBus starts a dbus-daemon for the test and returns its address.
+func privateBus(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("dbus-daemon")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("dbus-daemon missing (Debian package dbus-daemon)")
+		}
+		t.Skip("dbus-daemon missing")
+	}
+	cmd := exec.Command(bin, "--session", "--nofork", "--print-address=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	addr, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("read bus address: %v", err)
+	}
+	return strings.TrimSpace(addr)
+}
+
+func connect(t *testing.T, addr string) *dbus.Conn {
+	t.Helper()
+	conn, err := dbus.Connect(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// TestTrayOverDBus runs the real fyne.io/systray (what Fyne's tray uses
+// on Linux) against the fake watcher, then reads and clicks its menu the
+// way a panel does.
+func TestTrayOverDBus(t *testing.T) {
+	addr := privateBus(t)
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", addr)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	if ui.TrayHostAvailable(ctx) {
+		t.Fatal("TrayHostAvailable without a watcher")
+	}
+	w, err := dbusmenu.StartWatcher(connect(t, addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := dbusmenu.StartWatcher(connect(t, addr)); err == nil {
+		t.Fatal("a second watcher started")
+	}
+	if !ui.TrayHostAvailable(ctx) {
+		t.Fatal("TrayHostAvailable false with the watcher running")
+	}
+
+	clicked := make(chan string, 8)
+	ready := make(chan struct{})
+	start, end := systray.RunWithExternalLoop(func() {
+		status := systray.AddMenuItem("Office · 182 ms — $0.00", "")
+		status.Disable()
+		pause := systray.AddMenuItem("Pause Ferry", "")
+		route := systray.AddMenuItem("Route", "")
+		a := route.AddSubMenuItemCheckbox("Office · 182 ms", "", true)
+		route.AddSubMenuItem("Direct · down", "")
+		route.AddSeparator()
+		systray.AddSeparator()
+		login := systray.AddMenuItemCheckbox("Start at login", "", true)
+		for name, it := range map[string]*systray.MenuItem{"pause": pause, "office": a, "login": login} {
+			go func() {
+				for range it.ClickedCh {
+					clicked <- name
+				}
+			}()
+		}
+		close(ready)
+	}, nil)
+	start()
+	defer end()
+	<-ready
+
+	c, err := dbusmenu.Connect(ctx, connect(t, addr), os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Service() != dbusmenu.ItemName(os.Getpid()) {
+		t.Fatalf("service = %s", c.Service())
+	}
+	root, err := c.Layout(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := root.Labels(), []string{"Office · 182 ms — $0.00", "Pause Ferry", "Route", "---", "Start at login"}; !slices.Equal(got, want) {
+		t.Fatalf("menu = %q, want %q", got, want)
+	}
+	status, _ := root.Find("Office · 182 ms — $0.00")
+	if status.Enabled {
+		t.Error("status line enabled")
+	}
+	route, _ := root.Find("Route")
+	if got, want := route.Labels(), []string{"Office · 182 ms", "Direct · down", "---"}; !slices.Equal(got, want) {
+		t.Fatalf("route submenu = %q, want %q", got, want)
+	}
+	if office, _ := route.Find("Office · 182 ms"); !office.Checkable || !office.Checked {
+		t.Errorf("office = %+v, want checked", office)
+	}
+	if direct, _ := route.Find("Direct · down"); direct.Checked {
+		t.Error("direct checked")
+	}
+
+	for _, c2 := range []struct{ label, name string }{{"Pause Ferry", "pause"}, {"Office · 182 ms", "office"}, {"Start at login", "login"}} {
+		if err := c.ClickLabel(ctx, c2.label); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case got := <-clicked:
+			if got != c2.name {
+				t.Fatalf("clicking %q reached %q", c2.label, got)
+			}
+		case <-ctx.Done():
+			t.Fatalf("click on %q not delivered", c2.label)
+		}
+	}
+	if _, err := c.Find(ctx, "No such item"); err == nil {
+		t.Fatal("found a missing label")
+	}
+
+	// The item registered itself with the watcher.
+	deadline := time.Now().Add(10 * time.Second)
+	for !slices.ContainsFunc(w.Items(), func(s string) bool { return strings.HasSuffix(s, "/StatusNotifierItem") }) {
+		if time.Now().After(deadline) {
+			t.Fatalf("watcher items = %q", w.Items())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	v, err := c.ItemProperty(ctx, "Status")
+	if err != nil || v.Value() != "Active" {
+		t.Errorf("item Status = %v, %v", v, err)
+	}
+}
