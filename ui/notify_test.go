@@ -16,7 +16,7 @@ func TestNotifierOncePerEvent(t *testing.T) {
 		{events.Event{Kind: events.RouteUp, Route: "Office", Latency: 90 * time.Millisecond}, ""}, // first probe: no news
 		{events.Event{Kind: events.RouteDown, Route: "Office", Detail: "connection refused"}, "Ferry: route down"},
 		{events.Event{Kind: events.RouteDown, Route: "Office", Detail: "connection refused"}, ""}, // repeated
-		{events.Event{Kind: events.RouteDown, Route: "Home"}, "Ferry: route down"},               // another route
+		{events.Event{Kind: events.RouteDown, Route: "Home"}, "Ferry: route down"},                // another route
 		{events.Event{Kind: events.RouteHealth, Route: "Office"}, ""},
 		{events.Event{Kind: events.RouteUp, Route: "Office", Latency: 120 * time.Millisecond}, "Ferry: route back up"},
 		{events.Event{Kind: events.RouteUp, Route: "Office", Latency: 120 * time.Millisecond}, ""},
