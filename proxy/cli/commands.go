@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ferry-gateway/ferry/proxy/server"
+	"github.com/ferry-gateway/ferry/proxy/usage"
 )
 
 func httpClient() *http.Client { return &http.Client{Timeout: 5 * time.Second} }
@@ -182,13 +183,18 @@ func runUsage(args []string, env Env) error {
 		format = "json"
 	}
 	return s.run(func(ctx context.Context, a *admin) error {
-		q := url.Values{"since": {*since}, "by": {*by}, "format": {format}}
-		var raw []byte
-		if err := a.do(ctx, http.MethodGet, "/_ferry/usage?"+q.Encode(), nil, &raw); err != nil {
+		q := url.Values{"since": {*since}, "by": {*by}}
+		var rep usage.UsageReport
+		if err := a.do(ctx, http.MethodGet, "/_ferry/usage?"+q.Encode(), nil, &rep); err != nil {
 			return err
 		}
-		_, err := env.Stdout.Write(raw)
-		return err
+		switch format {
+		case "csv":
+			return usage.WriteUsageCSV(env.Stdout, rep)
+		case "json":
+			return usage.WriteUsageJSON(env.Stdout, rep)
+		}
+		return usage.WriteUsageTable(env.Stdout, rep)
 	})
 }
 

@@ -252,3 +252,11 @@ func (s *Server) showDashboard(w http.ResponseWriter, r *http.Request) {
 	f()
 	w.WriteHeader(http.StatusNoContent)
 }
+
+func routeView(st route.Status) RouteView {
+	return RouteView{
+		Name: st.Name, URL: st.URL, Current: st.Chosen, Up: st.Health.Up, Latency: st.Health.Latency,
+		Connect: st.Health.Connect, Handshake: st.Health.Handshake, TLS: st.Health.TLS,
+		Err: st.Health.Err, Checked: st.Health.Checked, Temporary: st.Via,
+	}
+}

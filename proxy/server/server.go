@@ -41,23 +41,24 @@ type Server struct {
 	routes     *route.Manager
 	proxy      *proxy.Proxy
 	recorder   *storage.Recorder
-	usage      *usage.Service
+	prices     *usage.Prices
+	meters     *usage.Meters
+	stats      *usage.Handlers
 	settings   *runtimeSettings
 	adminToken string
 	firstRun   bool
 	started    time.Time
 
-	mu        sync.Mutex
-	ln        net.Listener
-	http      *http.Server
-	cancel    context.CancelFunc
-	loops     sync.WaitGroup
-	done      chan struct{}
-	doneOnce  sync.Once
-	startErr  error
-	stopped   atomic.Bool
-	onShow    func() // the desktop's "open dashboard", for a second launch
-	showMu    sync.Mutex
+	mu       sync.Mutex
+	ln       net.Listener
+	cancel   context.CancelFunc
+	loops    sync.WaitGroup
+	done     chan struct{}
+	doneOnce sync.Once
+	startErr error
+	stopped  atomic.Bool
+	onShow   func() // the desktop's "open dashboard", for a second launch
+	showMu   sync.Mutex
 }
 
 // Open opens the database and builds the core; nothing listens yet.
@@ -126,11 +127,17 @@ func (s *Server) build() (err error) {
 		return fmt.Errorf("routes: %w", err)
 	}
 	s.recorder = storage.NewRecorder(s.db, storage.RecorderOptions{Logger: s.log})
-	if s.usage, err = usage.NewService(usage.ServiceOptions{
-		Settings: s.db, Stats: s.db, Recorder: s.recorder, Routes: s.routes, Logger: s.log,
-	}); err != nil {
-		return fmt.Errorf("usage: %w", err)
+	if s.prices, err = usage.LoadPrices(s.db); err != nil {
+		// LoadPrices still returns the defaults: a damaged setting never
+		// leaves Ferry without prices.
+		s.log.Warn("stored prices unreadable; using the defaults", "err", err)
 	}
+	limits := &usage.RateLimitTracker{}
+	s.meters = usage.NewMeters(usage.MetersOptions{Prices: s.prices, RateLimits: limits, Logger: s.log})
+	s.stats = usage.NewHandlers(usage.HandlersOptions{
+		DB: s.db, Prices: s.prices, RateLimits: limits, QueueDropped: s.recorder.Dropped,
+		Health: s.upstreamHealth, Logger: s.log,
+	})
 	s.proxy, err = proxy.New(proxy.Options{
 		APIBase:            s.apiBase,
 		Routes:             s.routes,
@@ -142,18 +149,20 @@ func (s *Server) build() (err error) {
 		AllowRemote:        cfg.AllowRemote,
 		AllowOrigins:       cfg.AllowOrigins,
 		Keys:               s.keys,
-		AdminToken:         s.adminToken,
+		AdminToken:         func() string { return s.adminToken },
 		InsecureSkipVerify: cfg.InsecureSkipVerify,
-		Observe:            s.settings.observe(s.usage.NewObserver),
-		Recorder:           s.recorder,
-		Bus:                s.bus,
-		Logger:             s.log,
-		Version:            cfg.Version,
+		Observe: s.settings.observe(func(r *http.Request, body []byte, start time.Time) proxy.Observer {
+			return s.meters.NewObserver(r, body, start)
+		}),
+		Recorder: countingRecorder{s.recorder, s.stats},
+		Bus:      s.bus,
+		Logger:   s.log,
+		Version:  cfg.Version,
 	})
 	if err != nil {
 		return fmt.Errorf("proxy: %w", err)
 	}
-	s.usage.Mount(s.proxy.HandleAdmin)
+	s.stats.Register(s.proxy.HandleAdmin)
 	s.mountAdmin()
 	return nil
 }
@@ -191,22 +200,22 @@ func (s *Server) Start(ctx context.Context) error {
 		s.ReportStartError(err)
 		return err
 	}
+	// The loops outlive ctx's cancellation on purpose: Stop ends them in
+	// order, after the drain, so that the last records are flushed.
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.mu.Lock()
 	s.ln, s.cancel, s.started = ln, cancel, time.Now()
-	s.http = &http.Server{
-		Handler:           s.proxy,
-		ReadHeaderTimeout: 30 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
-	}
 	s.mu.Unlock()
 
-	s.goLoop(func() { s.recorder.Run(loopCtx) })
+	s.goLoop(func() {
+		if err := s.recorder.Run(loopCtx); err != nil {
+			s.log.Error("usage recorder stopped", "err", err)
+		}
+	})
 	s.goLoop(func() { s.routes.Run(loopCtx) })
 	s.goLoop(func() { s.db.RunRetention(loopCtx, s.settings.Retention) })
-	s.goLoop(func() { s.usage.Run(loopCtx, s.bus) })
 	s.goLoop(func() {
-		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.proxy.Serve(loopCtx, ln); err != nil {
 			s.log.Error("serve", "err", err)
 		}
 		s.doneOnce.Do(func() { close(s.done) })
@@ -266,13 +275,12 @@ func (s *Server) Stop(ctx context.Context) error {
 	}
 	var errs []error
 	s.mu.Lock()
-	srv, cancel := s.http, s.cancel
+	ln, cancel := s.ln, s.cancel
 	s.mu.Unlock()
-	if srv != nil {
+	if ln != nil {
 		drainCtx, cancelDrain := context.WithTimeout(ctx, s.cfg.DrainTimeout)
-		if err := srv.Shutdown(drainCtx); err != nil {
-			s.log.Warn("drain timed out; closing the remaining connections", "err", err)
-			_ = srv.Close()
+		if err := s.proxy.Shutdown(drainCtx); err != nil {
+			s.log.Warn("drain incomplete", "err", err)
 		}
 		cancelDrain()
 	}
@@ -281,7 +289,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	}
 	s.loops.Wait()
 	s.doneOnce.Do(func() { close(s.done) })
-	if srv != nil {
+	if ln != nil {
 		if err := removeRuntime(s.cfg.DataDir, os.Getpid()); err != nil {
 			errs = append(errs, err)
 		}
@@ -349,8 +357,31 @@ func (s *Server) Proxy() *proxy.Proxy { return s.proxy }
 // DB is the database (usage queries, settings).
 func (s *Server) DB() *storage.DB { return s.db }
 
-// Usage is metering, prices and stats.
-func (s *Server) Usage() *usage.Service { return s.usage }
+// Prices is the live price table.
+func (s *Server) Prices() *usage.Prices { return s.prices }
+
+// Stats answers the usage questions of the dashboard and /_ferry/stats.
+func (s *Server) Stats() *usage.Handlers { return s.stats }
+
+// countingRecorder counts every record in the Prometheus metrics (cheap
+// atomic adds) before queueing it for the database.
+type countingRecorder struct {
+	queue *storage.Recorder
+	stats *usage.Handlers
+}
+
+func (c countingRecorder) Record(rec storage.Record) {
+	c.stats.Observe(&rec)
+	c.queue.Record(rec)
+}
+
+func (s *Server) upstreamHealth() []usage.UpstreamHealth {
+	var out []usage.UpstreamHealth
+	for _, st := range s.routes.Routes() {
+		out = append(out, usage.UpstreamHealth{Route: st.Name, Up: st.Health.Up, Latency: st.Health.Latency})
+	}
+	return out
+}
 
 // DataDir is where ferry.db and runtime.json live.
 func (s *Server) DataDir() string { return s.cfg.DataDir }
