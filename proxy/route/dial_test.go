@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"github.com/ferry-gateway/ferry/proxy/testsupport"
 	"io"
 	"net"
 	"net/http"
@@ -45,8 +46,8 @@ func tlsFront(t *testing.T, cert tls.Certificate, backend string) string {
 
 func TestHTTPSProxy(t *testing.T) {
 	api := startFakeAPI(t)
-	tp := startTinyproxy(t, "carol", "pw")
-	front := tlsFront(t, api.srv.TLS.Certificates[0], tp.Addr)
+	tp := testsupport.StartTinyproxy(t, "carol", "pw")
+	front := tlsFront(t, api.certificate(t), tp.Addr)
 	for _, tc := range []struct {
 		name, url string
 		stage     Stage
@@ -62,14 +63,12 @@ func TestHTTPSProxy(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer u.Transport.CloseIdleConnections()
-			resp, body, err := get(t, u, api.URL.String())
+			resp, body, err := get(t, u, api.URL.String()+"/v1/models")
 			if tc.stage == "" {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if resp.ProtoMajor != 2 || body != "proto=HTTP/2.0" {
-					t.Fatalf("proto %s / %q, want HTTP/2", resp.Proto, body)
-				}
+				api.assertH2(t, resp, body)
 				return
 			}
 			var de *DialError
@@ -82,8 +81,8 @@ func TestHTTPSProxy(t *testing.T) {
 
 func TestHTTPSProxyUntrustedCertificate(t *testing.T) {
 	api := startFakeAPI(t)
-	tp := startTinyproxy(t, "", "")
-	front := tlsFront(t, api.srv.TLS.Certificates[0], tp.Addr)
+	tp := testsupport.StartTinyproxy(t, "", "")
+	front := tlsFront(t, api.certificate(t), tp.Addr)
 	u, err := NewUpstream(Route{Name: "tls", URL: "https://" + front}, DialOptions{ConnectTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)

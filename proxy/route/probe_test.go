@@ -1,6 +1,7 @@
 package route
 
 import (
+	"github.com/ferry-gateway/ferry/proxy/testsupport"
 	"net/url"
 	"strings"
 	"testing"
@@ -10,9 +11,9 @@ import (
 func TestProbe(t *testing.T) {
 	api := startFakeAPI(t)
 	plain := &url.URL{Scheme: "http", Host: api.URL.Host}
-	ms := startMicrosocks(t, "alice", "pw")
-	tp := startTinyproxy(t, "", "")
-	stoppedSocks := startMicrosocks(t, "", "")
+	ms := testsupport.StartMicrosocks(t, "alice", "pw")
+	tp := testsupport.StartTinyproxy(t, "", "")
+	stoppedSocks := testsupport.StartMicrosocks(t, "", "")
 	stoppedSocks.Stop()
 	cases := []struct {
 		name      string

@@ -2,6 +2,7 @@ package route
 
 import (
 	"errors"
+	"github.com/ferry-gateway/ferry/proxy/testsupport"
 	"io"
 	"net/http"
 	"strings"
@@ -34,17 +35,17 @@ func TestUpstreamReachesH2Target(t *testing.T) {
 		url  func(t *testing.T) string
 	}{
 		{"direct", func(t *testing.T) string { return "direct" }},
-		{"microsocks", func(t *testing.T) string { return "socks5://" + startMicrosocks(t, "", "").Addr }},
+		{"microsocks", func(t *testing.T) string { return "socks5://" + testsupport.StartMicrosocks(t, "", "").Addr }},
 		{"microsocks auth", func(t *testing.T) string {
-			return "socks5://alice:s3cr%40t@" + startMicrosocks(t, "alice", "s3cr@t").Addr
+			return "socks5://alice:s3cr%40t@" + testsupport.StartMicrosocks(t, "alice", "s3cr@t").Addr
 		}},
-		{"dante", func(t *testing.T) string { return "socks5h://" + startDante(t, "", "").Addr }},
+		{"dante", func(t *testing.T) string { return "socks5h://" + testsupport.StartDante(t, "", "").Addr }},
 		{"dante auth", func(t *testing.T) string {
-			return "socks5://ferryrt:pw-dante-1@" + startDante(t, "ferryrt", "pw-dante-1").Addr
+			return "socks5://ferryrt:pw-dante-1@" + testsupport.StartDante(t, "ferryrt", "pw-dante-1").Addr
 		}},
-		{"tinyproxy", func(t *testing.T) string { return "http://" + startTinyproxy(t, "", "").Addr }},
+		{"tinyproxy", func(t *testing.T) string { return "http://" + testsupport.StartTinyproxy(t, "", "").Addr }},
 		{"tinyproxy auth", func(t *testing.T) string {
-			return "http://bob:hunter2@" + startTinyproxy(t, "bob", "hunter2").Addr
+			return "http://bob:hunter2@" + testsupport.StartTinyproxy(t, "bob", "hunter2").Addr
 		}},
 	}
 	for _, tc := range cases {
@@ -63,9 +64,7 @@ func TestUpstreamReachesH2Target(t *testing.T) {
 				if err != nil {
 					t.Fatalf("request %d: %v", i, err)
 				}
-				if resp.ProtoMajor != 2 || body != "proto=HTTP/2.0" {
-					t.Fatalf("request %d: client proto %s, server saw %q; want HTTP/2 both ways", i, resp.Proto, body)
-				}
+				api.assertH2(t, resp, body)
 			}
 		})
 	}
@@ -73,7 +72,7 @@ func TestUpstreamReachesH2Target(t *testing.T) {
 
 func TestUpstreamDialErrors(t *testing.T) {
 	api := startFakeAPI(t)
-	stopped := func(t *testing.T, start func(*testing.T, string, string) *proc, scheme string) string {
+	stopped := func(t *testing.T, start func(testing.TB, string, string) *testsupport.Proxy, scheme string) string {
 		p := start(t, "", "")
 		p.Stop()
 		return scheme + p.Addr
@@ -85,32 +84,32 @@ func TestUpstreamDialErrors(t *testing.T) {
 		stage  Stage
 	}{
 		{"microsocks wrong password", func(t *testing.T) string {
-			return "socks5://alice:wrong@" + startMicrosocks(t, "alice", "right").Addr
+			return "socks5://alice:wrong@" + testsupport.StartMicrosocks(t, "alice", "right").Addr
 		}, "", StageProxyAuth},
 		{"microsocks no credentials", func(t *testing.T) string {
-			return "socks5://" + startMicrosocks(t, "alice", "right").Addr
+			return "socks5://" + testsupport.StartMicrosocks(t, "alice", "right").Addr
 		}, "", StageProxyAuth},
 		{"dante wrong password", func(t *testing.T) string {
-			return "socks5://ferryrt2:wrong@" + startDante(t, "ferryrt2", "right-pw").Addr
+			return "socks5://ferryrt2:wrong@" + testsupport.StartDante(t, "ferryrt2", "right-pw").Addr
 		}, "", StageProxyAuth},
 		{"tinyproxy wrong password", func(t *testing.T) string {
-			return "http://bob:wrong@" + startTinyproxy(t, "bob", "right").Addr
+			return "http://bob:wrong@" + testsupport.StartTinyproxy(t, "bob", "right").Addr
 		}, "", StageProxyAuth},
-		{"socks proxy stopped", func(t *testing.T) string { return stopped(t, startMicrosocks, "socks5://") }, "", StageProxyConnect},
-		{"http proxy stopped", func(t *testing.T) string { return stopped(t, startTinyproxy, "http://") }, "", StageProxyConnect},
+		{"socks proxy stopped", func(t *testing.T) string { return stopped(t, testsupport.StartMicrosocks, "socks5://") }, "", StageProxyConnect},
+		{"http proxy stopped", func(t *testing.T) string { return stopped(t, testsupport.StartTinyproxy, "http://") }, "", StageProxyConnect},
 		{"direct target unresolvable", func(t *testing.T) string { return "direct" }, "https://no-such-host.invalid/", StageDNS},
 		{"proxy host unresolvable", func(t *testing.T) string { return "socks5://no-such-proxy.invalid:1080" }, "", StageDNS},
 		{"microsocks target unreachable", func(t *testing.T) string {
-			return "socks5://" + startMicrosocks(t, "", "").Addr
+			return "socks5://" + testsupport.StartMicrosocks(t, "", "").Addr
 		}, "https://127.0.0.1:1/", StageTargetConnect},
 		{"dante target unreachable", func(t *testing.T) string {
-			return "socks5://" + startDante(t, "", "").Addr
+			return "socks5://" + testsupport.StartDante(t, "", "").Addr
 		}, "https://127.0.0.1:1/", StageTargetConnect},
 		{"tinyproxy target unreachable", func(t *testing.T) string {
-			return "http://" + startTinyproxy(t, "", "").Addr
+			return "http://" + testsupport.StartTinyproxy(t, "", "").Addr
 		}, "https://127.0.0.1:1/", StageTargetConnect},
 		{"microsocks target name unresolvable", func(t *testing.T) string {
-			return "socks5://" + startMicrosocks(t, "", "").Addr
+			return "socks5://" + testsupport.StartMicrosocks(t, "", "").Addr
 		}, "https://no-such-host.invalid/", StageTargetConnect},
 	}
 	for _, tc := range cases {
