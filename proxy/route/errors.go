@@ -18,6 +18,8 @@ var (
 	// ErrViaRoute means the change would touch the --via route, which lasts
 	// for this run only and is not stored.
 	ErrViaRoute = errors.New("the --via route is fixed for this run")
+	// ErrLastRoute means the change would leave no stored route.
+	ErrLastRoute = errors.New("cannot remove the last route; add another one first")
 	// ErrNoRoute means there is no usable route to choose.
 	ErrNoRoute = errors.New("no usable route")
 	// ErrProxyStatus is wrapped in a DialError's Err when an HTTP proxy
@@ -76,6 +78,3 @@ func (e *DialError) Unwrap() error { return e.Err }
 // Timeout reports whether the dial failed by running out of time, so a
 // DialError satisfies net.Error-style checks.
 func (e *DialError) Timeout() bool { return e.Stage == StageConnectTimeout }
-
-// ErrLastRoute means the change would leave no stored route.
-var ErrLastRoute = errors.New("cannot remove the last route; add another one first")
