@@ -133,8 +133,13 @@ func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
 
 // finish applies the environment and returns the Config.
 func (o *serveOptions) finish(fs *flag.FlagSet, getenv func(string) string) (server.Config, error) {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	if err := applyEnv(fs, getenv); err != nil {
 		return server.Config{}, err
+	}
+	if !given["listen"] && getenv(envName("listen")) == "" {
+		o.cfg.Listen = "" // the address stored in the settings, else the default
 	}
 	o.cfg.StoreBodies = o.storeBodies.v
 	o.cfg.APIKey = getenv("FERRY_API_KEY")

@@ -3,7 +3,9 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -204,6 +206,33 @@ func (s *Server) testRoutes(w http.ResponseWriter, r *http.Request) {
 // Settings reads the settings the admin API exposes.
 func (s *Server) Settings() SettingsView {
 	return SettingsView{Listen: s.Listen(), Retention: s.settings.Retention().String(), StoreBodies: s.settings.StoreBodies()}
+}
+
+// Retention is how long usage history is kept; 0 keeps it forever.
+func (s *Server) Retention() time.Duration { return s.settings.Retention() }
+
+// StoredListen is the listen address used when no --listen is given.
+func (s *Server) StoredListen() string {
+	var v string
+	if ok, err := s.db.GetSetting(settingListen, &v); err != nil || !ok || v == "" {
+		return s.Listen()
+	}
+	return v
+}
+
+// SetStoredListen stores the listen address for the next start.
+func (s *Server) SetStoredListen(addr string) error {
+	if addr == s.StoredListen() {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("listen address %q: want host:port", addr)
+	}
+	if !isLoopbackHost(host) && !s.cfg.AllowRemote {
+		return fmt.Errorf("listen address %s is not loopback: start Ferry with --allow-remote to listen on the network", addr)
+	}
+	return s.db.PutSetting(settingListen, addr)
 }
 
 // SetRetention changes how long usage history is kept (stored).

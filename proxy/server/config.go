@@ -27,7 +27,7 @@ const (
 // FERRY_* variables. Retention and StoreBodies are also kept in the
 // settings bucket: a nil/zero value here means "use the stored setting".
 type Config struct {
-	Listen             string
+	Listen             string // "" = the stored setting, else DefaultListen
 	APIBase            string
 	Via                string // "" = from the environment (HTTPS_PROXY, ALL_PROXY, NO_PROXY)
 	AllowRemote        bool
@@ -39,7 +39,7 @@ type Config struct {
 	FirstByteTimeout   time.Duration
 	IdleTimeout        time.Duration
 	MaxBody            int64
-	Retention          time.Duration // 0 = stored setting, else DefaultRetention
+	Retention          time.Duration // 0 = stored setting, else DefaultRetention; negative = keep forever
 	StoreBodies        *bool         // nil = stored setting, else off
 	DrainTimeout       time.Duration
 	APIKey             string // FERRY_API_KEY: a key for this run, never stored
@@ -59,9 +59,6 @@ func DefaultDataDir() string {
 }
 
 func (c *Config) applyDefaults() {
-	if c.Listen == "" {
-		c.Listen = DefaultListen
-	}
 	if c.APIBase == "" {
 		c.APIBase = DefaultAPIBase
 	}

@@ -44,6 +44,7 @@ type Server struct {
 	prices     *usage.Prices
 	meters     *usage.Meters
 	stats      *usage.Handlers
+	limits     *usage.RateLimitTracker
 	settings   *runtimeSettings
 	adminToken string
 	firstRun   bool
@@ -64,10 +65,6 @@ type Server struct {
 // Open opens the database and builds the core; nothing listens yet.
 func Open(cfg Config) (*Server, error) {
 	cfg.applyDefaults()
-	base, err := cfg.validate()
-	if err != nil {
-		return nil, err
-	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
 	}
@@ -75,6 +72,20 @@ func Open(cfg Config) (*Server, error) {
 	_, statErr := os.Stat(dbPath)
 	db, err := storage.Open(dbPath, storage.Options{Logger: cfg.Logger})
 	if err != nil {
+		return nil, err
+	}
+	if cfg.Listen == "" {
+		// No --listen or FERRY_LISTEN: the address chosen in the settings
+		// window, else the default.
+		cfg.Listen = DefaultListen
+		var stored string
+		if ok, err := db.GetSetting(settingListen, &stored); err == nil && ok && stored != "" {
+			cfg.Listen = stored
+		}
+	}
+	base, err := cfg.validate()
+	if err != nil {
+		_ = db.Close()
 		return nil, err
 	}
 	s := &Server{
@@ -132,10 +143,10 @@ func (s *Server) build() (err error) {
 		// leaves Ferry without prices.
 		s.log.Warn("stored prices unreadable; using the defaults", "err", err)
 	}
-	limits := &usage.RateLimitTracker{}
-	s.meters = usage.NewMeters(usage.MetersOptions{Prices: s.prices, RateLimits: limits, Logger: s.log})
+	s.limits = &usage.RateLimitTracker{}
+	s.meters = usage.NewMeters(usage.MetersOptions{Prices: s.prices, RateLimits: s.limits, Logger: s.log})
 	s.stats = usage.NewHandlers(usage.HandlersOptions{
-		DB: s.db, Prices: s.prices, RateLimits: limits, QueueDropped: s.recorder.Dropped,
+		DB: s.db, Prices: s.prices, RateLimits: s.limits, QueueDropped: s.recorder.Dropped,
 		Health: s.upstreamHealth, Logger: s.log,
 	})
 	s.proxy, err = proxy.New(proxy.Options{
@@ -359,6 +370,9 @@ func (s *Server) DB() *storage.DB { return s.db }
 
 // Prices is the live price table.
 func (s *Server) Prices() *usage.Prices { return s.prices }
+
+// RateLimits holds the latest anthropic-ratelimit-* headroom seen.
+func (s *Server) RateLimits() *usage.RateLimitTracker { return s.limits }
 
 // Stats answers the usage questions of the dashboard and /_ferry/stats.
 func (s *Server) Stats() *usage.Handlers { return s.stats }

@@ -12,8 +12,9 @@ import (
 
 // Settings keys of the settings bucket that the server owns.
 const (
-	settingRetention   = "retention"    // duration string, e.g. "2160h0m0s"
+	settingRetention   = "retention"    // duration string, e.g. "2160h0m0s"; "0s" keeps history forever
 	settingStoreBodies = "store_bodies" // bool
+	settingListen      = "listen"       // host:port used when --listen is not given
 )
 
 // maxStoredBody caps what one record keeps of each body when storing bodies
@@ -37,12 +38,12 @@ func loadRuntimeSettings(db *storage.DB, cfg Config) (*runtimeSettings, error) {
 	if ok, err := db.GetSetting(settingRetention, &stored); err != nil {
 		return nil, fmt.Errorf("read setting %s: %w", settingRetention, err)
 	} else if ok {
-		if d, err := time.ParseDuration(stored); err == nil && d > 0 {
+		if d, err := time.ParseDuration(stored); err == nil && d >= 0 {
 			ret = d
 		}
 	}
-	if cfg.Retention > 0 {
-		ret = cfg.Retention
+	if cfg.Retention != 0 {
+		ret = max(cfg.Retention, 0)
 		if err := db.PutSetting(settingRetention, ret.String()); err != nil {
 			return nil, fmt.Errorf("store setting %s: %w", settingRetention, err)
 		}
@@ -62,15 +63,15 @@ func loadRuntimeSettings(db *storage.DB, cfg Config) (*runtimeSettings, error) {
 	return rs, nil
 }
 
-// Retention is how long usage history is kept.
+// Retention is how long usage history is kept; 0 keeps it forever.
 func (rs *runtimeSettings) Retention() time.Duration { return time.Duration(rs.retention.Load()) }
 
 // StoreBodies says whether records keep prompt and answer bodies.
 func (rs *runtimeSettings) StoreBodies() bool { return rs.storeBodies.Load() }
 
 func (rs *runtimeSettings) setRetention(d time.Duration) error {
-	if d < time.Hour {
-		return fmt.Errorf("retention %s is too short: keep at least an hour", d)
+	if d != 0 && d < time.Hour {
+		return fmt.Errorf("retention %s is too short: keep at least an hour (or 0 to keep everything)", d)
 	}
 	if err := rs.db.PutSetting(settingRetention, d.String()); err != nil {
 		return err

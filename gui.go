@@ -1,0 +1,80 @@
+//go:build !headless
+
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"sync/atomic"
+	"time"
+
+	"fyne.io/fyne/v2/app"
+
+	"github.com/ferry-gateway/ferry/proxy/cli"
+	"github.com/ferry-gateway/ferry/proxy/server"
+	"github.com/ferry-gateway/ferry/ui"
+	"github.com/ferry-gateway/ferry/ui/corebridge"
+)
+
+// appID is Ferry's application id, as in FyneApp.toml.
+const appID = "dev.ferry.app"
+
+var desktop cli.Desktop = runDesktop
+
+// runDesktop runs the tray app around srv until the user quits (or a
+// signal ends ctx); it returns after a clean shutdown.
+func runDesktop(ctx context.Context, srv *server.Server, firstRun bool) error {
+	a := app.NewWithID(appID)
+	probeCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	trayOK := ui.TrayHostAvailable(probeCtx)
+	cancel()
+
+	var restart atomic.Bool
+	var d *ui.Desktop
+	d, err := ui.Run(a, corebridge.New(srv), ui.Options{
+		FirstRun:      firstRun,
+		TrayAvailable: trayOK,
+		OnQuit:        srv.Stop,
+		Restart: func() {
+			restart.Store(true)
+			d.Quit()
+		},
+		Logger: srv.Config().Logger,
+	})
+	if err != nil {
+		return err
+	}
+	srv.SetShowDashboard(d.ShowDashboard)
+	// SIGINT/SIGTERM quit as the menu's Quit does: drain, flush, close.
+	go func() {
+		select {
+		case <-ctx.Done():
+			d.Quit()
+		case <-d.Done():
+		}
+	}()
+	a.Run()
+	<-d.Done()
+	if restart.Load() {
+		return relaunch()
+	}
+	return nil
+}
+
+// relaunch starts a new Ferry with the same arguments and environment (the
+// language variables ui.ApplyLanguage set included), after this one has
+// shut down and released the database.
+func relaunch() error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(exe, os.Args[1:]...)
+	cmd.Env = os.Environ()
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	return cmd.Process.Release()
+}
