@@ -149,3 +149,56 @@ func TestThroughProxy(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminThroughProxy mounts the handlers on the real proxy's admin mux:
+// reading needs nothing, changing prices needs the admin token.
+func TestAdminThroughProxy(t *testing.T) {
+	db, err := storage.Open(t.TempDir()+"/ferry.db", storage.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	prices, err := usage.LoadPrices(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := proxy.New(proxy.Options{AdminToken: func() string { return "admin-secret" }, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := usage.NewHandlers(usage.HandlersOptions{DB: db, Prices: prices})
+	hs.Register(p.HandleAdmin)
+	srv := httptest.NewServer(p)
+	defer srv.Close()
+	do := func(method, path, body, token string) int {
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		if token != "" {
+			req.Header.Set(proxy.HeaderAdminToken, token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for _, path := range []string{"/_ferry/stats?window=1h", "/_ferry/requests", "/_ferry/usage?by=day", "/_ferry/metrics", "/_ferry/prices", "/_ferry/series"} {
+		if code := do(http.MethodGet, path, "", ""); code != 200 {
+			t.Errorf("GET %s: %d", path, code)
+		}
+	}
+	row := `{"model":"claude-opus-6","input":6,"output":30}`
+	if code := do(http.MethodPut, "/_ferry/prices", row, ""); code != 401 {
+		t.Errorf("PUT without the admin token: %d", code)
+	}
+	if code := do(http.MethodPut, "/_ferry/prices", row, "admin-secret"); code != 200 {
+		t.Errorf("PUT with the admin token: %d", code)
+	}
+	if code := do(http.MethodDelete, "/_ferry/prices", "", "wrong"); code != 401 {
+		t.Errorf("DELETE with a wrong token: %d", code)
+	}
+	if _, ok := prices.Lookup("claude-opus-6", time.Now()); !ok {
+		t.Error("the PUT row is not in use")
+	}
+}
