@@ -112,6 +112,13 @@ func (d *deadlineBody) Read(p []byte) (int, error) {
 // Close is the transport's; the client's body is closed by the server.
 func (d *deadlineBody) Close() error { return nil }
 
+// done reports whether the body was read to its end.
+func (d *deadlineBody) done() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.eof
+}
+
 func (d *deadlineBody) release() {
 	// Only a body not read to its end can have a read blocked on the
 	// client's connection; at EOF the server already reads the connection

@@ -30,7 +30,8 @@ type exchange struct {
 	id     string // Ferry's request id, sent in Ferry's own errors
 	origin string // the allowed browser Origin, if any
 	rec    storage.Record
-	body   []byte // the request body as forwarded, for the observer
+	body   []byte        // the request body as forwarded, for the observer
+	upload *deadlineBody // a streamed request body, nil when buffered
 
 	obs     Observer
 	obsMade bool
@@ -65,6 +66,13 @@ func (x *exchange) observer() Observer {
 // decorate adds Ferry's headers to a response: the loud warning when
 // certificate checks are off, and CORS for an allowed origin.
 func (x *exchange) decorate(h http.Header) {
+	if x.upload != nil && !x.upload.done() {
+		// The upload was not read to its end. In full-duplex mode the
+		// server would read the rest after the handler, then start
+		// watching the connection for the next request while also
+		// reading it: closing the connection is the only safe end.
+		h.Set("Connection", "close")
+	}
 	if x.p.opts.InsecureSkipVerify {
 		h.Set(headerFerryWarning, insecureWarning)
 	}

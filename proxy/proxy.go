@@ -167,11 +167,6 @@ func (p *Proxy) serveAPI(x *exchange) {
 			Message: "Ferry is paused; resume it from the tray menu or with POST /_ferry/resume"})
 		return
 	}
-	// Keep reading the request while the response is written: without it
-	// the HTTP/1.1 server closes the request body at the first write
-	// (golang/go#40747). Unsupported on HTTP/2, which needs none.
-	_ = http.NewResponseController(x.w).EnableFullDuplex()
-
 	out := r.Header.Clone()
 	removeHopByHop(out)
 	key, aerr := p.authorize(r.URL.Path, out)
@@ -191,12 +186,19 @@ func (p *Proxy) serveAPI(x *exchange) {
 			return
 		}
 		if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
+			// Keep reading the upload while the response is written:
+			// without it the HTTP/1.1 server closes the request body at
+			// the first write (golang/go#40747). Buffered bodies need
+			// none: they are read whole before anything is written.
+			// Unsupported on HTTP/2, which needs none either.
+			_ = http.NewResponseController(x.w).EnableFullDuplex()
 			stream = &deadlineBody{
 				rc:   http.NewResponseController(x.w),
 				body: http.MaxBytesReader(x.w, r.Body, p.opts.MaxBodyLarge),
 				idle: p.opts.IdleTimeout,
 				n:    &x.rec.BytesIn,
 			}
+			x.upload = stream
 		}
 	} else {
 		var err error
