@@ -307,11 +307,22 @@ func (db *DB) EachRecord(from, to time.Time, fn func(Record) error) error {
 	})
 }
 
-// Count returns how many records are stored.
+// Count returns how many records are stored. It walks the usage bucket's
+// pages: fine for a status line, not for every request.
 func (db *DB) Count() (int, error) {
 	var n int
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		n = sub(tx, bucketUsage).Stats().KeyN
+		return nil
+	})
+	return n, err
+}
+
+// Size is the database file's size in bytes, as the dashboard shows it.
+func (db *DB) Size() (int64, error) {
+	var n int64
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		n = tx.Size()
 		return nil
 	})
 	return n, err

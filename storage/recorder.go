@@ -201,7 +201,28 @@ func (r *Recorder) Run(ctx context.Context) error {
 			done <- drain()
 		case <-ctx.Done():
 			r.stopped.Store(true)
-			return drain()
+			// Unlike drain, empty the queue completely: Record refuses new
+			// records now, but one that passed its check a moment ago may
+			// still be landing.
+			var first error
+			for {
+				select {
+				case rec := <-r.queue:
+					batch = append(batch, rec)
+					if len(batch) == r.o.MaxBatch {
+						if err := write(); err != nil && first == nil {
+							first = err
+						}
+					}
+					continue
+				default:
+				}
+				break
+			}
+			if err := write(); err != nil && first == nil {
+				first = err
+			}
+			return first
 		}
 	}
 }
