@@ -107,11 +107,14 @@ func WriteUsageJSON(w io.Writer, rep UsageReport) error {
 	return nil
 }
 
-// WritePricesTable prints the price table in USD per million tokens, rows
-// the user changed marked with *, then the tiers, multipliers and batch
-// factor.
-func WritePricesTable(w io.Writer, p *Prices) error {
-	t := p.Table()
+// WritePricesTable prints a price table (Prices.Table, or GET
+// /_ferry/prices decoded) in USD per million tokens, rows the user changed
+// marked with *, then the tiers, multipliers and batch factor.
+func WritePricesTable(w io.Writer, t PriceTable) error {
+	custom := map[string]bool{}
+	for _, k := range t.Custom {
+		custom[k] = true
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "MODEL\tFROM\tINPUT\tCACHE WRITE 5M\tCACHE WRITE 1H\tCACHE READ\tOUTPUT\t\n")
 	price := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
@@ -121,7 +124,7 @@ func WritePricesTable(w io.Writer, p *Prices) error {
 	}
 	for _, r := range t.Rows {
 		name := r.Model
-		if p.Custom(r.Key()) {
+		if custom[r.Key()] {
 			name += " *"
 		}
 		from := r.From

@@ -326,7 +326,7 @@ func TestPricesHandler(t *testing.T) {
 		t.Error("reset not stored")
 	}
 	var out bytes.Buffer
-	if err := WritePricesTable(&out, prices); err != nil {
+	if err := WritePricesTable(&out, prices.Table()); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "claude-haiku-5-5") || !strings.Contains(out.String(), "prompt > 100,000") {

@@ -78,6 +78,9 @@ type PriceTable struct {
 	// BatchFactor scales the price of batch requests (and of any request
 	// whose service_tier is "batch").
 	BatchFactor float64 `json:"batch_factor"`
+	// Custom lists the keys (PriceRow.Key) of rows the user set rather than
+	// Ferry's defaults. Table fills it; Import ignores it.
+	Custom []string `json:"custom,omitempty"`
 }
 
 // DefaultBatchFactor: batches are half price.
@@ -235,6 +238,11 @@ func (p *Prices) Table() PriceTable {
 	t.Multipliers = slices.Clone(p.table.Multipliers)
 	if t.Multipliers == nil {
 		t.Multipliers = []Multiplier{}
+	}
+	t.Custom = nil
+	for _, r := range p.stored.Rows {
+		r.Model = normalizeModel(r.Model)
+		t.Custom = append(t.Custom, r.Key())
 	}
 	return t
 }

@@ -236,6 +236,15 @@ func TestPricesPersist(t *testing.T) {
 	if !p2.Custom("claude-opus-4-5") || p2.Custom("claude-opus-4-1") {
 		t.Error("Custom() wrong")
 	}
+	var out strings.Builder
+	if err := WritePricesTable(&out, p2.Table()); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"claude-opus-4-5 *", "claude-opus-6 *", "inference_geo=us ×1.1 (claude-opus-6)", "Batches: ×0.5"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("prices table lacks %q:\n%s", want, out.String())
+		}
+	}
 	// Only changes are stored: an untouched row still follows the defaults.
 	var st storedPrices
 	s.GetSetting(SettingsKey, &st)
