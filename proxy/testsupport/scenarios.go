@@ -101,6 +101,8 @@ type Usage struct {
 	CacheCreation5m          int
 	CacheCreation1h          int
 	ServiceTier              string // "" when the response has none
+	InferenceGeo             string // usage.inference_geo, "" when absent
+	Speed                    string // usage.speed, "" when absent
 }
 
 // GzipMode says when the fake gzips its response bodies.
@@ -340,6 +342,12 @@ func usageJSON(u Usage, outputTokens int) string {
 	if u.ServiceTier != "" {
 		s += `,"service_tier":` + js(u.ServiceTier)
 	}
+	if u.InferenceGeo != "" {
+		s += `,"inference_geo":` + js(u.InferenceGeo)
+	}
+	if u.Speed != "" {
+		s += `,"speed":` + js(u.Speed)
+	}
 	return s + "}"
 }
 
@@ -395,7 +403,7 @@ func outputOnly(output int) string { return fmt.Sprintf(`{"output_tokens":%d}`, 
 
 var (
 	usageCached = Usage{InputTokens: 25, CacheCreationInputTokens: 1200, CacheCreation5m: 1000, CacheCreation1h: 200,
-		CacheReadInputTokens: 3000, ServiceTier: "standard"}
+		CacheReadInputTokens: 3000, ServiceTier: "standard", InferenceGeo: "us", Speed: "standard"}
 	usagePlain = Usage{InputTokens: 25, ServiceTier: "standard"}
 )
 

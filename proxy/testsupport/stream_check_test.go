@@ -136,4 +136,10 @@ func layUsage(u *Usage, m map[string]any) {
 	if v, ok := m["service_tier"].(string); ok {
 		u.ServiceTier = v
 	}
+	if v, ok := m["inference_geo"].(string); ok {
+		u.InferenceGeo = v
+	}
+	if v, ok := m["speed"].(string); ok {
+		u.Speed = v
+	}
 }
