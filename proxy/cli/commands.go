@@ -28,6 +28,7 @@ type subcommand struct {
 	fs      *flag.FlagSet
 	dataDir string
 	env     Env
+	args    []string // positional arguments, flags taken out wherever they stood
 }
 
 func newSubcommand(name string, env Env) *subcommand {
@@ -37,14 +38,31 @@ func newSubcommand(name string, env Env) *subcommand {
 	return s
 }
 
+// parse takes flags before, between and after the positional arguments
+// (`ferry key set --data-dir D` as well as `ferry key --data-dir D set`).
 func (s *subcommand) parse(args []string) error {
-	if err := s.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	for {
+		if err := s.fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return errUsage
 		}
-		return errUsage
+		args = s.fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		s.args = append(s.args, args[0])
+		args = args[1:]
 	}
 	return applyEnv(s.fs, s.env.Getenv)
+}
+
+func (s *subcommand) arg(i int) string {
+	if i < len(s.args) {
+		return s.args[i]
+	}
+	return ""
 }
 
 // run connects (to the running Ferry or the database) and calls f.
@@ -100,10 +118,10 @@ func runKey(args []string, env Env) error {
 	if err := s.parse(args); err != nil {
 		return err
 	}
-	if s.fs.NArg() != 1 {
+	if len(s.args) != 1 {
 		return s.usage("ferry key set|clear|status  (set reads the key from stdin)")
 	}
-	switch s.fs.Arg(0) {
+	switch s.arg(0) {
 	case "set":
 		key, err := readSecret(env)
 		if err != nil {
@@ -204,14 +222,14 @@ func runPrices(args []string, env Env) error {
 		return err
 	}
 	const line = "ferry prices list | export | import FILE|- | set MODEL JSON-ROW | reset"
-	if s.fs.NArg() == 0 {
+	if len(s.args) == 0 {
 		return s.usage(line)
 	}
-	rest := s.fs.Args()[1:]
-	switch s.fs.Arg(0) {
+	rest := s.args[1:]
+	switch s.arg(0) {
 	case "list", "export":
 		format := "table"
-		if s.fs.Arg(0) == "export" {
+		if s.arg(0) == "export" {
 			format = "json"
 		}
 		return s.run(func(ctx context.Context, a *admin) error {
@@ -277,11 +295,11 @@ func runRoutes(args []string, env Env) error {
 		return err
 	}
 	const line = "ferry routes list | add NAME URL | remove NAME | use NAME | auto | test"
-	if s.fs.NArg() == 0 {
+	if len(s.args) == 0 {
 		return s.usage(line)
 	}
-	rest := s.fs.Args()[1:]
-	switch s.fs.Arg(0) {
+	rest := s.args[1:]
+	switch s.arg(0) {
 	case "list":
 		return s.run(func(ctx context.Context, a *admin) error {
 			var out server.RoutesView
@@ -324,7 +342,7 @@ func runRoutes(args []string, env Env) error {
 		})
 	case "use", "auto":
 		choice := "auto"
-		if s.fs.Arg(0) == "use" {
+		if s.arg(0) == "use" {
 			if len(rest) != 1 {
 				return s.usage("ferry routes use NAME")
 			}

@@ -1,0 +1,321 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ferry-gateway/ferry/proxy/server"
+	"github.com/ferry-gateway/ferry/proxy/testsupport"
+)
+
+// The test binary doubles as the ferry binary: with FERRY_TEST_AS_FERRY set
+// it runs the command line in its arguments, so the tests can send real
+// signals to a real process.
+func TestMain(m *testing.M) {
+	if os.Getenv("FERRY_TEST_AS_FERRY") == "1" {
+		os.Exit(Main(os.Args[1:], Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Version: "test"}))
+	}
+	os.Exit(m.Run())
+}
+
+func testEnv(vars map[string]string) func(string) string {
+	return func(k string) string {
+		if k == "FERRY_KEYRING" {
+			return "off"
+		}
+		return vars[k]
+	}
+}
+
+// run runs one command line in-process.
+func run(t *testing.T, stdin string, vars map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Main(args, Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Getenv: testEnv(vars), Version: "test"})
+	return code, out.String(), errb.String()
+}
+
+// ferryProcess is `ferry serve` in a child process.
+type ferryProcess struct {
+	cmd    *exec.Cmd
+	out    *bytes.Buffer
+	exited chan error
+	base   string
+}
+
+func startServe(t *testing.T, dataDir string, args ...string) *ferryProcess {
+	t.Helper()
+	listen := fmt.Sprintf("127.0.0.1:%d", testsupport.FreePort(t))
+	cmd := exec.Command(os.Args[0], append([]string{"serve", "--data-dir", dataDir, "--listen", listen}, args...)...)
+	cmd.Env = append(os.Environ(), "FERRY_TEST_AS_FERRY=1", "FERRY_KEYRING=off")
+	out := &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &ferryProcess{cmd: cmd, out: out, exited: make(chan error, 1), base: "http://" + listen}
+	go func() { p.exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-p.exited
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := server.ReadRuntime(dataDir); err == nil {
+			if resp, err := http.Get(p.base + "/_ferry/health"); err == nil {
+				resp.Body.Close()
+				return p
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("ferry serve did not come up:\n%s", out)
+	return nil
+}
+
+func TestServeRunsUntilSIGTERMAndExitsZero(t *testing.T) {
+	fake := testsupport.NewFakeAPI(t)
+	dir := t.TempDir()
+	p := startServe(t, dir, "--api-base", fake.URL, "--via", "direct")
+
+	fi, err := os.Stat(filepath.Join(dir, server.RuntimeFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("runtime.json mode %v, want 0600", fi.Mode().Perm())
+	}
+	fi, err = os.Stat(filepath.Join(dir, server.DBFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("ferry.db mode %v, want 0600", fi.Mode().Perm())
+	}
+
+	// A slow stream in flight when SIGTERM arrives finishes whole.
+	req, _ := http.NewRequest("POST", p.base+"/v1/messages", strings.NewReader(`{"model":"claude-sonnet-4-5","stream":true}`))
+	req.Header.Set("x-api-key", "sk-ant-test")
+	req.Header.Set("x-fake-scenario", "slow;gap=300ms;total=1500ms")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	_, err = body.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatalf("stream in flight cut by shutdown: %v", err)
+	}
+	if !strings.Contains(body.String(), "event: message_stop") {
+		t.Fatalf("stream in flight did not finish:\n%s", body.String())
+	}
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v, want status 0\n%s", err, p.out)
+		}
+		p.exited <- nil
+	case <-time.After(30 * time.Second):
+		t.Fatal("no exit within 30 s of SIGTERM")
+	}
+	if _, err := os.Stat(filepath.Join(dir, server.RuntimeFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("runtime.json left after shutdown: %v", err)
+	}
+	// The request in flight was recorded before the database closed.
+	code, out, errs := run(t, "", nil, "usage", "--json", "--data-dir", dir)
+	if code != 0 || !strings.Contains(out, `"requests": 1`) {
+		t.Fatalf("usage after shutdown: code %d\n%s\n%s", code, out, errs)
+	}
+}
+
+func TestPortInUseIsOneClearLine(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "serve", "--data-dir", t.TempDir(), "--listen", ln.Addr().String())
+	cmd.Env = append(os.Environ(), "FERRY_TEST_AS_FERRY=1", "FERRY_KEYRING=off")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("serve on a busy port exited 0:\n%s", out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	last := lines[len(lines)-1]
+	if !strings.Contains(last, "port "+port+" is already in use") || !strings.Contains(last, "--listen") {
+		t.Fatalf("error line %q does not name the port and the flag", last)
+	}
+}
+
+func TestListenOnNetworkNeedsAllowRemote(t *testing.T) {
+	code, _, errs := run(t, "", nil, "serve", "--data-dir", t.TempDir(), "--listen", "0.0.0.0:0")
+	if code == 0 || !strings.Contains(errs, "--allow-remote") {
+		t.Fatalf("code %d, stderr %q", code, errs)
+	}
+}
+
+func TestSecondInstanceOnOneDataDirFailsFast(t *testing.T) {
+	dir := t.TempDir()
+	srv, err := server.Open(server.Config{DataDir: dir, Listen: "127.0.0.1:0", Getenv: testEnv(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop(context.Background())
+	start := time.Now()
+	_, err = server.Open(server.Config{DataDir: dir, Listen: "127.0.0.1:0", Getenv: testEnv(nil)})
+	if err == nil {
+		t.Fatal("a second Ferry opened the same database")
+	}
+	if !strings.Contains(err.Error(), "another Ferry") {
+		t.Errorf("error %q does not say another Ferry holds the database", err)
+	}
+	t.Logf("second open failed after %v: %v", time.Since(start).Round(time.Millisecond), err)
+}
+
+func TestEnvironmentVariablesSetFlags(t *testing.T) {
+	fs := newFlagSetForTest()
+	o := serveFlags(fs)
+	if err := fs.Parse([]string{"--idle-timeout", "7s"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := o.finish(fs, testEnv(map[string]string{
+		"FERRY_IDLE_TIMEOUT": "99s", // the flag wins
+		"FERRY_VIA":          "socks5://127.0.0.1:1080",
+		"FERRY_ALLOW_ORIGIN": "http://localhost:3000,http://127.0.0.1:5173",
+		"FERRY_RETENTION":    "30d",
+		"FERRY_STORE_BODIES": "true",
+		"FERRY_API_KEY":      "sk-ant-from-env",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.IdleTimeout != 7*time.Second {
+		t.Errorf("IdleTimeout %v: the flag must win over FERRY_IDLE_TIMEOUT", cfg.IdleTimeout)
+	}
+	if cfg.Via != "socks5://127.0.0.1:1080" || len(cfg.AllowOrigins) != 2 || cfg.Retention != 30*24*time.Hour ||
+		cfg.StoreBodies == nil || !*cfg.StoreBodies || cfg.APIKey != "sk-ant-from-env" {
+		t.Errorf("config from the environment: %+v", cfg)
+	}
+	if cfg.Listen != "" {
+		t.Errorf("Listen %q: without --listen or FERRY_LISTEN the stored setting decides", cfg.Listen)
+	}
+}
+
+func TestServeHelpNamesEveryVariable(t *testing.T) {
+	code, out, _ := run(t, "", nil, "serve", "--help")
+	if code != 0 {
+		t.Fatalf("--help exit %d", code)
+	}
+	for _, v := range []string{"FERRY_LISTEN", "FERRY_API_BASE", "FERRY_VIA", "FERRY_ALLOW_REMOTE", "FERRY_ALLOW_ORIGIN",
+		"FERRY_DATA_DIR", "FERRY_CA_FILE", "FERRY_INSECURE_SKIP_VERIFY", "FERRY_CONNECT_TIMEOUT",
+		"FERRY_FIRST_BYTE_TIMEOUT", "FERRY_IDLE_TIMEOUT", "FERRY_RETENTION", "FERRY_STORE_BODIES", "FERRY_API_KEY"} {
+		if !strings.Contains(out, v) {
+			t.Errorf("serve --help does not name %s", v)
+		}
+	}
+}
+
+// Every subcommand works the same whether Ferry runs or not.
+func TestSubcommandsWithAndWithoutARunningFerry(t *testing.T) {
+	fake := testsupport.NewFakeAPI(t)
+	for _, running := range []bool{false, true} {
+		t.Run(fmt.Sprintf("running=%v", running), func(t *testing.T) {
+			dir := t.TempDir()
+			var p *ferryProcess
+			if running {
+				p = startServe(t, dir, "--api-base", fake.URL, "--via", "direct")
+			}
+			must := func(stdin string, args ...string) string {
+				t.Helper()
+				code, out, errs := run(t, stdin, nil, append(args, "--data-dir", dir)...)
+				if code != 0 {
+					t.Fatalf("ferry %v: exit %d\n%s%s", args, code, out, errs)
+				}
+				return out
+			}
+			token := strings.TrimSpace(must("", "token"))
+			if !strings.HasPrefix(token, "sk-ferry-") {
+				t.Fatalf("token %q", token)
+			}
+			if again := strings.TrimSpace(must("", "token")); again != token {
+				t.Fatalf("token changed between calls: %q then %q", token, again)
+			}
+			const key = "sk-ant-api03-secret-key-for-the-test-0000"
+			if out := must(key+"\n", "key", "set"); strings.Contains(out, key) {
+				t.Fatalf("key set echoed the whole key: %q", out)
+			}
+			if out := must("", "key", "status"); !strings.Contains(out, "sk-ant-") || strings.Contains(out, key) {
+				t.Fatalf("key status %q: want it masked", out)
+			}
+			must("", "routes", "add", "Office", "socks5://alice:pw@127.0.0.1:1")
+			if out := must("", "routes", "list"); !strings.Contains(out, "Office") || strings.Contains(out, ":pw@") {
+				t.Fatalf("routes list %q: want Office with its password masked", out)
+			}
+			must("", "routes", "use", "Direct")
+			must("", "routes", "auto")
+			must("", "routes", "remove", "Office")
+			if out := must("", "prices", "list"); !strings.Contains(out, "claude-opus-4-5") {
+				t.Fatalf("prices list:\n%s", out)
+			}
+			must("", "prices", "set", "claude-test-1", `{"input":1,"output":2,"cache_write_5m":1.25,"cache_write_1h":2,"cache_read":0.1}`)
+			var table struct {
+				Rows []struct{ Model string } `json:"rows"`
+			}
+			if err := json.Unmarshal([]byte(must("", "prices", "export")), &table); err != nil {
+				t.Fatalf("prices export is not JSON: %v", err)
+			}
+			found := false
+			for _, r := range table.Rows {
+				found = found || r.Model == "claude-test-1"
+			}
+			if !found {
+				t.Fatal("prices set did not reach the table")
+			}
+			must("", "prices", "reset")
+
+			if running {
+				// The local token swaps in the stored key.
+				req, _ := http.NewRequest("POST", p.base+"/v1/messages", strings.NewReader(`{"model":"claude-sonnet-4-5"}`))
+				req.Header.Set("x-api-key", token)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if got := fake.Last().Header.Get("x-api-key"); got != key {
+					t.Fatalf("upstream saw key %q, want the stored one", got)
+				}
+			}
+			out := must("", "usage", "--since", "1d", "--by", "route", "--csv")
+			if !strings.HasPrefix(out, "route,requests,") {
+				t.Fatalf("usage --csv:\n%s", out)
+			}
+			must("", "key", "clear")
+			if out := must("", "key", "status"); !strings.Contains(out, "no API key") {
+				t.Fatalf("after clear: %q", out)
+			}
+		})
+	}
+}
+
+func newFlagSetForTest() *flag.FlagSet { return flag.NewFlagSet("test", flag.ContinueOnError) }

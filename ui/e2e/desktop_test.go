@@ -1,0 +1,397 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/ferry-gateway/ferry/proxy/testsupport"
+	"github.com/ferry-gateway/ferry/ui/dbusmenu"
+)
+
+// ferry is one running desktop binary.
+type ferry struct {
+	t       *testing.T
+	cmd     *exec.Cmd
+	base    string
+	dataDir string
+	log     *os.File
+	exited  chan error
+}
+
+func binary(t *testing.T) string {
+	bin := os.Getenv("FERRY_BIN")
+	if bin == "" {
+		t.Fatal("FERRY_BIN must name the desktop ferry binary (scripts/e2e-desktop.sh sets it)")
+	}
+	if os.Getenv("DISPLAY") == "" || os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		t.Fatal("needs DISPLAY (Xvfb) and a session bus (dbus-run-session): run scripts/e2e-desktop.sh")
+	}
+	return bin
+}
+
+// runFerry runs `ferry` (the tray app) with args; lang is the LANG value.
+func runFerry(t *testing.T, dataDir, apiBase, lang string, args ...string) *ferry {
+	t.Helper()
+	port := testsupport.FreePort(t)
+	listen := fmt.Sprintf("127.0.0.1:%d", port)
+	all := append([]string{"--data-dir", dataDir, "--listen", listen, "--api-base", apiBase}, args...)
+	cmd := exec.Command(binary(t), all...)
+	logf, err := os.Create(filepath.Join(t.TempDir(), "ferry.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Env = append(os.Environ(), "FERRY_KEYRING=off", "LANG="+lang, "LANGUAGE=", "LC_ALL=")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	f := &ferry{t: t, cmd: cmd, base: "http://" + listen, dataDir: dataDir, log: logf, exited: make(chan error, 1)}
+	go func() { f.exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-f.exited:
+		case <-time.After(20 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+		if t.Failed() {
+			b, _ := os.ReadFile(logf.Name())
+			t.Logf("ferry log:\n%s", b)
+		}
+	})
+	f.waitHealthy()
+	return f
+}
+
+func (f *ferry) waitHealthy() {
+	f.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(f.base + "/_ferry/health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		select {
+		case err := <-f.exited:
+			b, _ := os.ReadFile(f.log.Name())
+			f.t.Fatalf("ferry exited early (%v):\n%s", err, b)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	f.t.Fatal("ferry did not answer /_ferry/health within 60 s")
+}
+
+// message sends one non-streaming request and returns its status.
+func (f *ferry) message(t *testing.T) int {
+	t.Helper()
+	body := `{"model":"claude-sonnet-4-5","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}`
+	req, _ := http.NewRequest("POST", f.base+"/v1/messages", strings.NewReader(body))
+	req.Header.Set("x-api-key", "sk-ant-e2e-test-key")
+	req.Header.Set("anthropic-version", "2023-06-01")
+	req.Header.Set("content-type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("request through ferry: %v", err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode
+}
+
+// lastRoute is the route of the newest usage record (records are flushed
+// within a second).
+func (f *ferry) lastRoute(t *testing.T, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	last := ""
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(f.base + "/_ferry/requests?limit=1")
+		if err == nil {
+			var page struct {
+				Requests []struct {
+					Route string `json:"route"`
+				} `json:"requests"`
+			}
+			_ = json.NewDecoder(resp.Body).Decode(&page)
+			resp.Body.Close()
+			if len(page.Requests) > 0 {
+				last = page.Requests[0].Route
+				if last == want {
+					return
+				}
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("newest record's route = %q, want %q", last, want)
+}
+
+func screenshot(t *testing.T, name string) {
+	t.Helper()
+	dir := os.Getenv("FERRY_SCREENSHOTS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "out", "screenshots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name)
+	if out, err := exec.Command("import", "-window", "root", path).CombinedOutput(); err != nil {
+		t.Fatalf("screenshot %s: %v: %s", path, err, out)
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+// windowNames lists the X windows' names (xdotool), to tell a window opened.
+func windowNames(t *testing.T) string {
+	out, _ := exec.Command("xdotool", "search", "--onlyvisible", "--name", ".").Output()
+	var names []string
+	for _, id := range strings.Fields(string(out)) {
+		n, _ := exec.Command("xdotool", "getwindowname", id).Output()
+		names = append(names, strings.TrimSpace(string(n)))
+	}
+	return strings.Join(names, " | ")
+}
+
+func waitWindow(t *testing.T, substr string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Contains(windowNames(t), substr) {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("no window named %q; windows: %s", substr, windowNames(t))
+}
+
+func findPrefix(root dbusmenu.Item, prefix string) (dbusmenu.Item, bool) {
+	if strings.HasPrefix(root.Label, prefix) && !root.Separator {
+		return root, true
+	}
+	for _, c := range root.Children {
+		if it, ok := findPrefix(c, prefix); ok {
+			return it, true
+		}
+	}
+	return dbusmenu.Item{}, false
+}
+
+func TestDesktopTrayOverDBus(t *testing.T) {
+	bin := binary(t)
+	fake := testsupport.NewFakeAPI(t)
+	socks := testsupport.StartMicrosocks(t, "e2e", "secret")
+	dataDir := t.TempDir()
+	// Two routes stored before the start (Ferry is not running, so the
+	// subcommand opens the database itself).
+	for _, args := range [][]string{
+		{"routes", "add", "Local SOCKS", socks.URL(true)},
+		{"routes", "use", "Direct"},
+	} {
+		cmd := exec.Command(bin, append(args, "--data-dir", dataDir)...)
+		cmd.Env = append(os.Environ(), "FERRY_KEYRING=off")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("ferry %v: %v\n%s", args, err, out)
+		}
+	}
+
+	conn, err := dbus.ConnectSessionBus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	w, err := dbusmenu.StartWatcher(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+
+	f := runFerry(t, dataDir, fake.URL, "en_US.UTF-8")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	menu, err := dbusmenu.Connect(ctx, conn, f.cmd.Process.Pid)
+	if err != nil {
+		t.Fatalf("tray item of pid %d: %v (watcher saw %v)", f.cmd.Process.Pid, err, w.Items())
+	}
+	root, err := menu.Layout(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("tray menu: %q", root.Labels())
+	for _, want := range []string{"Pause Ferry", "Route", "Copy base URL", "Copy Claude Code environment",
+		"Open dashboard", "Settings…", "Start at login", "Quit Ferry"} {
+		if _, ok := root.Find(want); !ok {
+			t.Errorf("tray menu lacks %q: %q", want, root.Labels())
+		}
+	}
+	// The first run opens the welcome window.
+	waitWindow(t, "Welcome to Ferry")
+	screenshot(t, "welcome-en.png")
+
+	if code := f.message(t); code != 200 {
+		t.Fatalf("before pausing: status %d, want 200", code)
+	}
+	if err := menu.ClickLabel(ctx, "Pause Ferry"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := menu.WaitFor(ctx, "Resume Ferry"); err != nil {
+		t.Fatal(err)
+	}
+	if code := f.message(t); code != 503 {
+		t.Fatalf("paused from the tray: status %d, want 503", code)
+	}
+	if err := menu.ClickLabel(ctx, "Resume Ferry"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := menu.WaitFor(ctx, "Pause Ferry"); err != nil {
+		t.Fatal(err)
+	}
+	if code := f.message(t); code != 200 {
+		t.Fatalf("resumed from the tray: status %d, want 200", code)
+	}
+	f.lastRoute(t, "Direct")
+
+	// Choose the SOCKS route in the tray: the next request goes through it.
+	deadline := time.Now().Add(45 * time.Second)
+	var item dbusmenu.Item
+	for {
+		root, err = menu.Layout(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ok bool
+		if item, ok = findPrefix(root, "Local SOCKS · "); ok && !strings.Contains(item.Label, "untested") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no probed 'Local SOCKS' item in the Route menu: %+v", root)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	t.Logf("route item: %q checked=%v", item.Label, item.Checked)
+	if err := menu.Click(ctx, item.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitChecked(t, ctx, menu, "Local SOCKS · ")
+	if code := f.message(t); code != 200 {
+		t.Fatalf("through the SOCKS route: status %d", code)
+	}
+	f.lastRoute(t, "Local SOCKS")
+
+	if err := menu.ClickLabel(ctx, "Open dashboard"); err != nil {
+		t.Fatal(err)
+	}
+	waitWindow(t, "Ferry dashboard")
+	time.Sleep(1500 * time.Millisecond) // one refresh, so the charts hold the requests above
+	screenshot(t, "dashboard-en.png")
+
+	// Quit from the tray: a clean shutdown, exit status 0.
+	if err := menu.ClickLabel(ctx, "Quit Ferry"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-f.exited:
+		if err != nil {
+			t.Fatalf("Quit Ferry: exit %v, want 0", err)
+		}
+		f.exited <- nil // for the cleanup
+	case <-time.After(30 * time.Second):
+		t.Fatal("Quit Ferry did not end the process within 30 s")
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "runtime.json")); !os.IsNotExist(err) {
+		t.Fatalf("runtime.json left behind after Quit: %v", err)
+	}
+}
+
+func waitChecked(t *testing.T, ctx context.Context, menu *dbusmenu.Client, prefix string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		root, err := menu.Layout(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it, ok := findPrefix(root, prefix); ok && it.Checked {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%q never became the checked route", prefix)
+}
+
+func TestDesktopChineseLabels(t *testing.T) {
+	fake := testsupport.NewFakeAPI(t)
+	conn, err := dbus.ConnectSessionBus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	w, err := dbusmenu.StartWatcher(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	f := runFerry(t, t.TempDir(), fake.URL, "zh_CN.UTF-8")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	menu, err := dbusmenu.Connect(ctx, conn, f.cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zh := translations(t, "zh-CN")
+	for _, key := range []string{"Pause Ferry", "Open dashboard", "Quit Ferry"} {
+		if _, err := menu.WaitFor(ctx, zh[key]); err != nil {
+			t.Errorf("zh-CN tray lacks %q (%s): %v", zh[key], key, err)
+		}
+	}
+	waitWindow(t, zh["Welcome to Ferry"])
+	screenshot(t, "welcome-zh-CN.png")
+	if err := menu.ClickLabel(ctx, zh["Open dashboard"]); err != nil {
+		t.Fatal(err)
+	}
+	waitWindow(t, zh["Ferry dashboard"])
+	time.Sleep(1500 * time.Millisecond)
+	screenshot(t, "dashboard-zh-CN.png")
+}
+
+// TestDesktopWithoutTray: no StatusNotifierWatcher answers, as on some
+// Linux desktops; the dashboard opens as the main window instead.
+func TestDesktopWithoutTray(t *testing.T) {
+	fake := testsupport.NewFakeAPI(t)
+	f := runFerry(t, t.TempDir(), fake.URL, "en_US.UTF-8")
+	waitWindow(t, "Ferry dashboard")
+	time.Sleep(1500 * time.Millisecond)
+	screenshot(t, "no-tray-fallback-en.png")
+	if code := f.message(t); code != 200 {
+		t.Fatalf("status %d", code)
+	}
+}
+
+func translations(t *testing.T, name string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "translations", name+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
