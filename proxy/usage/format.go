@@ -20,9 +20,9 @@ func WriteUsageTable(w io.Writer, rep UsageReport) error {
 	if key == "" {
 		key = "KEY"
 	}
-	fmt.Fprintf(tw, "%s\tREQUESTS\tERRORS\tINPUT\tOUTPUT\tCACHE WRITE 5M\tCACHE WRITE 1H\tCACHE READ\tCOST USD\t\n", key)
+	fmt.Fprintf(tw, "%s\tREQUESTS\tERRORS\tINPUT\tOUTPUT\tCACHE WRITE 5M\tCACHE WRITE 1H\tCACHE READ\tCOST USD\n", key)
 	line := func(r UsageRow) {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Key,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Key,
 			group(int64(r.Requests)), group(int64(r.Errors)), group(r.Tokens.Input), group(r.Tokens.Output),
 			group(r.Tokens.CacheWrite5m), group(r.Tokens.CacheWrite1h), group(r.Tokens.CacheRead), costCell(r))
 	}
@@ -30,7 +30,7 @@ func WriteUsageTable(w io.Writer, rep UsageReport) error {
 		line(r)
 	}
 	if len(rep.Rows) == 0 {
-		fmt.Fprintf(tw, "(no requests)\t\t\t\t\t\t\t\t\t\n")
+		fmt.Fprintf(tw, "(no requests)\t\t\t\t\t\t\t\t\n")
 	}
 	total := rep.Total
 	total.Key = "TOTAL"
@@ -42,6 +42,9 @@ func WriteUsageTable(w io.Writer, rep UsageReport) error {
 }
 
 func costCell(r UsageRow) string {
+	if r.CostUSD == 0 && r.UnknownPrice > 0 {
+		return fmt.Sprintf("unknown (%d unpriced)", r.UnknownPrice)
+	}
 	s := "$" + strconv.FormatFloat(r.CostUSD, 'f', 4, 64)
 	if r.UnknownPrice > 0 {
 		s += fmt.Sprintf(" + %d unpriced", r.UnknownPrice)
@@ -116,10 +119,10 @@ func WritePricesTable(w io.Writer, t PriceTable) error {
 		custom[k] = true
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "MODEL\tFROM\tINPUT\tCACHE WRITE 5M\tCACHE WRITE 1H\tCACHE READ\tOUTPUT\t\n")
+	fmt.Fprintf(tw, "MODEL\tFROM\tINPUT\tCACHE WRITE 5M\tCACHE WRITE 1H\tCACHE READ\tOUTPUT\n")
 	price := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 	rates := func(name, from string, r Rates) {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", name, from, price(r.Input), price(r.CacheWrite5m),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, from, price(r.Input), price(r.CacheWrite5m),
 			price(r.CacheWrite1h), price(r.CacheRead), price(r.Output))
 	}
 	for _, r := range t.Rows {
@@ -152,8 +155,10 @@ func WritePricesTable(w io.Writer, t PriceTable) error {
 			fmt.Fprintf(w, "  %s=%s ×%s (%s)\n", m.Field, m.Value, price(m.Factor), models)
 		}
 	}
-	if _, err := fmt.Fprintf(w, "* changed from Ferry's defaults.\n"); err != nil {
-		return fmt.Errorf("write prices table: %w", err)
+	if len(custom) > 0 {
+		if _, err := fmt.Fprintf(w, "* changed from Ferry's defaults.\n"); err != nil {
+			return fmt.Errorf("write prices table: %w", err)
+		}
 	}
 	return nil
 }
