@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
 
 	"github.com/ferry-gateway/ferry/assets"
 	"github.com/ferry-gateway/ferry/proxy/events"
@@ -291,7 +292,7 @@ func (d *Desktop) refreshTray(force bool) {
 }
 
 func (d *Desktop) trayIconResource(st IconState) fyne.Resource {
-	dark := d.app.Settings().ThemeVariant() == 1 // theme.VariantDark
+	dark := d.app.Settings().ThemeVariant() == theme.VariantDark
 	return TrayIcon(st, dark, d.opts.GOOS == "darwin")
 }
 

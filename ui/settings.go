@@ -48,20 +48,17 @@ func (d *Desktop) settingsContent(w fyne.Window) *container.AppTabs {
 	return tabs
 }
 
+// showSettings opens or raises the settings window, built afresh so the
+// pages show current values. Closing it only hides it: Fyne quits the app
+// when its last window is destroyed, even with a tray.
 func (d *Desktop) showSettings() {
 	if d.settingsWin == nil {
 		w := d.app.NewWindow(lang.L("Ferry settings"))
-		w.SetContent(d.settingsContent(w))
 		w.Resize(fyne.NewSize(820, 600))
-		w.SetCloseIntercept(func() {
-			w.Hide()
-			// Rebuild on the next opening, so pages show fresh values.
-			w.SetContent(widget.NewLabel(""))
-			d.settingsWin = nil
-			w.Close()
-		})
+		w.SetCloseIntercept(w.Hide)
 		d.settingsWin = w
 	}
+	d.settingsWin.SetContent(d.settingsContent(d.settingsWin))
 	d.settingsWin.Show()
 	d.settingsWin.RequestFocus()
 }

@@ -45,15 +45,15 @@ func (d *Desktop) welcomeContent(close func()) fyne.CanvasObject {
 	)
 }
 
+// showWelcome opens the first-run window. Closing it hides it (see
+// showSettings for why windows are never destroyed).
 func (d *Desktop) showWelcome() {
-	if d.welcomeWin != nil {
-		d.welcomeWin.Show()
-		return
+	if d.welcomeWin == nil {
+		w := d.app.NewWindow(lang.L("Welcome to Ferry"))
+		w.SetContent(d.welcomeContent(w.Hide))
+		w.Resize(fyne.NewSize(640, 360))
+		w.SetCloseIntercept(w.Hide)
+		d.welcomeWin = w
 	}
-	w := d.app.NewWindow(lang.L("Welcome to Ferry"))
-	w.SetContent(d.welcomeContent(w.Close))
-	w.Resize(fyne.NewSize(640, 360))
-	w.SetOnClosed(func() { d.welcomeWin = nil })
-	d.welcomeWin = w
-	w.Show()
+	d.welcomeWin.Show()
 }
