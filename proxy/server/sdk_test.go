@@ -320,7 +320,8 @@ func TestSDKGoThroughFerry(t *testing.T) {
 				fake.Reset()
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()
-				_, err := sdkClient(srv.BaseURL(), srv.Keys().LocalToken(), sdkLoopbackClient()).Messages.New(ctx, sdkParams)
+				c := sdkClient(srv.BaseURL(), srv.Keys().LocalToken(), sdkLoopbackClient())
+				_, err := c.Messages.New(ctx, sdkParams)
 				var apiErr *anthropic.Error
 				if err == nil || !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized {
 					t.Fatalf("local token without a held key: %v, want 401", err)
