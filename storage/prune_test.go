@@ -162,6 +162,7 @@ func TestRunRetention(t *testing.T) {
 	// it the next value through next, after each pass.
 	retention := 30 * 24 * time.Hour
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	pruned := make(chan int)
 	next := make(chan time.Duration)
 	done := make(chan struct{})
