@@ -124,7 +124,7 @@ func (db *DB) Summary(from, to time.Time) (Summary, error) {
 	}
 	err = db.bolt.View(func(tx *bolt.Tx) error {
 		a, b = widen(tx, fromSecs, toSecs, false)
-		return sumRange(tx, a, b, &g)
+		return sumRange(tx, a, b, &g, true)
 	})
 	if err != nil {
 		return Summary{}, fmt.Errorf("summary from %s to %s: %w", from, to, err)
@@ -155,7 +155,7 @@ func (db *DB) Series(from, to time.Time, step time.Duration) ([]Point, error) {
 		for t := start; t < end; t += st {
 			g = rollup{}
 			a, b := widen(tx, t, min(t+st, -floorDiv(-end, 60)*60), true)
-			if err := sumRange(tx, a, b, &g); err != nil {
+			if err := sumRange(tx, a, b, &g, false); err != nil {
 				return err
 			}
 			points = append(points, Point{
@@ -208,7 +208,7 @@ func widen(tx *bolt.Tx, a, b int64, down bool) (int64, int64) {
 // sumRange adds the rollups covering [a, b) (Unix seconds, whole minutes)
 // into g: minutes up to the first whole hour, hours up to the first whole
 // day, days, then hours and minutes after the last whole day.
-func sumRange(tx *bolt.Tx, a, b int64, g *rollup) error {
+func sumRange(tx *bolt.Tx, a, b int64, g *rollup, full bool) error {
 	if b <= a {
 		return nil
 	}
@@ -236,7 +236,7 @@ func sumRange(tx *bolt.Tx, a, b int64, g *rollup) error {
 		c := rb.Bucket(p.g.bucket).Cursor()
 		end := rollupKey(p.b)
 		for k, v := c.Seek(rollupKey(p.a)); k != nil && bytes.Compare(k, end) < 0; k, v = c.Next() {
-			if err := g.mergeEncoded(v); err != nil {
+			if err := g.merge(v, full); err != nil {
 				return fmt.Errorf("rollup %s %d: %w", p.g.bucket, binary.BigEndian.Uint64(k), err)
 			}
 		}
