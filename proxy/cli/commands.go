@@ -227,14 +227,18 @@ func runPrices(args []string, env Env) error {
 	}
 	rest := s.args[1:]
 	switch s.arg(0) {
-	case "list", "export":
-		format := "table"
-		if s.arg(0) == "export" {
-			format = "json"
-		}
+	case "list":
+		return s.run(func(ctx context.Context, a *admin) error {
+			var t usage.PriceTable
+			if err := a.do(ctx, http.MethodGet, "/_ferry/prices", nil, &t); err != nil {
+				return err
+			}
+			return usage.WritePricesTable(env.Stdout, t)
+		})
+	case "export":
 		return s.run(func(ctx context.Context, a *admin) error {
 			var raw []byte
-			if err := a.do(ctx, http.MethodGet, "/_ferry/prices?format="+format, nil, &raw); err != nil {
+			if err := a.do(ctx, http.MethodGet, "/_ferry/prices", nil, &raw); err != nil {
 				return err
 			}
 			_, err := env.Stdout.Write(raw)
