@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -22,7 +21,7 @@ type RecorderOptions struct {
 	MaxBatch int
 	// FlushInterval is the longest a record waits in the queue (default 1 s).
 	FlushInterval time.Duration
-	// Logger receives write failures. nil discards.
+	// Logger receives write failures. nil means the DB's logger.
 	Logger *slog.Logger
 	// OnCommit, if set, is called on Run's goroutine after each batch has
 	// committed, with the records as stored (IDs set). The slice is reused
@@ -77,7 +76,7 @@ func NewRecorder(db *DB, o RecorderOptions) *Recorder {
 		o.FlushInterval = time.Second
 	}
 	if o.Logger == nil {
-		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		o.Logger = db.log
 	}
 	return &Recorder{
 		db:      db,
