@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 require_go
 export CI="${CI:-}"
 
-apt_install dante-server tinyproxy microsocks xvfb xauth dbus dbus-x11 fonts-noto-cjk \
+apt_install dante-server tinyproxy microsocks xvfb xauth dbus dbus-x11 fonts-noto-cjk imagemagick xdotool \
 	"${GUI_BUILD_PACKAGES[@]}" nodejs npm
 # The Debian service starts of the proxies are not what the tests use: they start their own on loopback.
 for svc in danted tinyproxy; do as_root systemctl disable --now "$svc" >/dev/null 2>&1 || true; done
@@ -40,9 +40,12 @@ step "official Anthropic SDK as a client (TypeScript @anthropic-ai/sdk)"
 (cd scripts/sdktest && npm ci --no-audit --no-fund --loglevel=error)
 CGO_ENABLED=0 go test -count=1 -tags sdktest -run SDK ./proxy/server/
 
-step "desktop build (cgo, Fyne) and the end-to-end test under Xvfb with a real D-Bus tray"
+step "desktop build (cgo, Fyne: the one cold cgo build) and the end-to-end test under Xvfb with a real D-Bus tray"
 go build -o /tmp/ferry-desktop .
 FERRY_BIN=/tmp/ferry-desktop scripts/e2e-desktop.sh
+
+step "Linux package with fyne package (a .tar.xz with the .desktop file)"
+FERRY_BIN=/tmp/ferry-desktop scripts/package.sh
 
 echo
 echo "All Ferry tests passed."

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Packages the desktop app for Linux with Fyne's tool: out/Ferry.tar.xz, an
+# archive to unpack at / (usr/local/bin/ferry, its .desktop file and icon),
+# or install with `make -C` on the Makefile inside it.
+#   scripts/package.sh            builds ./ferry first
+#   FERRY_BIN=path scripts/package.sh   packages an existing desktop build
+# macOS and Windows: see README, "Packaging".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/deps.sh
+require_go
+FYNE_TOOLS_VERSION=v1.7.4
+if ! [ -x "$(go env GOPATH)/bin/fyne" ]; then
+	echo "==> go install fyne.io/tools/cmd/fyne@$FYNE_TOOLS_VERSION"
+	CGO_ENABLED=0 go install "fyne.io/tools/cmd/fyne@$FYNE_TOOLS_VERSION"
+fi
+fyne="$(go env GOPATH)/bin/fyne"
+bin="${FERRY_BIN:-}"
+if [ -z "$bin" ]; then
+	apt_install "${GUI_BUILD_PACKAGES[@]}"
+	go build -o ferry .
+	bin=ferry
+fi
+mkdir -p out
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp "$bin" "$work/ferry"
+cp FyneApp.toml "$work/"
+mkdir -p "$work/assets" && cp assets/icon.png "$work/assets/"
+(cd "$work" && "$fyne" package --os linux --exe ferry --name Ferry --release >/dev/null)
+mv "$work"/Ferry.tar.xz out/
+echo "out/Ferry.tar.xz:"
+tar -tJf out/Ferry.tar.xz
+tar -tJf out/Ferry.tar.xz | grep -q '\.desktop$' || { echo "no .desktop file in the package" >&2; exit 1; }
