@@ -10,7 +10,9 @@ require_go
 export CI="${CI:-}"
 
 apt_install dante-server tinyproxy microsocks xvfb xauth dbus dbus-x11 fonts-noto-cjk imagemagick xdotool \
-	"${GUI_BUILD_PACKAGES[@]}" nodejs npm
+	"${GUI_BUILD_PACKAGES[@]}"
+# Node.js for the TypeScript SDK test: Debian's, unless a newer one is already installed.
+command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 # The Debian service starts of the proxies are not what the tests use: they start their own on loopback.
 for svc in danted tinyproxy; do as_root systemctl disable --now "$svc" >/dev/null 2>&1 || true; done
 
