@@ -14,3 +14,18 @@
 // package's own goroutines (the event loop and the dashboard refresher) read
 // from the core off the main goroutine and apply results with fyne.Do.
 package ui
+
+// Wiring (main):
+//
+//	a := app.NewWithID("dev.ferry.app")
+//	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+//	tray := ui.TrayHostAvailable(ctx)
+//	cancel()
+//	d, err := ui.Run(a, adapter, ui.Options{
+//		FirstRun: firstRun, TrayAvailable: tray,
+//		OnQuit:   server.Stop, // drain, flush, close the database
+//		Restart:  relaunch,    // optional: re-exec after a language change
+//		Logger:   log,
+//	})
+//	// a second launch asking to show the dashboard: d.ShowDashboard()
+//	a.Run() // returns after d.Quit (tray "Quit Ferry") has shut the core down

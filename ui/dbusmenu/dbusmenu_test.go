@@ -60,6 +60,9 @@ func connect(t *testing.T, addr string) *dbus.Conn {
 // on Linux) against the fake watcher, then reads and clicks its menu the
 // way a panel does.
 func TestTrayOverDBus(t *testing.T) {
+	if raceEnabled {
+		t.Skip("fyne.io/systray has a data race between GetLayout and refresh (see race_test.go)")
+	}
 	addr := privateBus(t)
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -162,5 +165,57 @@ func TestTrayOverDBus(t *testing.T) {
 	v, err := c.ItemProperty(ctx, "Status")
 	if err != nil || v.Value() != "Active" {
 		t.Errorf("item Status = %v, %v", v, err)
+	}
+}
+
+// TestWatcherAlone checks the watcher's D-Bus face without systray, so it
+// also runs under -race.
+func TestWatcherAlone(t *testing.T) {
+	addr := privateBus(t)
+	w, err := dbusmenu.StartWatcher(connect(t, addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	item := connect(t, addr)
+	if err := item.AddMatchSignal(dbus.WithMatchInterface("org.kde.StatusNotifierWatcher"), dbus.WithMatchMember("StatusNotifierItemRegistered")); err != nil {
+		t.Fatal(err)
+	}
+	sig := make(chan *dbus.Signal, 4)
+	item.Signal(sig)
+	obj := item.Object(dbusmenu.WatcherName, dbusmenu.WatcherPath)
+	if err := obj.CallWithContext(ctx, "org.kde.StatusNotifierWatcher.RegisterStatusNotifierItem", 0, "/StatusNotifierItem").Err; err != nil {
+		t.Fatal(err)
+	}
+	want := item.Names()[0] + "/StatusNotifierItem"
+	select {
+	case s := <-sig:
+		if len(s.Body) != 1 || s.Body[0] != want {
+			t.Fatalf("signal body = %v, want %s", s.Body, want)
+		}
+	case <-ctx.Done():
+		t.Fatal("no StatusNotifierItemRegistered signal")
+	}
+	var v dbus.Variant
+	if err := obj.CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0, "org.kde.StatusNotifierWatcher", "RegisteredStatusNotifierItems").Store(&v); err != nil {
+		t.Fatal(err)
+	}
+	if items, _ := v.Value().([]string); !slices.Equal(items, []string{want}) {
+		t.Fatalf("RegisteredStatusNotifierItems = %v", v)
+	}
+	if err := obj.CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0, "org.kde.StatusNotifierWatcher", "IsStatusNotifierHostRegistered").Store(&v); err != nil || v.Value() != true {
+		t.Fatalf("IsStatusNotifierHostRegistered = %v, %v", v, err)
+	}
+	// The item's connection leaves: it is dropped.
+	item.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(w.Items()) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("items after the owner left = %q", w.Items())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

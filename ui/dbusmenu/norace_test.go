@@ -1,0 +1,5 @@
+//go:build !race
+
+package dbusmenu_test
+
+const raceEnabled = false
