@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ferry-gateway/ferry/storage"
 )
@@ -144,23 +145,131 @@ type requestFacts struct {
 }
 
 // sniffRequest finds the top-level "model" and "stream" of a JSON body
-// without decoding the rest: Claude Code's bodies run to hundreds of KB and
-// only these two fields matter here.
-func sniffRequest(body []byte) requestFacts {
+// without decoding it: Claude Code's bodies run to hundreds of KB and only
+// these two fields matter here. SDKs put "model" near the start and
+// "stream" near the end, after the big messages and tools, so the trailing
+// members are read backwards first; only when that does not settle it is
+// the body walked from the start.
+func sniffRequest(body []byte, needStream bool) requestFacts {
 	var f requestFacts
-	seen := 0
+	gotModel, gotStream := false, !needStream
+	tailMembers(body, func(key, val []byte) bool {
+		switch string(key) {
+		case "model":
+			if !gotModel {
+				f.model, gotModel = jsonString(val), true
+			}
+		case "stream":
+			if !gotStream {
+				f.stream, gotStream = string(val) == "true", true
+			}
+		}
+		return !(gotModel && gotStream)
+	})
+	if gotModel && gotStream {
+		return f
+	}
 	topLevel(body, func(key, val []byte) bool {
 		switch string(key) {
 		case "model":
-			f.model = jsonString(val)
-			seen++
+			if !gotModel {
+				f.model, gotModel = jsonString(val), true
+			}
 		case "stream":
-			f.stream = string(val) == "true"
-			seen++
+			if !gotStream {
+				f.stream, gotStream = string(val) == "true", true
+			}
 		}
-		return seen < 2
+		return !(gotModel && gotStream)
 	})
 	return f
+}
+
+// tailMembers calls fn with the trailing members of the JSON object in b,
+// last first, for as long as their values are strings or scalars (walking
+// back over a nested value would need the whole body anyway). It stops
+// quietly at anything else.
+func tailMembers(b []byte, fn func(key, val []byte) bool) {
+	j := skipWSBack(b, len(b)-1)
+	if j < 0 || b[j] != '}' {
+		return
+	}
+	j--
+	for {
+		j = skipWSBack(b, j)
+		if j < 0 {
+			return
+		}
+		var vs int
+		switch b[j] {
+		case '"':
+			if vs = stringStartBack(b, j); vs < 0 {
+				return
+			}
+		case '}', ']', '{', '[', ',', ':':
+			return
+		default:
+			vs = j
+			for vs > 0 && !scalarEnd[b[vs-1]] {
+				vs--
+			}
+		}
+		val := b[vs : j+1]
+		k := skipWSBack(b, vs-1)
+		if k < 0 || b[k] != ':' {
+			return
+		}
+		k = skipWSBack(b, k-1)
+		if k < 0 || b[k] != '"' {
+			return
+		}
+		ks := stringStartBack(b, k)
+		if ks < 0 {
+			return
+		}
+		if !fn(b[ks+1:k], val) {
+			return
+		}
+		k = skipWSBack(b, ks-1)
+		if k < 0 || b[k] != ',' {
+			return
+		}
+		j = k - 1
+	}
+}
+
+// scalarEnd marks the bytes that can precede a scalar value.
+var scalarEnd = [256]bool{':': true, ',': true, ' ': true, '\t': true, '\n': true, '\r': true, '[': true, '{': true}
+
+func skipWSBack(b []byte, i int) int {
+	for i >= 0 && i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t') {
+		i--
+	}
+	if i >= len(b) {
+		return -1
+	}
+	return i
+}
+
+// stringStartBack returns the index of the opening quote of the string
+// whose closing quote is b[end], or -1. Inside a JSON string a quote is
+// always escaped, so the opening quote is the first one before end that
+// follows an even number of backslashes.
+func stringStartBack(b []byte, end int) int {
+	for k := end - 1; k >= 0; k-- {
+		k = bytes.LastIndexByte(b[:k+1], '"')
+		if k < 0 {
+			return -1
+		}
+		bs := 0
+		for m := k - 1; m >= 0 && b[m] == '\\'; m-- {
+			bs++
+		}
+		if bs%2 == 0 {
+			return k
+		}
+	}
+	return -1
 }
 
 // topLevel calls fn with each key of the JSON object in b and its value's
@@ -210,25 +319,38 @@ func skipWS(b []byte, i int) int {
 }
 
 // skipString returns the index after the string starting at b[i] == '"',
-// or -1. Strings are most of a request's bytes: IndexByte skips them fast.
+// or -1. Strings are most of a request's bytes; short ones (keys, schema
+// words) are cheaper to walk than to hand to IndexByte.
 func skipString(b []byte, i int) int {
 	j := i + 1
 	for {
+		// Walk a few bytes by hand first.
+		end := min(j+16, len(b))
+		for ; j < end; j++ {
+			switch b[j] {
+			case '"':
+				return j + 1
+			case '\\':
+				j++
+			}
+		}
+		if j >= len(b) {
+			return -1
+		}
 		k := bytes.IndexByte(b[j:], '"')
 		if k < 0 {
 			return -1
 		}
-		j += k
-		bs := 0
-		for m := j - 1; m > i && b[m] == '\\'; m-- {
-			bs++
+		if bytes.IndexByte(b[j:j+k], '\\') < 0 {
+			return j + k + 1
 		}
-		j++
-		if bs%2 == 0 {
-			return j
-		}
+		// An escape before the quote: walk on from here by hand.
 	}
 }
+
+// structural marks the bytes skipValue must look at inside a compound
+// value; everything else is skipped by a table lookup.
+var structural = [256]bool{'"': true, '{': true, '[': true, '}': true, ']': true}
 
 // skipValue returns the index after the JSON value starting at b[i], or -1.
 func skipValue(b []byte, i int) int {
@@ -240,23 +362,26 @@ func skipValue(b []byte, i int) int {
 		return skipString(b, i)
 	case '{', '[':
 		depth := 0
-		for j := i; j < len(b); {
-			switch b[j] {
+		for j := i; j < len(b); j++ {
+			c := b[j]
+			if !structural[c] {
+				continue
+			}
+			switch c {
 			case '"':
 				j = skipString(b, j)
 				if j < 0 {
 					return -1
 				}
-				continue
+				j-- // the loop steps past the closing quote
 			case '{', '[':
 				depth++
-			case '}', ']':
+			default:
 				depth--
 				if depth == 0 {
 					return j + 1
 				}
 			}
-			j++
 		}
 		return -1
 	default:
@@ -283,8 +408,8 @@ func jsonString(val []byte) string {
 	if len(val) < 2 || val[0] != '"' {
 		return ""
 	}
-	if bytes.IndexByte(val, '\\') < 0 {
-		return string(val[1 : len(val)-1])
+	if inner := val[1 : len(val)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		return string(inner)
 	}
 	var s string
 	if json.Unmarshal(val, &s) != nil {

@@ -258,7 +258,9 @@ func (p *Proxy) forward(x *exchange, up *route.Upstream, h http.Header, body []b
 	enc := strings.ToLower(res.Header.Get("Content-Encoding"))
 	plain := enc == "" || enc == "identity"
 	st := &streamState{}
-	if plain && res.ContentLength < 0 && isEventStream(res.Header) {
+	// Only Anthropic's own event stream can be repaired with its frames;
+	// any other cut body (OpenAI format, JSON) is aborted instead.
+	if plain && res.ContentLength < 0 && isEventStream(res.Header) && r.URL.Path == "/v1/messages" {
 		st.sse = true
 	}
 	if res.StatusCode >= 400 {

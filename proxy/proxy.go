@@ -208,7 +208,7 @@ func (p *Proxy) serveAPI(x *exchange) {
 			return
 		}
 		x.rec.BytesIn = int64(len(body))
-		facts := sniffRequest(body)
+		facts := sniffRequest(body, r.URL.Path == "/v1/messages" || r.URL.Path == "/v1/chat/completions")
 		x.rec.Model, x.rec.Stream = facts.model, facts.stream
 	}
 

@@ -14,6 +14,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -23,25 +24,32 @@ import (
 )
 
 func main() {
-	os.Exit(run())
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, sig))
 }
 
-func run() int {
+// run serves until stop receives (or is closed) and returns the exit code.
+func run(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) int {
+	flag := flag.NewFlagSet("fakeapi", flag.ContinueOnError)
+	flag.SetOutput(stderr)
 	listen := flag.String("listen", "127.0.0.1:8787", "address to listen on")
 	useTLS := flag.Bool("tls", false, "serve HTTPS (HTTP/2 and HTTP/1.1) with a certificate from -cert-dir")
 	certDir := flag.String("cert-dir", "", "directory holding ca.pem, cert.pem, key.pem (created when missing; default: <user cache dir>/ferry-fakeapi)")
 	scenario := flag.String("scenario", "", "scenario for POST /v1/messages without an x-fake-scenario header (default: stream or message by the request's \"stream\" field)")
 	gz := flag.String("gzip", "never", "when to gzip responses: never, accepted (when the client accepts it), always")
 	body := flag.String("body", "", "print the exact body of this scenario (e.g. 'large;frames=100') to stdout and exit")
-	flag.Parse()
+	if err := flag.Parse(args); err != nil {
+		return 2
+	}
 
 	if *body != "" {
 		b, err := testsupport.Body(*body)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "fakeapi:", err)
+			fmt.Fprintln(stderr, "fakeapi:", err)
 			return 2
 		}
-		os.Stdout.Write(b)
+		stdout.Write(b)
 		return 0
 	}
 	// Keep memory flat over a long benchmark.
@@ -54,7 +62,7 @@ func run() int {
 	case "always":
 		opts = append(opts, testsupport.WithGzip(testsupport.GzipAlways))
 	default:
-		fmt.Fprintf(os.Stderr, "fakeapi: -gzip %q: want never, accepted or always\n", *gz)
+		fmt.Fprintf(stderr, "fakeapi: -gzip %q: want never, accepted or always\n", *gz)
 		return 2
 	}
 	if *scenario != "" {
@@ -66,7 +74,7 @@ func run() int {
 		if dir == "" {
 			cache, err := os.UserCacheDir()
 			if err != nil {
-				fmt.Fprintln(os.Stderr, "fakeapi: no -cert-dir and no user cache dir:", err)
+				fmt.Fprintln(stderr, "fakeapi: no -cert-dir and no user cache dir:", err)
 				return 2
 			}
 			dir = filepath.Join(cache, "ferry-fakeapi")
@@ -74,17 +82,15 @@ func run() int {
 	}
 	f, err := testsupport.StartFakeAPI(*listen, dir, opts...)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "fakeapi:", err)
+		fmt.Fprintln(stderr, "fakeapi:", err)
 		return 1
 	}
 	if f.CAPath != "" {
-		fmt.Println("fakeapi", f.URL, f.CAPath)
+		fmt.Fprintln(stdout, "fakeapi", f.URL, f.CAPath)
 	} else {
-		fmt.Println("fakeapi", f.URL)
+		fmt.Fprintln(stdout, "fakeapi", f.URL)
 	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	<-sig
+	<-stop
 	f.Close()
 	return 0
 }
