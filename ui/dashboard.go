@@ -266,7 +266,7 @@ func (db *dashboard) apply(data dashData) {
 			classes[i] = append(classes[i], float64(p.ErrorsByClass[c])/perMin)
 			errs += p.ErrorsByClass[c]
 		}
-		ok = append(ok, float64(p.Requests-errs)/perMin)
+		ok = append(ok, float64(max(p.Requests-errs, 0))/perMin)
 		tIn = append(tIn, float64(p.Tokens.Input)/perMin)
 		tOut = append(tOut, float64(p.Tokens.Output)/perMin)
 		tWrite = append(tWrite, float64(p.Tokens.CacheWrite5m+p.Tokens.CacheWrite1h)/perMin)
@@ -390,7 +390,7 @@ func MatchStatus(r storage.Record, i int) bool {
 }
 
 func tableHeaders() []string {
-	return []string{lang.L("Time"), lang.L("Model"), lang.L("Route"), lang.L("Status"), lang.L("Tokens"), lang.L("Latency"), lang.L("Cost")}
+	return []string{lang.L("Time"), lang.L("Model"), lang.L("Route"), lang.L("Status"), lang.L("Tokens in / out"), lang.L("Latency"), lang.L("Cost")}
 }
 
 // RecordCells is one table row.
@@ -403,7 +403,7 @@ func RecordCells(r storage.Record) []string {
 	if !r.PriceKnown && r.ErrorClass == storage.ClassNone {
 		cost = lang.L("price unknown")
 	}
-	tokens := FormatCount(float64(r.Tokens.Prompt())) + " → " + FormatCount(float64(r.Tokens.Output))
+	tokens := FormatCount(float64(r.Tokens.Prompt())) + " / " + FormatCount(float64(r.Tokens.Output))
 	return []string{r.Time.Local().Format("01-02 15:04:05"), r.Model, r.Route, status, tokens, FormatMS(r.Total), cost}
 }
 
