@@ -274,7 +274,8 @@ func TestDashboardShowsStatsChartsTableAndRoutes(t *testing.T) {
 	d, ta := startTrayDesktop(t, core, Options{})
 	d.showDashboard() // testSync: refreshed inline
 	content := d.dashWin.Content()
-	for _, want := range []string{"120", "95.0%", "$2.35", "$41.50", "Requests: 45 of 50 left", "Listening on http://127.0.0.1:7856", "Pause Ferry", "Overview", "Requests", "Routes"} {
+	for _, want := range []string{"120", "95.0%", "$2.35", "$41.50", "Requests: 45 of 50 left", "Listening on http://127.0.0.1:7856", "Pause Ferry",
+		"claude-sonnet-4-5: 100 requests, 5 errors, $1.40", "Direct: 2 requests, 2 errors, $0.00", "overloaded_error: 4", "Overview", "Requests", "Routes"} {
 		if !hasText(content, want) {
 			t.Errorf("dashboard lacks %q", want)
 		}

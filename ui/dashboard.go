@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -87,6 +88,9 @@ type dashboard struct {
 	today     *widget.Label
 	month     *widget.Label
 	headroom  *widget.Label
+	byModel   *widget.Label
+	byRoute   *widget.Label
+	byError   *widget.Label
 	latFirst  *Chart
 	latTotal  *Chart
 	reqChart  *Chart
@@ -151,7 +155,16 @@ func newDashboard(d *Desktop, fallback bool) *dashboard {
 	db.costChart = NewChart(StackedBars, lang.L("Spend"), lang.L("USD per hour"), FormatUSD)
 	charts := container.NewGridWithColumns(2, db.reqChart, db.tokChart, db.latFirst, db.latTotal, db.costChart,
 		widget.NewCard("", lang.L("Rate-limit headroom"), db.headroom))
-	overview := container.NewVScroll(container.NewVBox(spanSel, cards, charts))
+	db.byModel, db.byRoute, db.byError = widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel("")
+	for _, l := range []*widget.Label{db.byModel, db.byRoute, db.byError} {
+		l.Wrapping = fyne.TextWrapWord
+	}
+	breakdowns := container.NewGridWithColumns(3,
+		widget.NewCard("", lang.L("By model"), db.byModel),
+		widget.NewCard("", lang.L("By route"), db.byRoute),
+		widget.NewCard("", lang.L("Errors by type"), db.byError),
+	)
+	overview := container.NewVScroll(container.NewVBox(spanSel, cards, charts, breakdowns))
 
 	db.modelSel = widget.NewSelect([]string{lang.L("All models")}, func(string) { db.filter() })
 	db.modelSel.SetSelectedIndex(0)
@@ -251,6 +264,9 @@ func (db *dashboard) apply(data dashData) {
 	db.today.SetText(FormatUSD(st.SpendToday))
 	db.month.SetText(FormatUSD(st.SpendMonth))
 	db.headroom.SetText(HeadroomText(st.RateLimit))
+	db.byModel.SetText(BreakdownText(st.ByModel))
+	db.byRoute.SetText(BreakdownText(st.ByRoute))
+	db.byError.SetText(ErrorTypesText(st.ErrorsByType))
 
 	perMin := data.span.step.Minutes()
 	var times []time.Time
@@ -348,6 +364,51 @@ func HeadroomText(r RateLimit) string {
 		s += "\n" + lang.L("Resets at {{.Time}}", map[string]any{"Time": r.Reset.Local().Format("15:04:05")})
 	}
 	return s
+}
+
+// maxBreakdown is how many rows a breakdown card lists.
+const maxBreakdown = 6
+
+// BreakdownText lists the rows with the most requests: name, requests,
+// errors and cost.
+func BreakdownText(rows []Breakdown) string {
+	if len(rows) == 0 {
+		return lang.L("No requests in this window.")
+	}
+	rows = slices.Clone(rows)
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Requests > rows[j].Requests })
+	var lines []string
+	for _, r := range rows[:min(len(rows), maxBreakdown)] {
+		name := r.Name
+		if name == "" {
+			name = lang.L("(none)")
+		}
+		lines = append(lines, lang.L("{{.Name}}: {{.Requests}} requests, {{.Errors}} errors, {{.Cost}}", map[string]any{
+			"Name": name, "Requests": r.Requests, "Errors": r.Errors, "Cost": FormatUSD(r.CostUSD),
+		}))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// ErrorTypesText lists error types by count.
+func ErrorTypesText(m map[string]int64) string {
+	if len(m) == 0 {
+		return lang.L("No errors in this window.")
+	}
+	type kv struct {
+		k string
+		v int64
+	}
+	var rows []kv
+	for k, v := range m {
+		rows = append(rows, kv{k, v})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].v > rows[j].v || rows[i].v == rows[j].v && rows[i].k < rows[j].k })
+	var lines []string
+	for _, r := range rows[:min(len(rows), maxBreakdown)] {
+		lines = append(lines, fmt.Sprintf("%s: %d", r.k, r.v))
+	}
+	return strings.Join(lines, "\n")
 }
 
 // filter applies the model and status filters to the table.

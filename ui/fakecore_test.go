@@ -63,7 +63,10 @@ func newFakeCore() *fakeCore {
 		Total:         Percentiles{P50: 4 * time.Second, P95: 9 * time.Second, P99: 12 * time.Second},
 		Tokens:        storage.Tokens{Input: 1000, Output: 5000, CacheRead: 90000},
 		CostUSD:       1.5, SpendToday: 2.345, SpendMonth: 41.5, RequestsToday: 321,
-		RateLimit: RateLimit{RequestsLimit: 50, RequestsRemaining: 45, TokensLimit: 2000000, TokensRemaining: 1200000, Seen: now, Reset: now.Add(time.Minute)},
+		ByModel:      []Breakdown{{Name: "claude-haiku-4-5", Requests: 20, Errors: 1, CostUSD: 0.1}, {Name: "claude-sonnet-4-5", Requests: 100, Errors: 5, CostUSD: 1.4}},
+		ByRoute:      []Breakdown{{Name: "Office SOCKS", Requests: 118, Errors: 4, CostUSD: 1.5}, {Name: "Direct", Requests: 2, Errors: 2}},
+		ErrorsByType: map[string]int64{"overloaded_error": 4, "api_error": 2},
+		RateLimit:    RateLimit{RequestsLimit: 50, RequestsRemaining: 45, TokensLimit: 2000000, TokensRemaining: 1200000, Seen: now, Reset: now.Add(time.Minute)},
 	}
 	for i := 0; i < 60; i++ {
 		c.series = append(c.series, SeriesPoint{
