@@ -69,6 +69,9 @@ func roundTrip(b *testing.B, c *http.Client, target, scenario, body string) time
 	if err != nil {
 		b.Fatal(err)
 	}
+	if res.StatusCode != http.StatusOK {
+		b.Fatalf("%s: status %d", target, res.StatusCode)
+	}
 	var one [1]byte
 	if _, err := io.ReadFull(res.Body, one[:]); err != nil {
 		b.Fatal(err)
@@ -89,6 +92,10 @@ func benchScenario(b *testing.B, scenario, body string, parallel bool) {
 			defer c.CloseIdleConnections()
 			roundTrip(b, c, tg.url, scenario, body) // warm the pools
 			b.ResetTimer()
+			cpu0 := cpuTime()
+			defer func() {
+				b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-us/op")
+			}()
 			if !parallel {
 				var ttfb time.Duration
 				for b.Loop() {

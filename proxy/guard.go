@@ -123,6 +123,11 @@ func (g originGuard) check(r *http.Request) (origin string, ok bool) {
 // guard applies the checks every request under Ferry's port passes (API and
 // admin alike): Host, then Origin. It returns the allowed origin, if any.
 func (p *Proxy) guard(r *http.Request) (string, *Error) {
+	if r.Method == http.MethodConnect {
+		// A client told to use Ferry as HTTPS_PROXY: say what to do instead.
+		return "", &Error{Status: http.StatusBadRequest, Type: TypeInvalidRequest, Class: storage.ClassClient4xx,
+			Message: "Ferry is not an HTTP proxy: point the client's base URL at it (ANTHROPIC_BASE_URL=http://127.0.0.1:7856) instead of HTTPS_PROXY"}
+	}
 	if !p.hosts.allowed(r.Host) {
 		return "", &Error{Status: http.StatusMisdirectedRequest, Type: TypePermission, Class: storage.ClassClient4xx,
 			Message: "Ferry only answers requests addressed to localhost or 127.0.0.1 (Host header was not a loopback name); this protects your key from web pages using DNS rebinding"}
