@@ -180,7 +180,7 @@ func newDashboard(d *Desktop, fallback bool) *dashboard {
 
 	tabs := container.NewAppTabs(
 		container.NewTabItem(lang.L("Overview"), overview),
-		container.NewTabItem(lang.L("Requests"), requests),
+		container.NewTabItem(lang.L("Recent requests"), requests),
 		container.NewTabItem(lang.L("Routes"), routes),
 	)
 	var body fyne.CanvasObject = container.NewBorder(top, nil, nil, nil, tabs)

@@ -111,11 +111,11 @@ func TrayStateFrom(routes []RouteStatus, choice string, paused bool, today Stats
 }
 
 // RouteLabel is a route with its health: "Office SOCKS · 182 ms",
-// "Direct · down", "Home HTTP · not tested".
+// "Direct · down", "Home HTTP · untested".
 func RouteLabel(r TrayRoute) string {
 	switch {
 	case !r.Checked:
-		return lang.L("{{.Name}} · not tested", map[string]any{"Name": r.Name})
+		return lang.L("{{.Name}} · untested", map[string]any{"Name": r.Name})
 	case !r.Up:
 		return lang.L("{{.Name}} · down", map[string]any{"Name": r.Name})
 	default:

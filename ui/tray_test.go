@@ -104,7 +104,7 @@ func TestTrayMenuStates(t *testing.T) {
 			state:      TrayState{Routes: []TrayRoute{office, direct, home}, Choice: AutoChoice, Active: "Office SOCKS", SpendCents: 5, RequestsToday: 1},
 			status:     "Auto → Office SOCKS · 182 ms — $0.05 · 1 requests today",
 			pause:      "Pause Ferry",
-			routeItems: []string{"Office SOCKS · 182 ms", "Direct · down", "Home HTTP · not tested", "Auto (fastest)", "---", "Test latency now"},
+			routeItems: []string{"Office SOCKS · 182 ms", "Direct · down", "Home HTTP · untested", "Auto (fastest)", "---", "Test latency now"},
 			checked:    []string{"Auto (fastest)"},
 			icon:       IconRunning,
 		},
