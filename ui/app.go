@@ -74,7 +74,10 @@ type Desktop struct {
 	wg     sync.WaitGroup
 	kick   chan struct{}
 	done   chan struct{}
-	quit   atomic.Bool
+	// mu orders wg.Add against Quit's wg.Wait: no goroutine starts once
+	// quitting is set.
+	mu       sync.Mutex
+	quitting bool
 
 	// Owned by the loop goroutine.
 	trayState TrayState
@@ -167,9 +170,13 @@ func (d *Desktop) ShowSettings() { fyne.Do(d.showSettings) }
 // opts.OnQuit, then quits the app. Safe from any goroutine; only the first
 // call does anything.
 func (d *Desktop) Quit() {
-	if !d.quit.CompareAndSwap(false, true) {
+	d.mu.Lock()
+	if d.quitting {
+		d.mu.Unlock()
 		return
 	}
+	d.quitting = true
+	d.mu.Unlock()
 	d.cancel()
 	// Not d.background: this goroutine waits for those.
 	finish := func() {
@@ -349,7 +356,9 @@ func (d *Desktop) background(f func()) {
 		f()
 		return
 	}
-	if d.quit.Load() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.quitting {
 		return
 	}
 	d.wg.Add(1)

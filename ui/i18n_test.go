@@ -112,3 +112,42 @@ func TestPrintMissingKeys(t *testing.T) {
 	b, _ := json.MarshalIndent(out, "", "  ")
 	t.Log("\n" + string(b))
 }
+
+// Choosing a language and then "system" again (across a restart, which
+// keeps the environment) gives the session's own variables back.
+func TestApplyLanguageRoundTrip(t *testing.T) {
+	for _, k := range []string{envOverride, envOrigLanguage, envOrigLCAll} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	t.Setenv("LANGUAGE", "fr_FR")
+	t.Setenv("LC_ALL", "")
+	os.Unsetenv("LC_ALL")
+	t.Cleanup(func() { _ = ApplyLanguage(LanguageEnglish) })
+
+	if err := ApplyLanguage(LanguageChinese); err != nil {
+		t.Fatal(err)
+	}
+	if os.Getenv("LANGUAGE") != "zh_CN" || os.Getenv("LC_ALL") != "zh_CN.UTF-8" {
+		t.Fatalf("LANGUAGE=%q LC_ALL=%q", os.Getenv("LANGUAGE"), os.Getenv("LC_ALL"))
+	}
+	if got := TrayMenu(TrayState{}, TrayActions{}).Items[2].Label; got != "暂停 Ferry" {
+		t.Fatalf("after choosing Chinese: %q", got)
+	}
+	// A second start with the same choice keeps the originals.
+	if err := ApplyLanguage(LanguageChinese); err != nil {
+		t.Fatal(err)
+	}
+	if err := ApplyLanguage(LanguageSystem); err != nil {
+		t.Fatal(err)
+	}
+	if os.Getenv("LANGUAGE") != "fr_FR" {
+		t.Errorf("LANGUAGE = %q, want the original fr_FR", os.Getenv("LANGUAGE"))
+	}
+	if _, set := os.LookupEnv("LC_ALL"); set {
+		t.Errorf("LC_ALL left set: %q", os.Getenv("LC_ALL"))
+	}
+	if os.Getenv(envOverride) != "" {
+		t.Error("override marker left set")
+	}
+}
