@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,6 +64,9 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, idle time.Dur
 		if errors.As(err, &mbe) {
 			return nil, tooLarge(limit)
 		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, uploadStalled(idle)
+		}
 		if r.Context().Err() != nil {
 			return nil, fmt.Errorf("read request body: %w", ErrClientGone)
 		}
@@ -85,9 +89,10 @@ type deadlineBody struct {
 	idle time.Duration
 	n    *int64
 
-	mu     sync.Mutex
-	eof    bool
-	closed bool
+	mu      sync.Mutex
+	eof     bool
+	closed  bool
+	stalled bool // a read hit the idle deadline
 }
 
 var errBodyReleased = errors.New("request body released")
@@ -104,10 +109,28 @@ func (d *deadlineBody) Read(p []byte) (int, error) {
 	_ = d.rc.SetReadDeadline(time.Now().Add(d.idle))
 	n, err := d.body.Read(p)
 	*d.n += int64(n)
-	if err == io.EOF {
+	switch {
+	case err == io.EOF:
 		d.eof = true
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		d.stalled = true
 	}
 	return n, err
+}
+
+// stalledUpload reports whether the client stopped sending for the idle
+// timeout.
+func (d *deadlineBody) stalledUpload() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.stalled
+}
+
+// uploadStalled is the answer to a client that stopped sending its body.
+// 408 lets the SDKs retry.
+func uploadStalled(idle time.Duration) *Error {
+	return &Error{Status: http.StatusRequestTimeout, Type: TypeTimeout, Class: storage.ClassClient4xx,
+		Message: fmt.Sprintf("the client sent no request body bytes for %s (--idle-timeout)", idle)}
 }
 
 // Close is the transport's; the client's body is closed by the server.

@@ -223,6 +223,9 @@ func (x *exchange) fail(e *Error) {
 	x.rec.RequestID = x.id
 	if e.Status == StatusClientClosed {
 		x.rec.ErrorType = typeClientClosed
+		// Nothing to say to a client that left; and should it still be
+		// listening, the server must not answer 200 for us.
+		x.abort = !x.wrote
 		return
 	}
 	if x.wrote {

@@ -136,6 +136,9 @@ type watchdog struct {
 	t      *time.Timer
 	cause  atomic.Pointer[error]
 	idle   time.Duration
+	// answered is set once the response headers came: from then on only
+	// the idle clock runs, even if the upload is still going.
+	answered atomic.Bool
 }
 
 func newWatchdog(cancel context.CancelCauseFunc, idle time.Duration) *watchdog {
@@ -179,7 +182,9 @@ func (b *watchedBody) Read(p []byte) (int, error) {
 	n, err := b.deadlineBody.Read(p)
 	if err == io.EOF && !b.ended {
 		b.ended = true
-		b.wd.arm(b.firstByte, ErrFirstByteTimeout)
+		if !b.wd.answered.Load() {
+			b.wd.arm(b.firstByte, ErrFirstByteTimeout)
+		}
 	} else if n > 0 {
 		b.wd.kick()
 	}
@@ -227,11 +232,16 @@ func (p *Proxy) forward(x *exchange, up *route.Upstream, h http.Header, body []b
 
 	res, err := up.Transport.RoundTrip(out)
 	if err != nil {
+		if stream != nil && stream.stalledUpload() {
+			x.fail(uploadStalled(p.opts.IdleTimeout))
+			return
+		}
 		x.fail(errorFor(r.Context(), ctx, err, p.where(up)))
 		return
 	}
 	defer res.Body.Close()
 	x.rec.FirstByte = time.Since(x.start)
+	wd.answered.Store(true)
 	wd.arm(p.opts.IdleTimeout, ErrIdleTimeout)
 
 	x.rec.Status = res.StatusCode

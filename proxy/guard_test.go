@@ -9,7 +9,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/ferry-gateway/ferry/proxy/testsupport"
 	"github.com/ferry-gateway/ferry/storage"
 )
 
@@ -248,4 +250,65 @@ func TestHostGuardUnit(t *testing.T) {
 	if _, err := net.ResolveTCPAddr("tcp", "[::1]:1"); err == nil && !g.allowed("[::1]") {
 		t.Error("[::1] refused")
 	}
+}
+
+func TestStreamedUploadTimeouts(t *testing.T) {
+	t.Parallel()
+	fake := testsupport.NewFakeAPI(t)
+	h := newHarness(t, fake.URL, func(o *Options) { o.IdleTimeout = 500 * time.Millisecond; o.FirstByteTimeout = 700 * time.Millisecond })
+
+	t.Run("first byte after the upload", func(t *testing.T) {
+		body := bytes.Repeat([]byte("x"), 200<<10)
+		hdr := keyHeader(clientKey)
+		hdr.Set(testsupport.ScenarioHeader, "echo;delay=3s")
+		res, got := h.do(t, "POST", "/v1/files", body, hdr)
+		if res.StatusCode != 504 || !strings.Contains(string(got), "--first-byte-timeout") {
+			t.Errorf("%d %s", res.StatusCode, got)
+		}
+		h.rec.next(t)
+	})
+	t.Run("client stalls mid-body", func(t *testing.T) {
+		pr, pw := io.Pipe()
+		go func() {
+			pw.Write([]byte(`{"model":"m","messages":[`))
+			time.Sleep(3 * time.Second)
+			pw.Close()
+		}()
+		req, _ := http.NewRequest("POST", h.url+"/v1/messages", pr)
+		req.Header.Set("X-Api-Key", clientKey)
+		res, err := rawClient().Do(req)
+		if err == nil {
+			got, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 408 {
+				t.Errorf("a stalled body got %d %s", res.StatusCode, got)
+			}
+		}
+		if rec := h.rec.next(t); rec.Status != 408 || rec.ErrorClass != storage.ClassClient4xx {
+			t.Errorf("record %+v", rec)
+		}
+	})
+	t.Run("client stalls mid-upload", func(t *testing.T) {
+		pr, pw := io.Pipe()
+		go func() {
+			pw.Write(bytes.Repeat([]byte("y"), 64<<10))
+			time.Sleep(3 * time.Second) // longer than the idle timeout
+			pw.Close()
+		}()
+		req, _ := http.NewRequest("POST", h.url+"/v1/files", pr)
+		req.Header.Set("X-Api-Key", clientKey)
+		req.Header.Set(testsupport.ScenarioHeader, "echo")
+		res, err := rawClient().Do(req)
+		if err == nil {
+			got, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 408 || !strings.Contains(string(got), "--idle-timeout") {
+				t.Errorf("a stalled upload got %d %s", res.StatusCode, got)
+			}
+		}
+		rec := h.rec.next(t)
+		if rec.ErrorClass != storage.ClassClient4xx || rec.Status != 408 || rec.ErrorType != "timeout_error" {
+			t.Errorf("record %+v", rec)
+		}
+	})
 }
