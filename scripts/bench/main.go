@@ -30,6 +30,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -39,6 +40,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,6 +64,8 @@ type config struct {
 	maxTime                 time.Duration
 	rounds                  int
 	bodyBytes               int
+	largeBody               int
+	largeClients            []int
 	streams, streamClients  int
 	open                    int
 	openTotal               time.Duration
@@ -70,11 +74,15 @@ type config struct {
 	skipIdentical           bool
 	skipRSS                 bool
 	barePprof               string
+	profile                 string
 }
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "bare" {
 		os.Exit(runBare(os.Args[2:]))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "ferry-core" {
+		os.Exit(runFerryCore(os.Args[2:]))
 	}
 	os.Exit(run())
 }
@@ -90,6 +98,8 @@ func run() int {
 	flag.DurationVar(&c.maxTime, "max-time", 4*time.Second, "longest time one target may spend on one slice of a round")
 	flag.IntVar(&c.rounds, "rounds", 3, "interleaved rounds per mode and client count (direct, bare, Ferry in rotating order)")
 	flag.IntVar(&c.bodyBytes, "body-bytes", 4096, "size of each request body (a padded prompt)")
+	flag.IntVar(&c.largeBody, "large-body", 85000, "body size of a second latency table (Claude Code sends about 85 KB); 0 skips it")
+	largeClients := flag.String("large-clients", "1,16", "client counts for the large-body table")
 	flag.IntVar(&c.streams, "streams", 10000, "streams through Ferry checked byte for byte (0 skips)")
 	flag.IntVar(&c.streamClients, "stream-clients", 16, "concurrent clients for the byte-identity phase")
 	flag.IntVar(&c.open, "open", 1000, "concurrent open streams for the memory phase (0 skips)")
@@ -97,16 +107,18 @@ func run() int {
 	flag.BoolVar(&c.storeBodies, "store-bodies", false, "run Ferry with --store-bodies (prompt and answer bodies in the history)")
 	flag.BoolVar(&c.skipLatency, "skip-latency", false, "skip the latency phase")
 	flag.StringVar(&c.barePprof, "bare-pprof", "", "serve net/http/pprof of the bare proxy child on this address")
+	flag.StringVar(&c.profile, "profile", "", "write CPU profiles of the bare proxy and of Ferry to this dir (bare.pprof, ferry.pprof); Ferry's core then runs in a child of this program (the same server.Open/Start as `ferry serve`) instead of the ferry binary")
 	flag.Parse()
 	c.skipIdentical = c.streams <= 0
 	c.skipRSS = c.open <= 0
-	for _, s := range strings.Split(clients, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n <= 0 {
-			fmt.Fprintf(os.Stderr, "bench: -clients %q: want positive numbers separated by commas\n", clients)
-			return 2
-		}
-		c.clients = append(c.clients, n)
+	var err error
+	if c.clients, err = parseCounts(clients); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: -clients:", err)
+		return 2
+	}
+	if c.largeClients, err = parseCounts(*largeClients); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: -large-clients:", err)
+		return 2
 	}
 	if c.rounds < 1 || c.n < c.rounds {
 		fmt.Fprintln(os.Stderr, "bench: want -rounds ≥ 1 and -n ≥ -rounds")
@@ -120,6 +132,18 @@ func run() int {
 		return 1
 	}
 	return 0
+}
+
+func parseCounts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%q: want positive numbers separated by commas", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 func bench(ctx context.Context, c config) error {
@@ -149,11 +173,22 @@ func bench(ctx context.Context, c config) error {
 	if c.barePprof != "" {
 		bareArgs = append(bareArgs, "-pprof", c.barePprof)
 	}
+	if c.profile != "" {
+		if err := os.MkdirAll(c.profile, 0o755); err != nil {
+			return fmt.Errorf("profile dir: %w", err)
+		}
+		bareArgs = append(bareArgs, "-cpuprofile", filepath.Join(c.profile, "bare.pprof"))
+	}
 	_, bareURL, err := startChild(ctx, &procs, "bare proxy", filepath.Join(c.work, "bare.log"), nil, self, bareArgs...)
 	if err != nil {
 		return err
 	}
-	ferry, err := startFerry(ctx, &procs, c, fakeURL)
+	var ferry ferryProc
+	if c.profile != "" {
+		ferry, err = startFerryCore(ctx, &procs, c, self, fakeURL)
+	} else {
+		ferry, err = startFerry(ctx, &procs, c, fakeURL)
+	}
 	if err != nil {
 		return err
 	}
@@ -164,10 +199,13 @@ func bench(ctx context.Context, c config) error {
 
 	host, _ := os.Hostname()
 	fmt.Printf("## Ferry benchmark\n\n")
-	fmt.Printf("Loopback, %s, %d CPUs (`nproc`), load average at start %s; Go client, keep-alive; request body %d bytes.\n",
-		host, numCPU(), loadAvg(), c.bodyBytes)
+	fmt.Printf("Loopback, %s, %d CPUs (`nproc`), load average at start %s; Go client, keep-alive; clients send their own key to the fake and the bare proxy, Ferry's local token to Ferry.\n",
+		host, numCPU(), loadAvg())
 	fmt.Printf("Ferry: `ferry serve` (headless build), recording every request to its database, usage metering, local token swapped for the held key%s.\n",
 		map[bool]string{true: ", --store-bodies", false: ""}[c.storeBodies])
+	if c.profile != "" {
+		fmt.Printf("**Profiling run**: Ferry's core runs in a child of the bench program (server.Open/Start, as `ferry serve` does) under a CPU profile, and so does the bare proxy.\n")
+	}
 	fmt.Printf("Bare proxy: `httputil.ReverseProxy`, full duplex, FlushInterval -1, same pool sizes as Ferry's, in its own process.\n\n")
 
 	targets := []target{
@@ -180,8 +218,14 @@ func bench(ctx context.Context, c config) error {
 		targets[i].sent = new(atomic.Int64)
 	}
 	if !c.skipLatency {
-		if err := latencyPhase(ctx, c, targets); err != nil {
+		if err := latencyPhase(ctx, c, targets, c.bodyBytes, c.clients, c.n, "Latency (ms)", true); err != nil {
 			return err
+		}
+		if c.largeBody > 0 {
+			if err := latencyPhase(ctx, c, targets, c.largeBody, c.largeClients, c.n/2,
+				"Latency (ms) with Claude Code-sized request bodies", false); err != nil {
+				return err
+			}
 		}
 	}
 	if !c.skipIdentical {
@@ -198,6 +242,10 @@ func bench(ctx context.Context, c config) error {
 		return err
 	}
 	fmt.Printf("Ferry's data and logs: %s\n", c.work)
+	if c.profile != "" {
+		fmt.Printf("CPU profiles (written when the children stop): go tool pprof -top %s %s\n",
+			filepath.Join(c.profile, "ferry.pprof"), filepath.Join(c.profile, "bare.pprof"))
+	}
 	return nil
 }
 
@@ -240,9 +288,9 @@ func (ps *procSet) stopAll() {
 	ps.procs = nil
 }
 
-// startChild runs bin with args, stderr to logPath, and returns the URL the
-// child prints as the second word of its first stdout line ("fakeapi URL",
-// "bare URL").
+// startChild runs bin with args, stderr to logPath, and returns what the
+// child prints after the first word of its first stdout line ("fakeapi URL",
+// "bare URL", "ferry URL TOKEN").
 func startChild(ctx context.Context, ps *procSet, name, logPath string, env []string, bin string, args ...string) (*proc, string, error) {
 	logf, err := os.Create(logPath)
 	if err != nil {
@@ -279,11 +327,11 @@ func startChild(ctx context.Context, ps *procSet, name, logPath string, env []st
 	}()
 	select {
 	case l := <-line:
-		f := strings.Fields(l)
-		if len(f) < 2 {
-			return nil, "", fmt.Errorf("%s printed %q, want \"NAME URL\" (log: %s)", name, l, logPath)
+		_, rest, ok := strings.Cut(l, " ")
+		if !ok || rest == "" {
+			return nil, "", fmt.Errorf("%s printed %q, want \"NAME URL ...\" (log: %s)", name, l, logPath)
 		}
-		return p, f[1], nil
+		return p, rest, nil
 	case <-p.done:
 		return nil, "", fmt.Errorf("%s exited at start (log: %s)", name, logPath)
 	case <-time.After(20 * time.Second):
@@ -393,9 +441,16 @@ func runBare(args []string) int {
 	listen := fs.String("listen", "127.0.0.1:0", "address")
 	upstream := fs.String("upstream", "", "upstream base URL")
 	pprofAddr := fs.String("pprof", "", "serve net/http/pprof here")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run here")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	stopProfile, err := startCPUProfile(*cpuprofile)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bare:", err)
+		return 1
+	}
+	defer stopProfile()
 	up, err := url.Parse(*upstream)
 	if err != nil || up.Host == "" {
 		fmt.Fprintf(os.Stderr, "bare: -upstream %q: want a URL\n", *upstream)
@@ -452,6 +507,100 @@ func runBare(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// startCPUProfile profiles this process into path ("" = no profile) until
+// the returned function runs.
+func startCPUProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
+
+// runFerryCore is the child process of -profile: Ferry's core assembled by
+// server.Open and Start with the configuration `ferry serve` builds from the
+// benchmark's flags (and its logger: text lines on stderr at info level),
+// under a CPU profile. It prints "ferry URL TOKEN".
+func runFerryCore(args []string) int {
+	fs := flag.NewFlagSet("ferry-core", flag.ContinueOnError)
+	apiBase := fs.String("api-base", "", "upstream base URL")
+	data := fs.String("data-dir", "", "data dir")
+	storeBodies := fs.Bool("store-bodies", false, "store bodies")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run here")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	stopProfile, err := startCPUProfile(*cpuprofile)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ferry-core:", err)
+		return 1
+	}
+	defer stopProfile()
+	cfg := server.Config{
+		Listen: "127.0.0.1:0", APIBase: *apiBase, Via: "direct", DataDir: *data, APIKey: benchKey,
+		Version: "bench", Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Getenv: func(k string) string {
+			if k == "FERRY_KEYRING" {
+				return "off"
+			}
+			return ""
+		},
+	}
+	if *storeBodies {
+		cfg.StoreBodies = storeBodies
+	}
+	srv, err := server.Open(cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ferry-core:", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := srv.Start(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "ferry-core:", err)
+		return 1
+	}
+	fmt.Println("ferry", srv.BaseURL(), srv.Keys().LocalToken())
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Stop(sctx); err != nil {
+		fmt.Fprintln(os.Stderr, "ferry-core: stop:", err)
+		return 1
+	}
+	return 0
+}
+
+func startFerryCore(ctx context.Context, ps *procSet, c config, self, fakeURL string) (ferryProc, error) {
+	data := filepath.Join(c.work, "ferry-data")
+	if err := os.RemoveAll(data); err != nil {
+		return ferryProc{}, fmt.Errorf("clear %s: %w", data, err)
+	}
+	args := []string{"ferry-core", "-api-base", fakeURL, "-data-dir", data, "-cpuprofile", filepath.Join(c.profile, "ferry.pprof")}
+	if c.storeBodies {
+		args = append(args, "-store-bodies")
+	}
+	p, line, err := startChild(ctx, ps, "ferry core", filepath.Join(c.work, "ferry.log"), nil, self, args...)
+	if err != nil {
+		return ferryProc{}, err
+	}
+	f := strings.Fields(line)
+	if len(f) != 2 {
+		return ferryProc{}, fmt.Errorf("ferry core printed %q, want URL and token", line)
+	}
+	return ferryProc{pid: p.pid, url: f[0], token: f[1]}, nil
 }
 
 // ---------------------------------------------------------------- load
@@ -631,17 +780,19 @@ func ratio(a, b time.Duration) string {
 	return fmt.Sprintf("%.2f", float64(a)/float64(b))
 }
 
-func latencyPhase(ctx context.Context, c config, targets []target) error {
+// latencyPhase measures one body size at the given client counts and
+// prints its table; with throughput, also the throughput at the last count.
+func latencyPhase(ctx context.Context, c config, targets []target, bodyBytes int, clients []int, n int, title string, throughput bool) error {
 	type key struct {
 		stream bool
 		conc   int
 	}
 	cells := map[key][]cell{}
 	for _, stream := range []bool{false, true} {
-		body := requestBody(c.bodyBytes, stream)
-		for _, conc := range c.clients {
+		body := requestBody(bodyBytes, stream)
+		for _, conc := range clients {
 			res := make([]cell, len(targets))
-			per := c.n / c.rounds
+			per := max(1, n/c.rounds)
 			for round := range c.rounds {
 				for j := range targets {
 					ti := (j + round) % len(targets)
@@ -662,19 +813,19 @@ func latencyPhase(ctx context.Context, c config, targets []target) error {
 				slices.Sort(res[i].lat)
 			}
 			cells[key{stream, conc}] = res
-			fmt.Fprintf(os.Stderr, "bench: %s, %d clients: direct %d, bare %d, Ferry %d requests\n",
-				map[bool]string{false: "non-streaming", true: "streaming"}[stream], conc,
+			fmt.Fprintf(os.Stderr, "bench: %d-byte bodies, %s, %d clients: direct %d, bare %d, Ferry %d requests\n",
+				bodyBytes, map[bool]string{false: "non-streaming", true: "streaming"}[stream], conc,
 				len(res[0].lat), len(res[1].lat), len(res[2].lat))
 		}
 	}
 
-	fmt.Printf("### Latency (ms)\n\n")
-	fmt.Printf("Non-streaming: request sent → whole response read. Streaming: request sent → first `content_block_delta` (time to first token). ")
-	fmt.Printf("Up to %d requests per cell in %d interleaved rounds. *Added* = proxy − direct at the same percentile; the goal is Ferry's added ≤ 1.25× the bare proxy's.\n\n", c.n, c.rounds)
+	fmt.Printf("### %s\n\n", title)
+	fmt.Printf("Request bodies of %d bytes. Non-streaming: request sent → whole response read. Streaming: request sent → first `content_block_delta` (time to first token). ", bodyBytes)
+	fmt.Printf("Up to %d requests per cell in %d interleaved rounds. *Added* = proxy − direct at the same percentile; the goal is Ferry's added ≤ 1.25× the bare proxy's.\n\n", n, c.rounds)
 	fmt.Println("| load | clients | direct p50 / p99 | bare proxy p50 / p99 | Ferry p50 / p99 | bare added p50 / p99 | Ferry added p50 / p99 | Ferry ÷ bare added p50 / p99 |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|")
 	for _, stream := range []bool{false, true} {
-		for _, conc := range c.clients {
+		for _, conc := range clients {
 			r := cells[key{stream, conc}]
 			d, b, f := r[0], r[1], r[2]
 			bAdd50, bAdd99 := b.p50()-d.p50(), b.p99()-d.p99()
@@ -685,8 +836,12 @@ func latencyPhase(ctx context.Context, c config, targets []target) error {
 				msf(bAdd50), msf(bAdd99), msf(fAdd50), msf(fAdd99), ratio(fAdd50, bAdd50), ratio(fAdd99, bAdd99))
 		}
 	}
-	top := c.clients[len(c.clients)-1]
-	fmt.Printf("\n### Throughput at %d clients (requests/s)\n\n", top)
+	fmt.Println()
+	if !throughput {
+		return nil
+	}
+	top := clients[len(clients)-1]
+	fmt.Printf("### Throughput at %d clients (requests/s)\n\n", top)
 	fmt.Println("| load | direct | bare proxy | Ferry | Ferry ÷ bare (goal ≥ 0.8) |")
 	fmt.Println("|---|---:|---:|---:|---:|")
 	for _, stream := range []bool{false, true} {
