@@ -16,6 +16,8 @@ xvfb=$!
 trap 'kill $xvfb 2>/dev/null || true' EXIT
 for _ in $(seq 100); do [ -e "/tmp/.X11-unix/X$display" ] && break; sleep 0.1; done
 export DISPLAY=":$display"
+XDG_RUNTIME_DIR=$(mktemp -d)
+export XDG_RUNTIME_DIR
 
 CGO_ENABLED=0 go test -c -tags e2e -o /tmp/ferry-e2e.test ./ui/e2e/
 cd ui/e2e

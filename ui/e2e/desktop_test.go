@@ -124,14 +124,14 @@ func (f *ferry) lastRoute(t *testing.T, want string) {
 		resp, err := http.Get(f.base + "/_ferry/requests?limit=1")
 		if err == nil {
 			var page struct {
-				Requests []struct {
+				Records []struct {
 					Route string `json:"route"`
-				} `json:"requests"`
+				} `json:"records"`
 			}
 			_ = json.NewDecoder(resp.Body).Decode(&page)
 			resp.Body.Close()
-			if len(page.Requests) > 0 {
-				last = page.Requests[0].Route
+			if len(page.Records) > 0 {
+				last = page.Records[0].Route
 				if last == want {
 					return
 				}
@@ -240,9 +240,11 @@ func TestDesktopTrayOverDBus(t *testing.T) {
 			t.Errorf("tray menu lacks %q: %q", want, root.Labels())
 		}
 	}
-	// The first run opens the welcome window.
-	waitWindow(t, "Welcome to Ferry")
-	screenshot(t, "welcome-en.png")
+	// Not a first run (the routes above created the database): no window
+	// until one is asked for.
+	if names := windowNames(t); names != "" {
+		t.Errorf("windows open at a normal start: %s", names)
+	}
 
 	if code := f.message(t); code != 200 {
 		t.Fatalf("before pausing: status %d, want 200", code)
@@ -276,7 +278,8 @@ func TestDesktopTrayOverDBus(t *testing.T) {
 			t.Fatal(err)
 		}
 		var ok bool
-		if item, ok = findPrefix(root, "Local SOCKS · "); ok && !strings.Contains(item.Label, "untested") {
+		routeMenu, _ := root.Find("Route")
+		if item, ok = findPrefix(routeMenu, "Local SOCKS · "); ok && !strings.Contains(item.Label, "untested") {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -285,10 +288,7 @@ func TestDesktopTrayOverDBus(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 	}
 	t.Logf("route item: %q checked=%v", item.Label, item.Checked)
-	if err := menu.Click(ctx, item.ID); err != nil {
-		t.Fatal(err)
-	}
-	waitChecked(t, ctx, menu, "Local SOCKS · ")
+	clickUntilChecked(t, ctx, menu, "Local SOCKS · ")
 	if code := f.message(t); code != 200 {
 		t.Fatalf("through the SOCKS route: status %d", code)
 	}
@@ -319,20 +319,33 @@ func TestDesktopTrayOverDBus(t *testing.T) {
 	}
 }
 
-func waitChecked(t *testing.T, ctx context.Context, menu *dbusmenu.Client, prefix string) {
+// clickUntilChecked clicks the item whose label starts with prefix until
+// the menu shows it checked. The menu is rebuilt whenever the state changes
+// (a probe's new latency), and an id read just before a rebuild no longer
+// names an item: a panel user would simply click again.
+func clickUntilChecked(t *testing.T, ctx context.Context, menu *dbusmenu.Client, prefix string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		root, err := menu.Layout(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if it, ok := findPrefix(root, prefix); ok && it.Checked {
+		routeMenu, _ := root.Find("Route")
+		it, ok := findPrefix(routeMenu, prefix)
+		if ok && it.Checked {
 			return
 		}
-		time.Sleep(200 * time.Millisecond)
+		if ok {
+			if err := menu.Click(ctx, it.ID); err != nil {
+				t.Logf("click %q: %v", it.Label, err)
+			}
+		}
+		time.Sleep(1500 * time.Millisecond)
 	}
-	t.Fatalf("%q never became the checked route", prefix)
+	root, _ := menu.Layout(ctx)
+	routeMenu, _ := root.Find("Route")
+	t.Fatalf("%q never became the checked route; Route menu: %+v", prefix, routeMenu.Children)
 }
 
 func TestDesktopChineseLabels(t *testing.T) {
