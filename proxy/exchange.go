@@ -45,9 +45,12 @@ type exchange struct {
 // errClientWrite means writing to the client failed: it went away.
 var errClientWrite = errors.New("write to client failed")
 
-const copyBufSize = 32 << 10
-
-var bufPool = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
+// Copy buffers: event streams come in small frames, and a thousand open
+// streams should not hold 32 KiB each; files and batch results move in bulk.
+var (
+	bufPool      = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+	smallBufPool = sync.Pool{New: func() any { b := make([]byte, 8<<10); return &b }}
+)
 
 // maxErrBody is how much of an upstream error body is kept to read its
 // error.type; error bodies are small.
@@ -98,8 +101,12 @@ type streamState struct {
 // 8 KiB chunk once held ping frames back until Claude Code gave up). The
 // scanner and the observer only watch what was sent.
 func (x *exchange) pump(src io.Reader, kick func(), st *streamState) error {
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
+	pool := &bufPool
+	if st.sse {
+		pool = &smallBufPool
+	}
+	bp := pool.Get().(*[]byte)
+	defer pool.Put(bp)
 	buf := *bp
 	rc := http.NewResponseController(x.w)
 	obs := x.observer()
