@@ -23,12 +23,13 @@ if [ -z "$bin" ]; then
 fi
 mkdir -p out
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cp "$bin" "$work/ferry"
-cp FyneApp.toml "$work/"
-mkdir -p "$work/assets" && cp assets/icon.png "$work/assets/"
-(cd "$work" && "$fyne" package --os linux --exe ferry --name Ferry --release >/dev/null)
-mv "$work"/Ferry.tar.xz out/
+cp FyneApp.toml "$work/FyneApp.toml.orig"
+trap 'cp "$work/FyneApp.toml.orig" FyneApp.toml; rm -rf "$work"' EXIT
+cp "$bin" "$work/ferry" # the installed command is named after the file
+# Run at the root: fyne reads FyneApp.toml (id, name, version, icon) there,
+# and bumps its build number, which the trap puts back.
+"$fyne" package --os linux --exe "$work/ferry" --name Ferry --release
+mv Ferry.tar.xz out/
 echo "out/Ferry.tar.xz:"
 tar -tJf out/Ferry.tar.xz
 tar -tJf out/Ferry.tar.xz | grep -q '\.desktop$' || { echo "no .desktop file in the package" >&2; exit 1; }
