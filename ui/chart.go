@@ -35,6 +35,8 @@ var Palette = []color.Color{
 }
 
 // ChartSeries is one named series; Values align with the chart's times.
+// A NaN value is a gap: lines break there (a step without requests has no
+// latency; a failed probe has none either).
 type ChartSeries struct {
 	Name   string
 	Color  color.Color // nil: Palette by index
@@ -130,7 +132,7 @@ func (r *chartRenderer) yMax() float64 {
 		for i := 0; i < n; i++ {
 			sum := 0.0
 			for _, s := range r.c.series {
-				if i < len(s.Values) {
+				if i < len(s.Values) && !math.IsNaN(s.Values[i]) {
 					sum += s.Values[i]
 				}
 			}
@@ -140,7 +142,9 @@ func (r *chartRenderer) yMax() float64 {
 	}
 	for _, s := range r.c.series {
 		for _, v := range s.Values {
-			max = math.Max(max, v)
+			if !math.IsNaN(v) {
+				max = math.Max(max, v)
+			}
 		}
 	}
 	return max
@@ -179,7 +183,7 @@ func (r *chartRenderer) build() {
 	top := r.yMax()
 
 	if c.Sparkline {
-		r.objects = r.lines(nil, 0, 0, w, h, NiceMax(top), n)
+		r.objects = r.lines(r.gapMarks(w, h, n), 0, 0, w, h, NiceMax(top), n)
 		return
 	}
 
@@ -272,12 +276,35 @@ func (r *chartRenderer) lines(objs []fyne.CanvasObject, px, py, pw, ph float32, 
 	for si, s := range r.c.series {
 		col := r.colour(si, s)
 		for i := 1; i < n && i < len(s.Values); i++ {
+			if math.IsNaN(s.Values[i-1]) || math.IsNaN(s.Values[i]) {
+				continue
+			}
 			l := canvas.NewLine(col)
 			l.StrokeWidth = 1.5
 			l.Position1 = fyne.NewPos(px+stepX*float32(i-1), py+ph-ph*float32(s.Values[i-1]/ymax))
 			l.Position2 = fyne.NewPos(px+stepX*float32(i), py+ph-ph*float32(s.Values[i]/ymax))
 			objs = append(objs, l)
 		}
+	}
+	return objs
+}
+
+// gapMarks draws a short red tick on the baseline of a sparkline for each
+// NaN in its first series: there the probe failed.
+func (r *chartRenderer) gapMarks(w, h float32, n int) []fyne.CanvasObject {
+	if len(r.c.series) == 0 || n == 0 {
+		return nil
+	}
+	var objs []fyne.CanvasObject
+	step := w / float32(max(n-1, 1))
+	for i, v := range r.c.series[0].Values {
+		if !math.IsNaN(v) {
+			continue
+		}
+		m := canvas.NewRectangle(Palette[2])
+		m.Move(fyne.NewPos(float32(i)*step-1.5, h-4))
+		m.Resize(fyne.NewSize(3, 4))
+		objs = append(objs, m)
 	}
 	return objs
 }
@@ -289,7 +316,7 @@ func (r *chartRenderer) bars(px, py, pw, ph float32, ymax float64, n int) []fyne
 	for i := 0; i < n; i++ {
 		base := py + ph
 		for si, s := range r.c.series {
-			if i >= len(s.Values) || s.Values[i] <= 0 {
+			if i >= len(s.Values) || !(s.Values[i] > 0) {
 				continue
 			}
 			bh := ph * float32(s.Values[i]/ymax)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image/color"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -274,8 +275,14 @@ func (db *dashboard) apply(data dashData) {
 	classes := make([][]float64, len(errorClasses))
 	var tIn, tOut, tWrite, tRead []float64
 	var f50, f95, f99, t50, t95, t99 []float64
-	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	for _, p := range data.series {
+		// No requests, no latency: a gap rather than a dive to zero.
+		ms := func(d time.Duration) float64 {
+			if p.Requests == 0 {
+				return math.NaN()
+			}
+			return float64(d) / float64(time.Millisecond)
+		}
 		times = append(times, p.Time)
 		errs := int64(0)
 		for i, c := range errorClasses {
@@ -583,7 +590,11 @@ func (db *dashboard) showRoutes(routes []RouteStatus) {
 		col := Palette[3]
 		for i, h := range r.History {
 			times = append(times, data0.Add(time.Duration(i)*time.Second))
-			vals = append(vals, float64(h)/float64(time.Millisecond))
+			v := float64(h) / float64(time.Millisecond)
+			if h == 0 {
+				v = math.NaN() // failed probe: a gap and a red mark
+			}
+			vals = append(vals, v)
 		}
 		if r.Checked && !r.Up {
 			col = Palette[2]
