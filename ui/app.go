@@ -178,6 +178,14 @@ func (d *Desktop) Quit() {
 	d.quitting = true
 	d.mu.Unlock()
 	d.cancel()
+	// Windows go at once; the shutdown (drain, flush) may take a moment.
+	fyne.Do(func() {
+		for _, w := range []fyne.Window{d.dashWin, d.settingsWin, d.welcomeWin} {
+			if w != nil {
+				w.Hide()
+			}
+		}
+	})
 	// Not d.background: this goroutine waits for those.
 	finish := func() {
 		d.wg.Wait()
