@@ -159,14 +159,15 @@ func badgeLayers(glyph shape, glyphColour rgba, state string) []layer {
 	panic("unknown state " + state)
 }
 
-func writePNG(dir, name string, img image.Image) {
+func writePNG(dir, name string, img image.Image) error {
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
-		log.Fatalf("encode %s: %v", name, err)
+		return fmt.Errorf("encode %s: %w", name, err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o644); err != nil {
-		log.Fatalf("write %s: %v", name, err)
+		return fmt.Errorf("write %s: %w", name, err)
 	}
+	return nil
 }
 
 // templateSVG is the macOS template image: black shapes on transparent,
@@ -189,20 +190,32 @@ func templateSVG(state string) string {
 func main() {
 	dir := flag.String("dir", ".", "directory to write the icons into")
 	flag.Parse()
+	if err := generate(*dir); err != nil {
+		log.Fatal(err)
+	}
+}
 
+// generate writes every icon into dir.
+func generate(dir string) error {
 	glyph := boat()
 	// App icon: white ferry on a blue rounded square.
 	app := []layer{{roundRect(0.02, 0.02, 0.98, 0.98, 0.2), appBlue}, {func(x, y float64) bool {
 		// shrink the glyph into the square's centre
 		return glyph((x-0.12)/0.76, (y-0.10)/0.76)
 	}, appWhite}}
-	writePNG(*dir, "icon.png", render(512, app))
-
+	if err := writePNG(dir, "icon.png", render(512, app)); err != nil {
+		return err
+	}
 	for _, state := range []string{"running", "paused", "down"} {
-		writePNG(*dir, "tray-"+state+"-light.png", render(64, badgeLayers(glyph, ink, state)))
-		writePNG(*dir, "tray-"+state+"-dark.png", render(64, badgeLayers(glyph, paper, state)))
-		if err := os.WriteFile(filepath.Join(*dir, "tray-"+state+"-template.svg"), []byte(templateSVG(state)), 0o644); err != nil {
-			log.Fatalf("write template: %v", err)
+		if err := writePNG(dir, "tray-"+state+"-light.png", render(64, badgeLayers(glyph, ink, state))); err != nil {
+			return err
+		}
+		if err := writePNG(dir, "tray-"+state+"-dark.png", render(64, badgeLayers(glyph, paper, state))); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "tray-"+state+"-template.svg"), []byte(templateSVG(state)), 0o644); err != nil {
+			return fmt.Errorf("write template: %w", err)
 		}
 	}
+	return nil
 }
