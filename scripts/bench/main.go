@@ -179,7 +179,7 @@ func bench(ctx context.Context, c config) error {
 		}
 		bareArgs = append(bareArgs, "-cpuprofile", filepath.Join(c.profile, "bare.pprof"))
 	}
-	_, bareURL, err := startChild(ctx, &procs, "bare proxy", filepath.Join(c.work, "bare.log"), nil, self, bareArgs...)
+	bare, bareURL, err := startChild(ctx, &procs, "bare proxy", filepath.Join(c.work, "bare.log"), nil, self, bareArgs...)
 	if err != nil {
 		return err
 	}
@@ -193,6 +193,10 @@ func bench(ctx context.Context, c config) error {
 		return err
 	}
 	idle, err := settleRSS(ctx, ferry.pid)
+	if err != nil {
+		return err
+	}
+	bareIdle, err := readRSS(bare.pid)
 	if err != nil {
 		return err
 	}
@@ -234,7 +238,7 @@ func bench(ctx context.Context, c config) error {
 		}
 	}
 	{
-		if err := memoryPhase(ctx, c, targets[2], ferry.pid, idle); err != nil {
+		if err := memoryPhase(ctx, c, []target{targets[2], targets[1]}, []int{ferry.pid, bare.pid}, []rss{idle, bareIdle}); err != nil {
 			return err
 		}
 	}
@@ -989,12 +993,26 @@ func settleRSS(ctx context.Context, pid int) (rss, error) {
 	return readRSS(pid)
 }
 
-func memoryPhase(ctx context.Context, c config, ferry target, pid int, idle rss) error {
-	fmt.Printf("### Memory of the Ferry process (/proc/PID/status)\n\n")
+// openResult is what one proxy did with the open streams.
+type openResult struct {
+	idle, before, peak, settled rss
+	opened, identical           int64
+	openTook                    time.Duration
+	problem                     string
+}
+
+// memoryPhase opens c.open slow streams at once through each proxy in
+// turn (Ferry, then the bare proxy for comparison) and samples the proxy's
+// memory until they end.
+func memoryPhase(ctx context.Context, c config, proxies []target, pids []int, idle []rss) error {
+	fmt.Printf("### Memory (/proc/PID/status)\n\n")
 	if c.skipRSS {
-		fmt.Println("| idle after start (VmRSS) | goal |")
-		fmt.Println("|---:|---|")
-		fmt.Printf("| %s | < 25 MB |\n\n", mb(idle.rssKB))
+		fmt.Println("| process | idle after start (VmRSS) | goal |")
+		fmt.Println("|---|---:|---|")
+		for i, t := range proxies {
+			fmt.Printf("| %s | %s | %s |\n", t.name, mb(idle[i].rssKB), map[bool]string{true: "< 25 MB", false: ""}[i == 0])
+		}
+		fmt.Println()
 		return nil
 	}
 	scenario := fmt.Sprintf("%s;gap=1s;total=%s", testsupport.ScenarioSlow, c.openTotal)
@@ -1002,19 +1020,48 @@ func memoryPhase(ctx context.Context, c config, ferry target, pid int, idle rss)
 	if err != nil {
 		return fmt.Errorf("expected body of %s: %w", scenario, err)
 	}
-	before, err := readRSS(pid)
-	if err != nil {
-		return err
+	res := make([]openResult, len(proxies))
+	for i, t := range proxies {
+		res[i], err = openStreams(ctx, c, t, pids[i], scenario, want)
+		if err != nil {
+			return err
+		}
+		res[i].idle = idle[i]
+	}
+	fmt.Printf("%d streams of `%s` opened at once through each proxy in turn; RSS sampled every 200 ms until they ended; VmHWM is the process's peak over the whole run. Goals for Ferry: idle < 25 MB, %d open streams < 150 MB.\n\n",
+		c.open, scenario, c.open)
+	fmt.Println("| process | idle after start | before the streams | peak VmRSS, streams open | VmHWM | all open after | streams complete and identical | 3 s after they ended |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|")
+	for i, t := range proxies {
+		r := res[i]
+		fmt.Printf("| %s | %s | %s | %s | %s | %.1f s | %d / %d | %s |\n", t.name, mb(r.idle.rssKB), mb(r.before.rssKB), mb(r.peak.rssKB),
+			mb(r.peak.hwmKB), r.openTook.Seconds(), r.identical, c.open, mb(r.settled.rssKB))
+	}
+	fmt.Println()
+	for i, t := range proxies {
+		if res[i].problem != "" {
+			fmt.Printf("%s, first problem: %s\n\n", t.name, res[i].problem)
+		}
+	}
+	return nil
+}
+
+func openStreams(ctx context.Context, c config, t target, pid int, scenario string, want []byte) (openResult, error) {
+	var out openResult
+	var err error
+	if out.before, err = readRSS(pid); err != nil {
+		return out, err
 	}
 	cl := newClient(0)
-	t := ferry
+	defer cl.CloseIdleConnections()
 	t.client = cl
 	body := requestBody(c.bodyBytes, true)
-	var started, identical, failed atomic.Int64
+	var started, identical atomic.Int64
 	var firstProblem atomic.Value
 	allStarted := make(chan struct{})
 	var once sync.Once
 	var wg sync.WaitGroup
+	openAt := time.Now()
 	for i := range c.open {
 		wg.Add(1)
 		go func() {
@@ -1024,70 +1071,51 @@ func memoryPhase(ctx context.Context, c config, ferry target, pid int, idle rss)
 					once.Do(func() { close(allStarted) })
 				}
 			})
-			switch {
-			case r.err == nil && r.status == http.StatusOK && bytes.Equal(r.body, want):
+			if r.err == nil && r.status == http.StatusOK && bytes.Equal(r.body, want) {
 				identical.Add(1)
-			default:
-				failed.Add(1)
-				firstProblem.CompareAndSwap(nil, fmt.Sprintf("stream %d: status %d, %d of %d bytes, %v", i, r.status, len(r.body), len(want), r.err))
+				return
 			}
+			firstProblem.CompareAndSwap(nil, fmt.Sprintf("stream %d: status %d, %d of %d bytes, %v", i, r.status, len(r.body), len(want), r.err))
 		}()
 		if i%100 == 99 {
 			time.Sleep(20 * time.Millisecond) // spread the connects over the accept backlog
 		}
 	}
-	var peak rss
-	sample := func() {
-		if r, err := readRSS(pid); err == nil {
-			peak.rssKB = max(peak.rssKB, r.rssKB)
-			peak.hwmKB = max(peak.hwmKB, r.hwmKB)
-		}
-	}
-	openAt := time.Now()
-	select {
-	case <-allStarted:
-	case <-time.After(c.openTotal):
-	case <-ctx.Done():
-	}
-	nOpen := started.Load()
-	openTook := time.Since(openAt)
-	// Sample while all streams are open (they end after openTotal).
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-allStarted:
+	case <-done:
+	case <-ctx.Done():
+	}
+	out.opened, out.openTook = started.Load(), time.Since(openAt)
 	tick := time.NewTicker(200 * time.Millisecond)
-loop:
-	for {
-		sample()
+	defer tick.Stop()
+	for running := true; running; {
+		if r, err := readRSS(pid); err == nil {
+			out.peak.rssKB = max(out.peak.rssKB, r.rssKB)
+			out.peak.hwmKB = max(out.peak.hwmKB, r.hwmKB)
+		}
 		select {
 		case <-done:
-			break loop
-		case <-ctx.Done():
-			<-done
-			break loop
+			running = false
 		case <-tick.C:
 		}
 	}
-	tick.Stop()
-	after, err := readRSS(pid)
-	if err != nil {
-		return err
+	if err := ctx.Err(); err != nil {
+		return out, err
 	}
 	cl.CloseIdleConnections()
 	time.Sleep(3 * time.Second)
-	settled, err := readRSS(pid)
-	if err != nil {
-		return err
+	if out.settled, err = readRSS(pid); err != nil {
+		return out, err
 	}
-	fmt.Printf("%d streams of `%s` opened at once through Ferry (all %d had their first bytes after %.1f s); RSS sampled every 200 ms until they ended. Goals: idle < 25 MB, %d open streams < 150 MB.\n\n",
-		c.open, scenario, nOpen, openTook.Seconds(), c.open)
-	fmt.Println("| idle after start | before the streams | peak VmRSS, streams open | VmHWM | streams complete and identical | 3 s after they ended |")
-	fmt.Println("|---:|---:|---:|---:|---:|---:|")
-	fmt.Printf("| %s | %s | %s | %s | %d / %d | %s |\n\n", mb(idle.rssKB), mb(before.rssKB), mb(peak.rssKB), mb(max(peak.hwmKB, after.hwmKB)),
-		identical.Load(), c.open, mb(settled.rssKB))
-	if p := firstProblem.Load(); p != nil {
-		fmt.Printf("First problem: %s (failed: %d)\n\n", p, failed.Load())
+	out.peak.hwmKB = max(out.peak.hwmKB, out.settled.hwmKB)
+	out.identical = identical.Load()
+	if p, ok := firstProblem.Load().(string); ok {
+		out.problem = p
 	}
-	return nil
+	return out, nil
 }
 
 // doOpen is do for the memory phase: it calls first when the response
