@@ -234,8 +234,27 @@ func TestRouteFailures(t *testing.T) {
 // through, the first-byte timeout cancels the upstream.
 func TestFakeScenariosThroughFerry(t *testing.T) {
 	t.Parallel()
-	fake := testsupport.NewFakeAPI(t)
-	h := newHarness(t, fake.URL, func(o *Options) { o.FirstByteTimeout = 500 * time.Millisecond })
+	for _, tlsOn := range []bool{false, true} {
+		name := "HTTP/1.1"
+		if tlsOn {
+			name = "HTTP/2"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fake := testsupport.NewFakeAPI(t)
+			if tlsOn {
+				fake = testsupport.NewFakeAPITLS(t)
+			}
+			h := newHarness(t, fake.URL, func(o *Options) {
+				o.FirstByteTimeout = 500 * time.Millisecond
+				o.Routes = chooser(t, "direct", "direct", fake.CertPool)
+			})
+			fakeScenarios(t, fake, h)
+		})
+	}
+}
+
+func fakeScenarios(t *testing.T, fake *testsupport.FakeAPI, h *harness) {
 	tests := []struct {
 		scenario string
 		status   int
@@ -270,6 +289,13 @@ func TestFakeScenariosThroughFerry(t *testing.T) {
 	}
 	if _, ok := fake.WaitCancelled(10 * time.Second); !ok {
 		t.Error("the fake did not see the timed-out request cancelled")
+	}
+	if fake.CertPool != nil {
+		for _, r := range fake.Requests() {
+			if r.Proto != "HTTP/2.0" {
+				t.Errorf("%s over %s", r.Scenario, r.Proto)
+			}
+		}
 	}
 }
 
