@@ -612,7 +612,7 @@ func (db *dashboard) showRoutes(routes []RouteStatus) {
 		rows = append(rows, container.NewVBox(row...), widget.NewSeparator())
 	}
 	if len(routes) == 0 {
-		rows = append(rows, widget.NewLabel(lang.L("No routes yet: add one in Settings → Routes.")))
+		rows = append(rows, widget.NewLabel(lang.L("No routes yet: add one in Settings > Routes.")))
 	}
 	db.routesBox.Objects = rows
 	db.routesBox.Refresh()

@@ -32,9 +32,9 @@ func Snippets(baseURL, token, goos string) []Snippet {
 		{lang.L("TypeScript SDK"), lang.L("@anthropic-ai/sdk"), fmt.Sprintf("import Anthropic from \"@anthropic-ai/sdk\";\n\nconst client = new Anthropic({\n  baseURL: %q,\n  apiKey: %q,\n});", baseURL, token)},
 		{lang.L("Python SDK"), lang.L("anthropic (pip)"), fmt.Sprintf("import anthropic\n\nclient = anthropic.Anthropic(\n    base_url=%q,\n    api_key=%q,\n)", baseURL, token)},
 		{lang.L("Go SDK"), lang.L("github.com/anthropics/anthropic-sdk-go"), fmt.Sprintf("client := anthropic.NewClient(\n\toption.WithBaseURL(%q),\n\toption.WithAPIKey(%q),\n)", baseURL, token)},
-		{"Cline", lang.L("Settings → API Provider: Anthropic → tick \"Use custom base URL\"."), fmt.Sprintf("Base URL: %s\nAPI Key: %s", baseURL, token)},
+		{"Cline", lang.L("Settings > API Provider: Anthropic > tick \"Use custom base URL\"."), fmt.Sprintf("Base URL: %s\nAPI Key: %s", baseURL, token)},
 		{"Continue", lang.L("config.yaml, under models:"), fmt.Sprintf("- name: Claude via Ferry\n  provider: anthropic\n  model: claude-sonnet-4-5\n  apiBase: %s/v1/\n  apiKey: %s", baseURL, token)},
-		{"Cursor", lang.L("Settings → Models → Anthropic API Key, then Override base URL."), fmt.Sprintf("Base URL: %s\nAPI Key: %s", baseURL, token)},
+		{"Cursor", lang.L("Settings > Models > Anthropic API Key, then Override base URL."), fmt.Sprintf("Base URL: %s\nAPI Key: %s", baseURL, token)},
 	}
 }
 
@@ -48,16 +48,16 @@ func TrapText(t Trap) (problem, fix string) {
 	switch t.Kind {
 	case TrapHTTPSProxy:
 		return lang.L("{{.Var}}={{.Value}} is set in {{.Where}}.", data),
-			lang.L("Claude Code then sends even 127.0.0.1 traffic to that proxy (NO_PROXY does not help). Remove it there and let Ferry reach the proxy instead: add it as a route in Settings → Routes.")
+			lang.L("Claude Code then sends even 127.0.0.1 traffic to that proxy (NO_PROXY does not help). Remove it there and let Ferry reach the proxy instead: add it as a route in Settings > Routes.")
 	case TrapSocksProxy:
 		return lang.L("{{.Var}} holds a SOCKS URL ({{.Value}}) in {{.Where}}.", data),
-			lang.L("Claude Code crashes with a socks URL in HTTPS_PROXY. Remove it there and add the SOCKS proxy as a route in Settings → Routes.")
+			lang.L("Claude Code crashes with a socks URL in HTTPS_PROXY. Remove it there and add the SOCKS proxy as a route in Settings > Routes.")
 	case TrapBaseURLElsewhere:
 		return lang.L("ANTHROPIC_BASE_URL points to {{.Value}} in {{.Where}}, not to Ferry.", data),
 			lang.L("Change it to Ferry's base URL (copy it above), or remove it if that file is not for Claude.")
 	case TrapStaleToken:
 		return lang.L("{{.Var}} in {{.Where}} holds an old Ferry token ({{.Value}}).", data),
-			lang.L("The local token was regenerated since. Replace it with the current local token (Settings → Keys).")
+			lang.L("The local token was regenerated since. Replace it with the current local token (Settings > Keys).")
 	}
 	return string(t.Kind), ""
 }

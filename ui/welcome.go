@@ -27,7 +27,7 @@ func (d *Desktop) welcomeContent(close func()) fyne.CanvasObject {
 	title.SizeName = theme.SizeNameHeadingText
 	intro := widget.NewLabel(lang.L("Ferry is running. Point Claude Code, the Anthropic SDKs and your IDE plugins at this address, with the local token as their API key; Ferry forwards to Anthropic through the route you pick in the tray menu."))
 	intro.Wrapping = fyne.TextWrapWord
-	keyNote := widget.NewLabel(lang.L("Ferry holds no Anthropic API key yet: add yours in Settings → Keys, or let each client send its own."))
+	keyNote := widget.NewLabel(lang.L("Ferry holds no Anthropic API key yet: add yours in Settings > Keys, or let each client send its own."))
 	keyNote.Wrapping = fyne.TextWrapWord
 	keyNote.Hidden = d.core.APIKeyMasked() != ""
 	settings := widget.NewButton(lang.L("Open settings"), func() {
