@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/app"
 
 	"github.com/ferry-gateway/ferry/proxy/cli"
+	"github.com/ferry-gateway/ferry/proxy/events"
 	"github.com/ferry-gateway/ferry/proxy/server"
 	"github.com/ferry-gateway/ferry/ui"
 	"github.com/ferry-gateway/ferry/ui/corebridge"
@@ -46,6 +47,11 @@ func runDesktop(ctx context.Context, srv *server.Server, firstRun bool) error {
 		return err
 	}
 	srv.SetShowDashboard(d.ShowDashboard)
+	if err := srv.StartError(); err != nil {
+		// Published again now that the desktop listens: the first went out
+		// before it subscribed. The notification says why and how to fix it.
+		srv.Bus().Publish(events.Event{Kind: events.ListenFailed, Detail: err.Error()})
+	}
 	// SIGINT/SIGTERM quit as the menu's Quit does: drain, flush, close.
 	go func() {
 		select {

@@ -1,0 +1,199 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/ferry-gateway/ferry/proxy/testsupport"
+	"github.com/ferry-gateway/ferry/ui/dbusmenu"
+)
+
+// TestDesktopFigures measures the desktop app's speed goals and logs them;
+// it asserts nothing about time (machines are noisy). It runs only when
+// FERRY_DESKTOP_FIGURES=1 (scripts/bench-desktop.sh), since it takes a
+// minute. FERRY_HEADLESS_BIN names a headless build to compare with.
+func TestDesktopFigures(t *testing.T) {
+	if os.Getenv("FERRY_DESKTOP_FIGURES") != "1" {
+		t.Skip("figures only with FERRY_DESKTOP_FIGURES=1 (scripts/bench-desktop.sh)")
+	}
+	bin := binary(t)
+	fake := testsupport.NewFakeAPI(t, testsupport.WithRecordLimit(100))
+	conn, err := dbus.ConnectSessionBus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	w, err := dbusmenu.StartWatcher(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+
+	// Start to tray: from exec to the tray item answering on D-Bus. The
+	// database exists already (`ferry token` made it), so no welcome window
+	// opens: the idle figure is for the tray alone.
+	dataDir := t.TempDir()
+	pre := exec.Command(bin, "token", "--data-dir", dataDir)
+	pre.Env = append(os.Environ(), "FERRY_KEYRING=off")
+	if out, err := pre.CombinedOutput(); err != nil {
+		t.Fatalf("ferry token: %v\n%s", err, out)
+	}
+	listen := fmt.Sprintf("127.0.0.1:%d", testsupport.FreePort(t))
+	cmd := exec.Command(bin, "--data-dir", dataDir, "--listen", listen, "--api-base", fake.URL, "--via", "direct")
+	cmd.Env = append(os.Environ(), "FERRY_KEYRING=off", "LANG=en_US.UTF-8")
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() })
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var menu *dbusmenu.Client
+	for {
+		cctx, ccancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		menu, err = dbusmenu.Connect(cctx, conn, cmd.Process.Pid)
+		ccancel()
+		if err == nil {
+			if _, err = menu.Find(ctx, "Quit Ferry"); err == nil {
+				break
+			}
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("tray never appeared: %v", err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	toTray := time.Since(start)
+
+	// Idle with no window open, after start-up settled.
+	time.Sleep(5 * time.Second)
+	cpu0 := cpuTicks(t, cmd.Process.Pid)
+	const idleFor = 20 * time.Second
+	time.Sleep(idleFor)
+	cpu1 := cpuTicks(t, cmd.Process.Pid)
+	idleCPU := float64(cpu1-cpu0) / 100 / idleFor.Seconds() * 100 // USER_HZ is 100 on Linux
+	idleRSS := rssKB(t, cmd.Process.Pid)
+
+	// 100 requests/s with the dashboard open, against the same load on the
+	// headless proxy and directly.
+	if err := menu.ClickLabel(ctx, "Open dashboard"); err != nil {
+		t.Fatal(err)
+	}
+	waitWindow(t, "Ferry dashboard")
+	desktopLat := pace(t, "http://"+listen, 100, 10*time.Second)
+	busyRSS := rssKB(t, cmd.Process.Pid)
+	directLat := pace(t, fake.URL, 100, 10*time.Second)
+	var headlessLat []time.Duration
+	if hb := os.Getenv("FERRY_HEADLESS_BIN"); hb != "" {
+		hl := fmt.Sprintf("127.0.0.1:%d", testsupport.FreePort(t))
+		h := exec.Command(hb, "serve", "--data-dir", t.TempDir(), "--listen", hl, "--api-base", fake.URL, "--via", "direct")
+		h.Env = append(os.Environ(), "FERRY_KEYRING=off")
+		if err := h.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = h.Process.Signal(os.Interrupt); _ = h.Wait() }()
+		waitUp(t, "http://"+hl)
+		headlessLat = pace(t, "http://"+hl, 100, 10*time.Second)
+	}
+
+	p := func(d []time.Duration, q float64) float64 {
+		if len(d) == 0 {
+			return 0
+		}
+		s := slices.Clone(d)
+		slices.Sort(s)
+		return float64(s[int(q*float64(len(s)-1))]) / float64(time.Millisecond)
+	}
+	fmt.Printf("\n| figure | value | goal |\n|---|---|---|\n")
+	fmt.Printf("| start to tray | %.0f ms | < 1 s |\n", float64(toTray)/float64(time.Millisecond))
+	fmt.Printf("| idle CPU (dashboard closed, %0.fs) | %.2f %% | < 1 %% |\n", idleFor.Seconds(), idleCPU)
+	fmt.Printf("| idle RSS | %.1f MB | < 120 MB |\n", float64(idleRSS)/1024)
+	fmt.Printf("| RSS after 10 s at 100 req/s, dashboard open | %.1f MB | |\n", float64(busyRSS)/1024)
+	fmt.Printf("| direct to the fake, p50 / p99 | %.3f / %.3f ms | |\n", p(directLat, .5), p(directLat, .99))
+	if headlessLat != nil {
+		fmt.Printf("| headless ferry serve added, p50 / p99 | %.3f / %.3f ms | |\n", p(headlessLat, .5)-p(directLat, .5), p(headlessLat, .99)-p(directLat, .99))
+	}
+	fmt.Printf("| desktop, dashboard open, added, p50 / p99 | %.3f / %.3f ms | within 10 %% of headless |\n", p(desktopLat, .5)-p(directLat, .5), p(desktopLat, .99)-p(directLat, .99))
+}
+
+func waitUp(t *testing.T, base string) {
+	t.Helper()
+	for i := 0; i < 300; i++ {
+		if resp, err := http.Get(base + "/_ferry/health"); err == nil {
+			resp.Body.Close()
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s never came up", base)
+}
+
+// pace sends rate non-streaming requests per second for d, one client, and
+// returns each request's latency.
+func pace(t *testing.T, base string, rate int, d time.Duration) []time.Duration {
+	t.Helper()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
+	body := `{"model":"claude-sonnet-4-5","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}`
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	defer tick.Stop()
+	end := time.Now().Add(d)
+	var lat []time.Duration
+	for time.Now().Before(end) {
+		<-tick.C
+		req, _ := http.NewRequest("POST", base+"/v1/messages", strings.NewReader(body))
+		req.Header.Set("x-api-key", "sk-ant-figures")
+		req.Header.Set("content-type", "application/json")
+		s := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = bufio.NewReader(resp.Body).WriteTo(discard{})
+		resp.Body.Close()
+		lat = append(lat, time.Since(s))
+	}
+	return lat
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+func cpuTicks(t *testing.T, pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fields after the command name (which may hold spaces) start after ") ".
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return utime + stime
+}
+
+func rssKB(t *testing.T, pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+			return n
+		}
+	}
+	return 0
+}
