@@ -3,6 +3,7 @@ package ui
 import (
 	"image/color"
 	"math"
+	"strconv"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -53,8 +54,10 @@ type Chart struct {
 	Title string
 	// Unit is appended to the title, e.g. "ms" or "requests / min".
 	Unit string
-	// FormatY formats tick values; nil is FormatCount.
+	// FormatY formats tick values; nil gives plain numbers with as many
+	// decimals as the tick step needs, after Prefix.
 	FormatY   func(float64) string
+	Prefix    string
 	Sparkline bool
 
 	times  []time.Time
@@ -150,6 +153,22 @@ func (r *chartRenderer) yMax() float64 {
 	return max
 }
 
+// TickLabel formats an axis value with the decimals the tick step needs
+// (0.25 steps show two, 12.5 steps one), and k/M above ten thousand.
+func TickLabel(v, step float64) string {
+	if math.Abs(v) >= 1e4 {
+		return FormatCount(v)
+	}
+	d := 0
+	for ; d < 6; d++ {
+		x := step * math.Pow(10, float64(d))
+		if math.Abs(x-math.Round(x)) < 1e-6*math.Max(1, x) {
+			break
+		}
+	}
+	return strconv.FormatFloat(v, 'f', d, 64)
+}
+
 // NiceMax rounds v up to 1, 2, 2.5 or 5 times a power of ten, so ticks
 // fall on round numbers.
 func NiceMax(v float64) float64 {
@@ -215,12 +234,13 @@ func (r *chartRenderer) build() {
 		legendH = legendY + ls.Height - titleH
 	}
 
+	const ticks = 4
+	ymax := NiceMax(top)
 	format := c.FormatY
 	if format == nil {
-		format = FormatCount
+		step := ymax / ticks
+		format = func(v float64) string { return c.Prefix + TickLabel(v, step) }
 	}
-	ymax := NiceMax(top)
-	const ticks = 4
 	labelW := float32(0)
 	for i := 0; i <= ticks; i++ {
 		lw := fyne.MeasureText(format(ymax*float64(i)/ticks), small, fyne.TextStyle{}).Width
@@ -269,12 +289,23 @@ func (r *chartRenderer) build() {
 }
 
 func (r *chartRenderer) lines(objs []fyne.CanvasObject, px, py, pw, ph float32, ymax float64, n int) []fyne.CanvasObject {
-	if n < 2 {
+	if n == 0 {
 		return objs
 	}
-	stepX := pw / float32(n-1)
+	stepX := pw / float32(max(n-1, 1))
+	gap := func(v []float64, i int) bool { return i < 0 || i >= len(v) || math.IsNaN(v[i]) }
 	for si, s := range r.c.series {
 		col := r.colour(si, s)
+		// A point with gaps on both sides has no segment: draw it as a dot.
+		for i := 0; i < n && i < len(s.Values); i++ {
+			if gap(s.Values, i) || !gap(s.Values, i-1) || !gap(s.Values, i+1) {
+				continue
+			}
+			dot := canvas.NewCircle(col)
+			dot.Move(fyne.NewPos(px+stepX*float32(i)-2, py+ph-ph*float32(s.Values[i]/ymax)-2))
+			dot.Resize(fyne.NewSize(4, 4))
+			objs = append(objs, dot)
+		}
 		for i := 1; i < n && i < len(s.Values); i++ {
 			if math.IsNaN(s.Values[i-1]) || math.IsNaN(s.Values[i]) {
 				continue

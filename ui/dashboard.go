@@ -148,12 +148,12 @@ func newDashboard(d *Desktop, fallback bool) *dashboard {
 		card(lang.L("Spend today"), db.today),
 		card(lang.L("Spend this month"), db.month),
 	)
-	ms := func(v float64) string { return FormatCount(v) }
-	db.latFirst = NewChart(Lines, lang.L("Latency to first token"), lang.L("ms"), ms)
-	db.latTotal = NewChart(Lines, lang.L("Total latency"), lang.L("ms"), ms)
+	db.latFirst = NewChart(Lines, lang.L("Latency to first token"), lang.L("ms"), nil)
+	db.latTotal = NewChart(Lines, lang.L("Total latency"), lang.L("ms"), nil)
 	db.reqChart = NewChart(StackedBars, lang.L("Requests"), lang.L("per minute"), nil)
 	db.tokChart = NewChart(StackedBars, lang.L("Tokens"), lang.L("per minute"), nil)
-	db.costChart = NewChart(StackedBars, lang.L("Spend"), lang.L("USD per hour"), FormatUSD)
+	db.costChart = NewChart(StackedBars, lang.L("Spend"), lang.L("USD per hour"), nil)
+	db.costChart.Prefix = "$"
 	charts := container.NewGridWithColumns(2, db.reqChart, db.tokChart, db.latFirst, db.latTotal, db.costChart,
 		widget.NewCard("", lang.L("Rate-limit headroom"), db.headroom))
 	db.byModel, db.byRoute, db.byError = widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel("")
