@@ -4,7 +4,7 @@
 # httputil.ReverseProxy and through `ferry serve` with the same load, checks 10,000 streams
 # byte for byte and measures Ferry's memory with 1,000 open streams. Prints markdown for the README.
 #
-#   scripts/bench.sh                      # the whole run (about 3-4 minutes on 2 cores)
+#   scripts/bench.sh                      # the whole run (about 2-3 minutes on 2 cores)
 #   scripts/bench.sh -n 600 -streams 2000 -open 300   # a quick run
 #   scripts/bench.sh --storage            # also the storage benchmarks (go test -bench in storage/)
 #   scripts/bench.sh -bare-pprof 127.0.0.1:6061       # pprof of the bare proxy child during the run
@@ -40,6 +40,6 @@ if [ "$storage" = 1 ]; then
 	echo
 	echo '```'
 	CGO_ENABLED=0 go test -run '^$' -bench 'RecorderIngest|RecordCall' -benchtime 200000x ./storage/
-	CGO_ENABLED=0 go test -run '^$' -bench 'Queries' -benchtime 1x -timeout 30m ./storage/
+	CGO_ENABLED=0 go test -run '^$' -bench 'Queries' -benchtime 20x -timeout 30m ./storage/
 	echo '```'
 fi
