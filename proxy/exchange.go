@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -253,22 +252,12 @@ type errorJSON struct {
 }
 
 func (x *exchange) writeError(e *Error) int {
-	var body errorJSON
-	body.Type = "error"
-	body.Error.Type, body.Error.Message = e.Type, e.Message
-	body.RequestID = x.id
-	b, _ := json.Marshal(body)
 	h := x.w.Header()
 	for k, vv := range e.Header {
 		h[http.CanonicalHeaderKey(k)] = vv
 	}
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(b)))
-	h.Set(headerFerryError, "1")
 	x.decorate(h)
-	x.w.WriteHeader(e.Status)
-	n, _ := x.w.Write(b)
-	return n
+	return writeErrorBody(x.w, e.Status, e.Type, e.Message, x.id)
 }
 
 // answer writes a RequestHook's response.

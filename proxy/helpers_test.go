@@ -15,6 +15,7 @@ import (
 
 	"github.com/ferry-gateway/ferry/proxy/events"
 	"github.com/ferry-gateway/ferry/proxy/route"
+	"github.com/ferry-gateway/ferry/proxy/testsupport"
 	"github.com/ferry-gateway/ferry/storage"
 )
 
@@ -102,26 +103,9 @@ type harness struct {
 	url   string
 	rec   *memRecorder
 	bus   *events.Bus
-	logs  *syncBuffer
+	logs  *testsupport.SyncBuffer
 	obsMu sync.Mutex
 	obs   []*testObserver
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // newHarness builds a Proxy forwarding to upstream (a base URL) with opts
@@ -132,7 +116,7 @@ func newHarness(t testing.TB, upstream string, mod func(*Options)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{rec: newMemRecorder(), bus: &events.Bus{}, logs: &syncBuffer{}}
+	h := &harness{rec: newMemRecorder(), bus: &events.Bus{}, logs: &testsupport.SyncBuffer{}}
 	o := Options{
 		APIBase:    base,
 		Keys:       staticKeys{token: testToken, key: testKey},

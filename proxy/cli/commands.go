@@ -86,6 +86,17 @@ func (s *subcommand) run(f func(ctx context.Context, a *admin) error) error {
 	return ferr
 }
 
+// say runs one admin call and prints msg when it succeeds.
+func (s *subcommand) say(method, path string, body any, msg string) error {
+	return s.run(func(ctx context.Context, a *admin) error {
+		if err := a.do(ctx, method, path, body, nil); err != nil {
+			return err
+		}
+		fmt.Fprintln(s.env.Stdout, msg)
+		return nil
+	})
+}
+
 func (s *subcommand) usage(line string) error {
 	fmt.Fprintln(s.env.Stderr, "usage:", line)
 	return errUsage
@@ -136,13 +147,7 @@ func runKey(args []string, env Env) error {
 			return nil
 		})
 	case "clear":
-		return s.run(func(ctx context.Context, a *admin) error {
-			if err := a.do(ctx, http.MethodDelete, "/_ferry/key", nil, nil); err != nil {
-				return err
-			}
-			fmt.Fprintln(env.Stdout, "API key removed. Clients must now send their own key.")
-			return nil
-		})
+		return s.say(http.MethodDelete, "/_ferry/key", nil, "API key removed. Clients must now send their own key.")
 	case "status":
 		return s.run(func(ctx context.Context, a *admin) error {
 			var out server.KeyStatus
@@ -227,22 +232,21 @@ func runPrices(args []string, env Env) error {
 	}
 	rest := s.args[1:]
 	switch s.arg(0) {
-	case "list":
-		return s.run(func(ctx context.Context, a *admin) error {
-			var t usage.PriceTable
-			if err := a.do(ctx, http.MethodGet, "/_ferry/prices", nil, &t); err != nil {
-				return err
-			}
-			return usage.WritePricesTable(env.Stdout, t)
-		})
-	case "export":
+	case "list", "export":
 		return s.run(func(ctx context.Context, a *admin) error {
 			var raw []byte
 			if err := a.do(ctx, http.MethodGet, "/_ferry/prices", nil, &raw); err != nil {
 				return err
 			}
-			_, err := env.Stdout.Write(raw)
-			return err
+			if s.arg(0) == "export" {
+				_, err := env.Stdout.Write(raw)
+				return err
+			}
+			var t usage.PriceTable
+			if err := json.Unmarshal(raw, &t); err != nil {
+				return fmt.Errorf("read price table: %w", err)
+			}
+			return usage.WritePricesTable(env.Stdout, t)
 		})
 	case "import":
 		if len(rest) != 1 {
@@ -258,13 +262,7 @@ func runPrices(args []string, env Env) error {
 		if err != nil {
 			return fmt.Errorf("read prices: %w", err)
 		}
-		return s.run(func(ctx context.Context, a *admin) error {
-			if err := a.do(ctx, http.MethodPost, "/_ferry/prices", data, nil); err != nil {
-				return err
-			}
-			fmt.Fprintln(env.Stdout, "Prices imported.")
-			return nil
-		})
+		return s.say(http.MethodPost, "/_ferry/prices", data, "Prices imported.")
 	case "set":
 		if len(rest) != 2 {
 			return s.usage(`ferry prices set MODEL '{"input":3,"output":15,"cache_write_5m":3.75,"cache_write_1h":6,"cache_read":0.3}'`)
@@ -274,21 +272,9 @@ func runPrices(args []string, env Env) error {
 			return fmt.Errorf("price row is not JSON: %w", err)
 		}
 		row["model"] = rest[0]
-		return s.run(func(ctx context.Context, a *admin) error {
-			if err := a.do(ctx, http.MethodPut, "/_ferry/prices", row, nil); err != nil {
-				return err
-			}
-			fmt.Fprintf(env.Stdout, "Price for %s set.\n", rest[0])
-			return nil
-		})
+		return s.say(http.MethodPut, "/_ferry/prices", row, fmt.Sprintf("Price for %s set.", rest[0]))
 	case "reset":
-		return s.run(func(ctx context.Context, a *admin) error {
-			if err := a.do(ctx, http.MethodDelete, "/_ferry/prices", nil, nil); err != nil {
-				return err
-			}
-			fmt.Fprintln(env.Stdout, "Prices reset to the defaults.")
-			return nil
-		})
+		return s.say(http.MethodDelete, "/_ferry/prices", nil, "Prices reset to the defaults.")
 	}
 	return s.usage(line)
 }
@@ -304,19 +290,14 @@ func runRoutes(args []string, env Env) error {
 	}
 	rest := s.args[1:]
 	switch s.arg(0) {
-	case "list":
+	case "list", "test":
+		method, path := http.MethodGet, "/_ferry/routes"
+		if s.arg(0) == "test" {
+			method, path = http.MethodPost, "/_ferry/routes/test"
+		}
 		return s.run(func(ctx context.Context, a *admin) error {
 			var out server.RoutesView
-			if err := a.do(ctx, http.MethodGet, "/_ferry/routes", nil, &out); err != nil {
-				return err
-			}
-			printRoutes(env.Stdout, out)
-			return nil
-		})
-	case "test":
-		return s.run(func(ctx context.Context, a *admin) error {
-			var out server.RoutesView
-			if err := a.do(ctx, http.MethodPost, "/_ferry/routes/test", nil, &out); err != nil {
+			if err := a.do(ctx, method, path, nil, &out); err != nil {
 				return err
 			}
 			printRoutes(env.Stdout, out)
@@ -326,24 +307,12 @@ func runRoutes(args []string, env Env) error {
 		if len(rest) != 2 {
 			return s.usage("ferry routes add NAME URL   (URL: direct, socks5://[user:pass@]host:port, http://… or https://…)")
 		}
-		return s.run(func(ctx context.Context, a *admin) error {
-			if err := a.do(ctx, http.MethodPost, "/_ferry/routes", map[string]string{"name": rest[0], "url": rest[1]}, nil); err != nil {
-				return err
-			}
-			fmt.Fprintf(env.Stdout, "Route %q added.\n", rest[0])
-			return nil
-		})
+		return s.say(http.MethodPost, "/_ferry/routes", map[string]string{"name": rest[0], "url": rest[1]}, fmt.Sprintf("Route %q added.", rest[0]))
 	case "remove":
 		if len(rest) != 1 {
 			return s.usage("ferry routes remove NAME")
 		}
-		return s.run(func(ctx context.Context, a *admin) error {
-			if err := a.do(ctx, http.MethodDelete, "/_ferry/routes?name="+url.QueryEscape(rest[0]), nil, nil); err != nil {
-				return err
-			}
-			fmt.Fprintf(env.Stdout, "Route %q removed.\n", rest[0])
-			return nil
-		})
+		return s.say(http.MethodDelete, "/_ferry/routes?name="+url.QueryEscape(rest[0]), nil, fmt.Sprintf("Route %q removed.", rest[0]))
 	case "use", "auto":
 		choice := "auto"
 		if s.arg(0) == "use" {

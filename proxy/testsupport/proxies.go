@@ -36,7 +36,7 @@ type Proxy struct {
 	User string // "" when no authentication is required
 	Pass string
 
-	out  *syncBuffer
+	out  *SyncBuffer
 	stop func()
 	once sync.Once
 }
@@ -76,18 +76,21 @@ func (p *Proxy) Output() string {
 	return p.out.String()
 }
 
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer safe for concurrent writers, for capturing a
+// child process's output or a logger's lines while a test reads them.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+// String returns everything written so far.
+func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
@@ -160,7 +163,7 @@ func startProcess(t testing.TB, p *Proxy, bin string, args func(port int, dir st
 		if err != nil {
 			t.Fatalf("%s: %v", p.Name, err)
 		}
-		out := &syncBuffer{}
+		out := &SyncBuffer{}
 		cmd := exec.Command(bin, argv...)
 		cmd.Stdout, cmd.Stderr = out, out
 		setProcessGroup(cmd)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ferry-gateway/ferry/proxy"
 	"github.com/ferry-gateway/ferry/storage"
 )
 
@@ -224,7 +225,7 @@ func (h *Handlers) SeriesHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		src, ok := h.db.(SeriesSource)
 		if !ok {
-			writeError(w, http.StatusNotFound, "not_found_error", "this Ferry keeps no time series")
+			proxy.WriteError(w, http.StatusNotFound, "not_found_error", "this Ferry keeps no time series")
 			return
 		}
 		q := r.URL.Query()
@@ -501,7 +502,7 @@ func (h *Handlers) PricesHandler() http.Handler {
 			err = h.prices.Reset()
 		default:
 			w.Header().Set("Allow", "GET, PUT, POST, DELETE")
-			writeError(w, http.StatusMethodNotAllowed, "invalid_request_error", r.Method+" is not allowed on "+r.URL.Path)
+			proxy.WriteError(w, http.StatusMethodNotAllowed, "invalid_request_error", r.Method+" is not allowed on "+r.URL.Path)
 			return
 		}
 		if err != nil {
@@ -519,28 +520,20 @@ var errBadQuery = errors.New("bad query")
 func (h *Handlers) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, errBadQuery) || errors.Is(err, ErrBadPriceRow) || errors.Is(err, ErrBadPriceTable) ||
 		errors.Is(err, storage.ErrBadRange) {
-		writeError(w, http.StatusBadRequest, "invalid_request_error", err.Error())
+		proxy.WriteError(w, http.StatusBadRequest, "invalid_request_error", err.Error())
 		return
 	}
 	h.log.Error("usage admin request failed", "path", r.URL.Path, "err", err)
-	writeError(w, http.StatusInternalServerError, "api_error", "Ferry could not read its usage database: "+err.Error())
+	proxy.WriteError(w, http.StatusInternalServerError, "api_error", "Ferry could not read its usage database: "+err.Error())
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "api_error", "encode response: "+err.Error())
+		proxy.WriteError(w, http.StatusInternalServerError, "api_error", "encode response: "+err.Error())
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Write(append(b, '\n'))
-}
-
-func writeError(w http.ResponseWriter, status int, typ, msg string) {
-	b, _ := json.Marshal(map[string]any{"type": "error", "error": map[string]string{"type": typ, "message": msg}})
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("x-ferry-error", "1")
-	w.WriteHeader(status)
 	w.Write(append(b, '\n'))
 }
