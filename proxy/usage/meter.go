@@ -86,14 +86,7 @@ func (ms *Meters) NewObserver(r *http.Request, body []byte, start time.Time) *Me
 		m.kind = kindOf(r.URL.Path)
 		m.client = ClientFamilyFromHeader(r.Header)
 	}
-	if len(body) > 0 && bytes.Contains(body, []byte(`"model"`)) {
-		var req struct {
-			Model string `json:"model"`
-		}
-		if json.Unmarshal(body, &req) == nil {
-			m.reqModel = req.Model
-		}
-	}
+	m.reqBody = body
 	return m
 }
 
@@ -149,6 +142,7 @@ type Meter struct {
 	kind     kind
 	client   string
 	reqModel string
+	reqBody  []byte
 
 	mu      sync.Mutex
 	status  int
@@ -532,6 +526,14 @@ func (m *Meter) fill(rec *storage.Record) {
 	case m.model != "":
 		rec.Model = m.model
 	case rec.Model == "":
+		if len(m.reqBody) > 0 && bytes.Contains(m.reqBody, []byte(`"model"`)) {
+			var req struct {
+				Model string `json:"model"`
+			}
+			if json.Unmarshal(m.reqBody, &req) == nil {
+				m.reqModel = req.Model
+			}
+		}
 		rec.Model = m.reqModel
 	}
 	if rec.ErrorType == "" && m.errType != "" {
