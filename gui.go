@@ -4,8 +4,13 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
+	"runtime"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -26,6 +31,9 @@ var desktop cli.Desktop = runDesktop
 // runDesktop runs the tray app around srv until the user quits (or a
 // signal ends ctx); it returns after a clean shutdown.
 func runDesktop(ctx context.Context, srv *server.Server, firstRun bool) error {
+	if err := displayError(); err != nil {
+		return err
+	}
 	a := app.NewWithID(appID)
 	probeCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	trayOK := ui.TrayHostAvailable(probeCtx)
@@ -83,4 +91,38 @@ func relaunch() error {
 		return err
 	}
 	return cmd.Process.Release()
+}
+
+// displayError says why no window can open on Linux and the BSDs, before
+// GLFW would panic on it: no display at all (an SSH session), or an X
+// display whose socket does not answer.
+func displayError() error {
+	switch runtime.GOOS {
+	case "linux", "freebsd", "openbsd", "netbsd":
+	default:
+		return nil
+	}
+	if os.Getenv("WAYLAND_DISPLAY") != "" {
+		return nil
+	}
+	display := os.Getenv("DISPLAY")
+	if display == "" {
+		return errors.New("no display to show the tray app on (DISPLAY and WAYLAND_DISPLAY are unset): run `ferry serve` for the proxy alone")
+	}
+	// Only a local display ":N" or ":N.S" has a socket to check.
+	num, ok := strings.CutPrefix(display, ":")
+	if !ok {
+		return nil
+	}
+	num, _, _ = strings.Cut(num, ".")
+	sock := "/tmp/.X11-unix/X" + num
+	var err error
+	// The socket file, else Linux's abstract socket of the same name.
+	for _, addr := range []string{sock, "@" + sock} {
+		var c net.Conn
+		if c, err = net.DialTimeout("unix", addr, 2*time.Second); err == nil {
+			return c.Close()
+		}
+	}
+	return fmt.Errorf("the X display %s does not answer (%v): start Ferry inside your desktop session, or run `ferry serve`", display, err)
 }
