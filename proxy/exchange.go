@@ -310,8 +310,28 @@ func (x *exchange) finish() {
 	if x.noRecord {
 		return
 	}
+	x.rec.Total = time.Since(x.start)
+	// The bookkeeping runs once the handler has returned, so that neither
+	// the end of a chunked response nor the connection's next request
+	// waits for the usage parse, the record or the log line (measured: a
+	// third of the time recording added to a small request). The handler
+	// touches x no more; Shutdown waits for p.books.
+	x.p.books.Add(1)
+	go func() {
+		defer x.p.books.Done()
+		x.account()
+	}()
+	if x.abort {
+		// Break the connection: the client must not take a cut body for
+		// a whole one. The server recovers this panic quietly.
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// account hands the finished record to the observer, the recorder and the
+// bus, and logs it.
+func (x *exchange) account() {
 	rec := &x.rec
-	rec.Total = time.Since(x.start)
 	if obs := x.observer(); obs != nil {
 		obs.Done(rec)
 	}
@@ -323,11 +343,6 @@ func (x *exchange) finish() {
 		x.p.opts.Bus.Publish(events.Event{Kind: events.RequestFinished, Record: &published})
 	}
 	x.logLine()
-	if x.abort {
-		// Break the connection: the client must not take a cut body for
-		// a whole one. The server recovers this panic quietly.
-		panic(http.ErrAbortHandler)
-	}
 }
 
 func (x *exchange) logLine() {

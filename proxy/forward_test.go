@@ -213,6 +213,7 @@ func TestKeys(t *testing.T) {
 		})
 	}
 	for _, h := range []*harness{local, noKey, noKeys, remote} {
+		h.p.books.Wait() // log lines and records follow each handler's return
 		for _, secret := range []string{testToken, testKey, clientKey} {
 			if strings.Contains(h.logs.String(), secret) {
 				t.Errorf("a key reached the log:\n%s", h.logs.String())

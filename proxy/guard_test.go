@@ -180,6 +180,7 @@ func TestOversizeBodyRefusedUnread(t *testing.T) {
 		})
 	}
 	t.Cleanup(func() {
+		h.p.books.Wait()
 		for _, rec := range h.rec.all() {
 			if rec.Status != 413 || rec.ErrorType != "request_too_large" || rec.ErrorClass != storage.ClassClient4xx {
 				t.Errorf("record %+v", rec)

@@ -72,6 +72,7 @@ func TestManyStreamsNoneCut(t *testing.T) {
 	if n := bad.Load(); n > 0 {
 		t.Fatalf("%d of %d streams cut or changed; first: %s", n, streams, msg)
 	}
+	h.p.books.Wait() // records are written once each handler has returned
 	if n := len(h.rec.all()); n != streams {
 		t.Errorf("%d records for %d streams", n, streams)
 	}

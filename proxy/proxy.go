@@ -39,7 +39,10 @@ type Proxy struct {
 	idSeq    atomic.Uint64
 
 	inflight atomic.Int64
-	srvMu    sync.Mutex
+	// books counts the bookkeeping of finished requests still running
+	// (usage, record, event, log line); Shutdown waits for it.
+	books sync.WaitGroup
+	srvMu sync.Mutex
 	srv      *http.Server
 }
 

@@ -218,6 +218,7 @@ func TestRouteFailures(t *testing.T) {
 					t.Errorf("message lacks %q: %s", s, body)
 				}
 			}
+			h.p.books.Wait() // the log line follows the record
 			for _, s := range tc.absent {
 				if strings.Contains(string(body), s) || strings.Contains(h.logs.String(), s) {
 					t.Errorf("%q leaked: %s", s, body)

@@ -77,6 +77,9 @@ func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
 func (p *Proxy) Shutdown(ctx context.Context) error {
 	srv := p.server()
 	err := srv.Shutdown(ctx)
+	// The bookkeeping of finished requests is quick; it ends before the
+	// caller flushes the records to disk.
+	defer p.books.Wait()
 	if err == nil {
 		return nil
 	}
