@@ -43,7 +43,7 @@ type Proxy struct {
 	// (usage, record, event, log line); Shutdown waits for it.
 	books sync.WaitGroup
 	srvMu sync.Mutex
-	srv      *http.Server
+	srv   *http.Server
 }
 
 // New checks o, fills in its defaults and returns a Proxy.
