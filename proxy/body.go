@@ -176,7 +176,7 @@ type requestFacts struct {
 func sniffRequest(body []byte, needStream bool) requestFacts {
 	var f requestFacts
 	gotModel, gotStream := false, !needStream
-	tailMembers(body, func(key, val []byte) bool {
+	member := func(key, val []byte) bool {
 		switch string(key) {
 		case "model":
 			if !gotModel {
@@ -188,23 +188,12 @@ func sniffRequest(body []byte, needStream bool) requestFacts {
 			}
 		}
 		return !(gotModel && gotStream)
-	})
+	}
+	tailMembers(body, member)
 	if gotModel && gotStream {
 		return f
 	}
-	topLevel(body, func(key, val []byte) bool {
-		switch string(key) {
-		case "model":
-			if !gotModel {
-				f.model, gotModel = jsonString(val), true
-			}
-		case "stream":
-			if !gotStream {
-				f.stream, gotStream = string(val) == "true", true
-			}
-		}
-		return !(gotModel && gotStream)
-	})
+	topLevel(body, member)
 	return f
 }
 

@@ -737,27 +737,32 @@ func indexModel(id string) int {
 // scenarios whose body depends on the request (errors carry the request id:
 // use ErrorBody; count_tokens, echo, paginated models).
 func Body(scenario string) ([]byte, error) {
-	sp, err := parseScenario(scenario)
+	p, err := staticPlan(scenario)
 	if err != nil {
 		return nil, err
 	}
+	return p.body(), nil
+}
+
+// staticPlan is scenario's plan when it does not depend on the request.
+func staticPlan(scenario string) (plan, error) {
+	sp, err := parseScenario(scenario)
+	if err != nil {
+		return plan{}, err
+	}
 	p := buildPlan(sp, nil)
 	if p.dependent {
-		return nil, fmt.Errorf("%q: %w", scenario, ErrRequestDependent)
+		return plan{}, fmt.Errorf("%q: %w", scenario, ErrRequestDependent)
 	}
-	return p.body(), nil
+	return p, nil
 }
 
 // GzipBody returns the exact bytes the fake sends for scenario when it
 // gzips the response (a gzip stream flushed after every write).
 func GzipBody(scenario string) ([]byte, error) {
-	sp, err := parseScenario(scenario)
+	p, err := staticPlan(scenario)
 	if err != nil {
 		return nil, err
-	}
-	p := buildPlan(sp, nil)
-	if p.dependent {
-		return nil, fmt.Errorf("%q: %w", scenario, ErrRequestDependent)
 	}
 	return p.gzipBody(), nil
 }

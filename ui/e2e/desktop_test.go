@@ -211,16 +211,7 @@ func TestDesktopTrayOverDBus(t *testing.T) {
 		}
 	}
 
-	conn, err := dbus.ConnectSessionBus()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	w, err := dbusmenu.StartWatcher(conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	conn, w := startWatcher(t)
 
 	f := runFerry(t, dataDir, fake.URL, "en_US.UTF-8")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -354,16 +345,7 @@ func clickUntilChecked(t *testing.T, ctx context.Context, menu *dbusmenu.Client,
 
 func TestDesktopChineseLabels(t *testing.T) {
 	fake := testsupport.NewFakeAPI(t)
-	conn, err := dbus.ConnectSessionBus()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	w, err := dbusmenu.StartWatcher(conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	conn, _ := startWatcher(t)
 	f := runFerry(t, t.TempDir(), fake.URL, "zh_CN.UTF-8")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -411,4 +393,22 @@ func translations(t *testing.T, name string) map[string]string {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// startWatcher connects to the session bus and stands in for a desktop's
+// StatusNotifierWatcher, so Ferry's tray registers as it does on a desktop;
+// both end with the test.
+func startWatcher(t *testing.T) (*dbus.Conn, *dbusmenu.Watcher) {
+	t.Helper()
+	conn, err := dbus.ConnectSessionBus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	w, err := dbusmenu.StartWatcher(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	return conn, w
 }

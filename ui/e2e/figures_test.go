@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/godbus/dbus/v5"
-
 	"github.com/ferry-gateway/ferry/proxy/testsupport"
 	"github.com/ferry-gateway/ferry/ui/dbusmenu"
 )
@@ -31,16 +29,7 @@ func TestDesktopFigures(t *testing.T) {
 	}
 	bin := binary(t)
 	fake := testsupport.NewFakeAPI(t, testsupport.WithRecordLimit(100))
-	conn, err := dbus.ConnectSessionBus()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	w, err := dbusmenu.StartWatcher(conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	conn, _ := startWatcher(t)
 
 	// Start to tray: from exec to the tray item answering on D-Bus. The
 	// database exists already (`ferry token` made it), so no welcome window
@@ -62,6 +51,7 @@ func TestDesktopFigures(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var menu *dbusmenu.Client
+	var err error
 	for {
 		cctx, ccancel := context.WithTimeout(ctx, 200*time.Millisecond)
 		menu, err = dbusmenu.Connect(cctx, conn, cmd.Process.Pid)
