@@ -144,6 +144,9 @@ type Meter struct {
 	reqModel string
 	reqBody  []byte
 
+	respHeader http.Header // for the rate-limit headroom, read in Done
+	respAt     time.Time
+
 	mu      sync.Mutex
 	status  int
 	mode    mode
@@ -188,9 +191,9 @@ func (m *Meter) Response(status int, h http.Header) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	defer m.recover("response")
-	if m.ms.limits != nil {
-		m.ms.limits.Observe(h, m.ms.now())
-	}
+	// The rate-limit headers are read in Done, off the response's path;
+	// the header map is the upstream's and no longer changes.
+	m.respHeader, m.respAt = h, m.ms.now()
 	m.status = status
 	ct, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
 	switch {
@@ -415,6 +418,9 @@ func (m *Meter) Done(rec *storage.Record) {
 		return
 	}
 	m.done = true
+	if m.ms.limits != nil && m.respHeader != nil {
+		m.ms.limits.Observe(m.respHeader, m.respAt)
+	}
 	if !m.broken {
 		m.finish()
 	}
