@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -107,21 +106,16 @@ func (p *Proxy) mountBuiltins() {
 	p.HandleAdmin("GET /_ferry/health", http.HandlerFunc(p.serveHealth), false)
 	p.HandleAdmin("POST /_ferry/pause", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.Pause()
-		writeJSON(w, map[string]bool{"paused": true})
+		WriteJSON(w, map[string]bool{"paused": true})
 	}), true)
 	p.HandleAdmin("POST /_ferry/resume", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.Resume()
-		writeJSON(w, map[string]bool{"paused": false})
+		WriteJSON(w, map[string]bool{"paused": false})
 	}), true)
 	p.admin.Handle(AdminPrefix, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.writeAdminError(w, r, &Error{Status: http.StatusNotFound, Type: TypeNotFound, Class: storage.ClassClient4xx,
 			Message: fmt.Sprintf("no admin endpoint %s %s", r.Method, r.URL.Path)})
 	}))
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(v)
 }
 
 // Health is the body of GET /_ferry/health.
@@ -167,7 +161,7 @@ func (p *Proxy) serveHealth(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.Error = redact(err.Error())
 		h.Checked = time.Now()
-		writeJSON(w, h)
+		WriteJSON(w, h)
 		return
 	}
 	h.Route = HealthRoute{Name: up.Route.Name, URL: up.Route.Masked()}
@@ -176,7 +170,7 @@ func (p *Proxy) serveHealth(w http.ResponseWriter, r *http.Request) {
 	h.LatencyMS = float64(res.Latency.Microseconds()) / 1000
 	h.Error = redact(res.Err)
 	h.Checked = res.Checked
-	writeJSON(w, h)
+	WriteJSON(w, h)
 }
 
 // probe checks the route to the API base, at most once per healthCacheFor.

@@ -29,3 +29,16 @@ func writeErrorBody(w http.ResponseWriter, status int, errType, message, request
 	n, _ := w.Write(b)
 	return n
 }
+
+// WriteJSON answers w with v as indented JSON, never cached: the one shape
+// of every admin answer. An encoding failure becomes Ferry's 500.
+func WriteJSON(w http.ResponseWriter, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		WriteError(w, http.StatusInternalServerError, TypeAPI, "encode response: "+err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(append(b, '\n'))
+}

@@ -66,13 +66,6 @@ func (s *Server) mountAdmin() {
 	h("POST /_ferry/ui/show", http.HandlerFunc(s.showDashboard), true)
 }
 
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
-}
-
 func badRequest(w http.ResponseWriter, msg string) {
 	proxy.WriteError(w, http.StatusBadRequest, "invalid_request_error", msg)
 }
@@ -86,7 +79,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 }
 
 func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, map[string]string{"token": s.keys.LocalToken()})
+	proxy.WriteJSON(w, map[string]string{"token": s.keys.LocalToken()})
 }
 
 func (s *Server) regenerateToken(w http.ResponseWriter, r *http.Request) {
@@ -95,7 +88,7 @@ func (s *Server) regenerateToken(w http.ResponseWriter, r *http.Request) {
 		proxy.WriteError(w, http.StatusInternalServerError, "api_error", err.Error())
 		return
 	}
-	writeJSON(w, map[string]string{"token": tok})
+	proxy.WriteJSON(w, map[string]string{"token": tok})
 }
 
 // KeyStatus describes the held key without revealing it.
@@ -107,7 +100,7 @@ func (s *Server) KeyStatus() KeyStatus {
 	return KeyStatus{Set: true, Masked: MaskKey(key), Source: s.keys.KeySource()}
 }
 
-func (s *Server) getKey(w http.ResponseWriter, r *http.Request) { writeJSON(w, s.KeyStatus()) }
+func (s *Server) getKey(w http.ResponseWriter, r *http.Request) { proxy.WriteJSON(w, s.KeyStatus()) }
 
 func (s *Server) putKey(w http.ResponseWriter, r *http.Request) {
 	b, err := io.ReadAll(io.LimitReader(r.Body, 4096))
@@ -124,7 +117,7 @@ func (s *Server) putKey(w http.ResponseWriter, r *http.Request) {
 		proxy.WriteError(w, http.StatusInternalServerError, "api_error", err.Error())
 		return
 	}
-	writeJSON(w, s.KeyStatus())
+	proxy.WriteJSON(w, s.KeyStatus())
 }
 
 func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) {
@@ -144,7 +137,9 @@ func (s *Server) RoutesView() RoutesView {
 	return v
 }
 
-func (s *Server) getRoutes(w http.ResponseWriter, r *http.Request) { writeJSON(w, s.RoutesView()) }
+func (s *Server) getRoutes(w http.ResponseWriter, r *http.Request) {
+	proxy.WriteJSON(w, s.RoutesView())
+}
 
 func (s *Server) addRoute(w http.ResponseWriter, r *http.Request) {
 	var in struct{ Name, URL string }
@@ -160,7 +155,7 @@ func (s *Server) addRoute(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, err.Error())
 		return
 	}
-	writeJSON(w, s.RoutesView())
+	proxy.WriteJSON(w, s.RoutesView())
 }
 
 func (s *Server) removeRoute(w http.ResponseWriter, r *http.Request) {
@@ -169,7 +164,7 @@ func (s *Server) removeRoute(w http.ResponseWriter, r *http.Request) {
 		s.routeError(w, err)
 		return
 	}
-	writeJSON(w, s.RoutesView())
+	proxy.WriteJSON(w, s.RoutesView())
 }
 
 func (s *Server) useRoute(w http.ResponseWriter, r *http.Request) {
@@ -187,7 +182,7 @@ func (s *Server) useRoute(w http.ResponseWriter, r *http.Request) {
 		s.routeError(w, err)
 		return
 	}
-	writeJSON(w, s.RoutesView())
+	proxy.WriteJSON(w, s.RoutesView())
 }
 
 func (s *Server) routeError(w http.ResponseWriter, err error) {
@@ -200,7 +195,7 @@ func (s *Server) routeError(w http.ResponseWriter, err error) {
 
 func (s *Server) testRoutes(w http.ResponseWriter, r *http.Request) {
 	s.routes.TestNow(r.Context())
-	writeJSON(w, s.RoutesView())
+	proxy.WriteJSON(w, s.RoutesView())
 }
 
 // Settings reads the settings the admin API exposes.
@@ -241,7 +236,9 @@ func (s *Server) SetRetention(d time.Duration) error { return s.settings.setRete
 // SetStoreBodies turns storing prompt and answer bodies on or off (stored).
 func (s *Server) SetStoreBodies(on bool) error { return s.settings.setStoreBodies(on) }
 
-func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) { writeJSON(w, s.Settings()) }
+func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) {
+	proxy.WriteJSON(w, s.Settings())
+}
 
 func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
 	var in struct {
@@ -267,7 +264,7 @@ func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeJSON(w, s.Settings())
+	proxy.WriteJSON(w, s.Settings())
 }
 
 func (s *Server) showDashboard(w http.ResponseWriter, r *http.Request) {

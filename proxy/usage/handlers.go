@@ -202,7 +202,7 @@ func (h *Handlers) StatsHandler() http.Handler {
 			h.fail(w, r, err)
 			return
 		}
-		writeJSON(w, s)
+		proxy.WriteJSON(w, s)
 	})
 }
 
@@ -253,7 +253,7 @@ func (h *Handlers) SeriesHandler() http.Handler {
 			h.fail(w, r, err)
 			return
 		}
-		writeJSON(w, SeriesJSON{Window: window, StepS: int64(step / time.Second), Points: pts})
+		proxy.WriteJSON(w, SeriesJSON{Window: window, StepS: int64(step / time.Second), Points: pts})
 	})
 }
 
@@ -354,7 +354,7 @@ func (h *Handlers) RequestsHandler() http.Handler {
 		if len(recs) == limit && recs[len(recs)-1].ID > 1 {
 			page.NextBefore = recs[len(recs)-1].ID
 		}
-		writeJSON(w, page)
+		proxy.WriteJSON(w, page)
 	})
 }
 
@@ -462,7 +462,7 @@ func (h *Handlers) UsageHandler() http.Handler {
 			return
 		}
 		rep.Since = since
-		writeJSON(w, rep)
+		proxy.WriteJSON(w, rep)
 	})
 }
 
@@ -509,7 +509,7 @@ func (h *Handlers) PricesHandler() http.Handler {
 			h.fail(w, r, err)
 			return
 		}
-		writeJSON(w, h.prices.Table())
+		proxy.WriteJSON(w, h.prices.Table())
 	})
 }
 
@@ -525,15 +525,4 @@ func (h *Handlers) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	h.log.Error("usage admin request failed", "path", r.URL.Path, "err", err)
 	proxy.WriteError(w, http.StatusInternalServerError, "api_error", "Ferry could not read its usage database: "+err.Error())
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		proxy.WriteError(w, http.StatusInternalServerError, "api_error", "encode response: "+err.Error())
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Write(append(b, '\n'))
 }
