@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/ferry-gateway/ferry/proxy/jsonscan"
 )
 
 func TestSniffRequest(t *testing.T) {
@@ -75,7 +77,7 @@ func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 func hasDuplicateKeys(b []byte) bool {
 	seen := map[string]bool{}
 	dup := false
-	topLevel(b, func(key, _ []byte) bool {
+	jsonscan.TopLevel(b, func(key, _ []byte) bool {
 		if seen[string(key)] {
 			dup = true
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ferry-gateway/ferry/proxy/events"
+	"github.com/ferry-gateway/ferry/proxy/jsonscan"
 	"github.com/ferry-gateway/ferry/proxy/sse"
 	"github.com/ferry-gateway/ferry/storage"
 )
@@ -151,11 +152,11 @@ func (x *exchange) frame(st *streamState, f sse.Frame) {
 	case "message_start":
 		st.started = true
 	case "content_block_start":
-		if i, ok := jsonInt(f.Data, "index"); ok && !slices.Contains(st.open, i) {
+		if i, ok := jsonscan.Int(f.Data, "index"); ok && !slices.Contains(st.open, i) {
 			st.open = append(st.open, i)
 		}
 	case "content_block_stop":
-		if i, ok := jsonInt(f.Data, "index"); ok {
+		if i, ok := jsonscan.Int(f.Data, "index"); ok {
 			st.open = slices.DeleteFunc(st.open, func(v int) bool { return v == i })
 		}
 	case "message_stop":
@@ -165,7 +166,7 @@ func (x *exchange) frame(st *streamState, f sse.Frame) {
 		// through untouched and ends the message.
 		st.terminated = true
 		x.rec.ErrorClass = storage.ClassUpstream5xx
-		if t := jsonString(jsonField(jsonField(f.Data, "error"), "type")); t != "" {
+		if t := jsonscan.String(jsonscan.Field(jsonscan.Field(f.Data, "error"), "type")); t != "" {
 			x.rec.ErrorType = t
 		}
 	}
@@ -403,5 +404,5 @@ func errorTypeOf(body []byte, enc string) string {
 		// A cut gzip stream still yields what it decoded before the cut.
 		body, _ = io.ReadAll(io.LimitReader(zr, maxErrBody))
 	}
-	return jsonString(jsonField(jsonField(body, "error"), "type"))
+	return jsonscan.String(jsonscan.Field(jsonscan.Field(body, "error"), "type"))
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ferry-gateway/ferry/proxy/jsonscan"
 	"github.com/ferry-gateway/ferry/proxy/sse"
 	"github.com/ferry-gateway/ferry/storage"
 )
@@ -178,6 +179,8 @@ type Meter struct {
 	counted    *int64 // count_tokens answer
 
 	batch batchSum // modeJSONL: the results of a batch
+
+	pending []pendingFrame // message_start and message_delta, read in Done
 }
 
 type mark struct {
@@ -298,39 +301,66 @@ func (m *Meter) frame(f sse.Frame, at time.Time) {
 		if m.firstToken.IsZero() {
 			m.firstToken = at
 		}
-	case "message_start":
-		var v struct {
-			Message struct {
-				Model string    `json:"model"`
-				Usage *apiUsage `json:"usage"`
-			} `json:"message"`
+	case "message_start", "message_delta":
+		// Decoded in Done: a stream's next bytes wait for this call. A
+		// stream with very many of them is read as it goes, so memory stays
+		// bounded.
+		if len(m.pending) >= maxPendingFrames {
+			m.applyPending()
 		}
-		if json.Unmarshal(f.Data, &v) != nil {
-			return
-		}
-		if v.Message.Model != "" {
-			m.model = v.Message.Model
-		}
-		if v.Message.Usage != nil {
-			m.usage = apiUsage{}
-			m.usage.overlay(v.Message.Usage)
-			m.haveUsage = true
-		}
-	case "message_delta":
-		var v struct {
-			Usage *apiUsage `json:"usage"`
-		}
-		if json.Unmarshal(f.Data, &v) != nil || v.Usage == nil {
-			return
-		}
-		m.usage.overlay(v.Usage)
-		m.haveUsage = true
+		m.pending = append(m.pending, pendingFrame{start: ev == "message_start", data: bytes.Clone(f.Data)})
 	case "error":
 		var v errorBody
 		if json.Unmarshal(f.Data, &v) == nil && v.errType() != "" {
 			m.errType, m.errFrame = v.errType(), true
 		}
 	}
+}
+
+// maxPendingFrames bounds the frames a Meter keeps for Done.
+const maxPendingFrames = 64
+
+// pendingFrame is a message_start or message_delta kept for Done.
+type pendingFrame struct {
+	start bool
+	data  []byte
+}
+
+// applyPending reads the usage of the message_start and message_delta
+// frames in the order they came: message_start's usage, overlaid by every
+// non-null field of each message_delta's (their counts are cumulative).
+func (m *Meter) applyPending() {
+	for _, p := range m.pending {
+		if p.start {
+			var v struct {
+				Message struct {
+					Model string    `json:"model"`
+					Usage *apiUsage `json:"usage"`
+				} `json:"message"`
+			}
+			if json.Unmarshal(p.data, &v) != nil {
+				continue
+			}
+			if v.Message.Model != "" {
+				m.model = v.Message.Model
+			}
+			if v.Message.Usage != nil {
+				m.usage = apiUsage{}
+				m.usage.overlay(v.Message.Usage)
+				m.haveUsage = true
+			}
+			continue
+		}
+		var v struct {
+			Usage *apiUsage `json:"usage"`
+		}
+		if json.Unmarshal(p.data, &v) != nil || v.Usage == nil {
+			continue
+		}
+		m.usage.overlay(v.Usage)
+		m.haveUsage = true
+	}
+	m.pending = nil
 }
 
 // chatChunk reads one data frame of an OpenAI-format stream.
@@ -425,6 +455,7 @@ func (m *Meter) Done(rec *storage.Record) {
 		m.finish()
 	}
 	defer m.recover("fill")
+	m.applyPending()
 	m.fill(rec)
 }
 
@@ -487,6 +518,9 @@ func (m *Meter) decode() {
 
 // parseBody reads a complete non-streaming body.
 func (m *Meter) parseBody(b []byte) {
+	if m.parseMessage(b) {
+		return
+	}
 	var v messageBody
 	if json.Unmarshal(b, &v) != nil {
 		return
@@ -519,6 +553,43 @@ func (m *Meter) parseBody(b []byte) {
 		m.usage = u
 		m.haveUsage = true
 	}
+}
+
+// parseMessage reads a successful message's model and usage with a scan of
+// its top-level members, decoding only the small usage object: a full
+// json.Unmarshal of the message (its content included) was most of what
+// recording cost a request. It reports false when the body is anything
+// else, for parseBody's full decode.
+func (m *Meter) parseMessage(b []byte) bool {
+	if m.kind != kindMessages || m.status < 200 || m.status > 299 {
+		return false
+	}
+	var model string
+	var raw []byte
+	jsonscan.TopLevel(b, func(key, val []byte) bool {
+		switch string(key) {
+		case "model":
+			model = jsonscan.String(val)
+		case "usage":
+			raw = val
+		case "error":
+			raw = nil
+			return false
+		}
+		return true
+	})
+	if len(raw) == 0 || raw[0] != '{' {
+		return false
+	}
+	var u apiUsage
+	if json.Unmarshal(raw, &u) != nil {
+		return false
+	}
+	if model != "" {
+		m.model = model
+	}
+	m.usage, m.haveUsage = u, true
+	return true
 }
 
 // fill writes what the meter learnt into rec.

@@ -1,0 +1,56 @@
+package jsonscan
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestTopLevelAndField(t *testing.T) {
+	body := []byte(`{"id":"msg_1","content":[{"type":"text","text":"a \"}\" b {["}],"model":"claude-sonnet-4-5",` +
+		` "stop_reason" : "end_turn","usage":{"input_tokens":25,"cache_creation":{"ephemeral_5m_input_tokens":3}},"n":-12}`)
+	var keys []string
+	TopLevel(body, func(key, _ []byte) bool { keys = append(keys, string(key)); return true })
+	if got := strings.Join(keys, ","); got != "id,content,model,stop_reason,usage,n" {
+		t.Fatalf("keys %q", got)
+	}
+	for _, tc := range []struct{ name, want string }{
+		{"model", `"claude-sonnet-4-5"`},
+		{"usage", `{"input_tokens":25,"cache_creation":{"ephemeral_5m_input_tokens":3}}`},
+		{"stop_reason", `"end_turn"`},
+		{"missing", ``},
+	} {
+		if got := string(Field(body, tc.name)); got != tc.want {
+			t.Errorf("Field(%s) = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	if got := String(Field(body, "model")); got != "claude-sonnet-4-5" {
+		t.Errorf("String = %q", got)
+	}
+	if n, ok := Int(body, "n"); !ok || n != -12 {
+		t.Errorf("Int = %d, %v", n, ok)
+	}
+	if got := String([]byte(`"caf\u00e9 \"x\""`)); got != `café "x"` {
+		t.Errorf("escaped String = %q", got)
+	}
+}
+
+func TestMalformedStopsQuietly(t *testing.T) {
+	for _, b := range []string{``, `[1,2]`, `{"a":`, `{"a":1,`, `{"a" 1}`, `{"a":"unterminated}`, `{"a":{"b":[}}`} {
+		n := 0
+		TopLevel([]byte(b), func(_, _ []byte) bool { n++; return true })
+		TailMembers([]byte(b), func(_, _ []byte) bool { n++; return true })
+		_ = Field([]byte(b), "a")
+		if n > 1 {
+			t.Errorf("%q: %d members from a malformed body", b, n)
+		}
+	}
+}
+
+func TestTailMembersReadsScalarsFromTheEnd(t *testing.T) {
+	body := []byte(`{"messages":[{"role":"user"}],"model":"claude-opus-4-5","stream":true}`)
+	var got []string
+	TailMembers(body, func(key, val []byte) bool { got = append(got, string(key)+"="+string(val)); return true })
+	if strings.Join(got, " ") != `stream=true model="claude-opus-4-5"` {
+		t.Fatalf("got %q", got)
+	}
+}
