@@ -53,16 +53,24 @@ func newHostGuard(listenAddr string, remote bool) hostGuard {
 	return g
 }
 
+// IsLoopbackHost says whether host (a name or address, without port) can
+// only mean this machine: localhost, 127.0.0.0/8 or ::1.
+func IsLoopbackHost(host string) bool {
+	host = strings.ToLower(strings.Trim(host, "[]"))
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 func (g hostGuard) allowed(hostHeader string) bool {
 	host := hostHeader
 	if h, _, err := net.SplitHostPort(hostHeader); err == nil {
 		host = h
 	}
 	host = strings.ToLower(strings.Trim(host, "[]"))
-	if host == "localhost" {
-		return true
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+	if IsLoopbackHost(host) {
 		return true
 	}
 	if g.remote && (g.anyHost || host == g.listenHost) && host != "" {

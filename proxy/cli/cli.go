@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/ferry-gateway/ferry/proxy/server"
 )
@@ -150,7 +151,7 @@ func runServe(args []string, env Env) error {
 	case <-srv.Done():
 	}
 	stop()
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.DrainTimeoutOrDefault()+5e9)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), srv.Config().DrainTimeout+5*time.Second)
 	defer cancel()
 	return srv.Stop(shutdownCtx)
 }
@@ -183,7 +184,7 @@ func runDesktop(args []string, env Env) error {
 		srv.ReportStartError(err)
 	}
 	derr := env.Desktop(ctx, srv, firstRun)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.DrainTimeoutOrDefault()+5e9)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), srv.Config().DrainTimeout+5*time.Second)
 	defer cancel()
 	return errors.Join(derr, srv.Stop(shutdownCtx))
 }

@@ -224,7 +224,7 @@ func (s *Server) SetStoredListen(addr string) error {
 	if err != nil {
 		return fmt.Errorf("listen address %q: want host:port", addr)
 	}
-	if !isLoopbackHost(host) && !s.cfg.AllowRemote {
+	if !proxy.IsLoopbackHost(host) && !s.cfg.AllowRemote {
 		return fmt.Errorf("listen address %s is not loopback: start Ferry with --allow-remote to listen on the network", addr)
 	}
 	return s.db.PutSetting(settingListen, addr)

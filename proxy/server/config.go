@@ -8,19 +8,21 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/ferry-gateway/ferry/proxy"
 )
 
 // Defaults for Config fields left zero.
 const (
 	DefaultListen           = "127.0.0.1:7856"
-	DefaultAPIBase          = "https://api.anthropic.com"
+	DefaultAPIBase          = proxy.DefaultAPIBase
 	DefaultConnectTimeout   = 20 * time.Second
-	DefaultFirstByteTimeout = 10 * time.Minute
-	DefaultIdleTimeout      = 5 * time.Minute
-	DefaultMaxBody          = 32 << 20
-	DefaultMaxBodyLarge     = 500 << 20
+	DefaultFirstByteTimeout = proxy.DefaultFirstByteTimeout
+	DefaultIdleTimeout      = proxy.DefaultIdleTimeout
+	DefaultMaxBody          = proxy.DefaultMaxBody
+	DefaultMaxBodyLarge     = proxy.DefaultMaxBodyLarge
 	DefaultRetention        = 90 * 24 * time.Hour
-	DefaultDrainTimeout     = 30 * time.Second
+	DefaultDrainTimeout     = proxy.DefaultDrainTimeout
 )
 
 // Config is everything `ferry serve` and the tray app take from flags and
@@ -98,16 +100,8 @@ func (c *Config) validate() (*url.URL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--listen %q: want host:port, e.g. %s", c.Listen, DefaultListen)
 	}
-	if !isLoopbackHost(host) && !c.AllowRemote {
+	if !proxy.IsLoopbackHost(host) && !c.AllowRemote {
 		return nil, fmt.Errorf("--listen %s is not a loopback address: anyone on the network could spend your key; add --allow-remote to accept that (the local token is then required on every request)", c.Listen)
 	}
 	return base, nil
-}
-
-func isLoopbackHost(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

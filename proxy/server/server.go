@@ -44,7 +44,6 @@ type Server struct {
 	prices     *usage.Prices
 	meters     *usage.Meters
 	stats      *usage.Handlers
-	limits     *usage.RateLimitTracker
 	settings   *runtimeSettings
 	adminToken string
 	firstRun   bool
@@ -143,10 +142,11 @@ func (s *Server) build() (err error) {
 		// leaves Ferry without prices.
 		s.log.Warn("stored prices unreadable; using the defaults", "err", err)
 	}
-	s.limits = &usage.RateLimitTracker{}
-	s.meters = usage.NewMeters(usage.MetersOptions{Prices: s.prices, RateLimits: s.limits, Logger: s.log})
+	// One tracker for the meters that fill it and the stats that read it.
+	limits := &usage.RateLimitTracker{}
+	s.meters = usage.NewMeters(usage.MetersOptions{Prices: s.prices, RateLimits: limits, Logger: s.log})
 	s.stats = usage.NewHandlers(usage.HandlersOptions{
-		DB: s.db, Prices: s.prices, RateLimits: s.limits, QueueDropped: s.recorder.Dropped,
+		DB: s.db, Prices: s.prices, RateLimits: limits, QueueDropped: s.recorder.Dropped,
 		Health: s.upstreamHealth, Logger: s.log,
 	})
 	s.proxy, err = proxy.New(proxy.Options{
@@ -311,14 +311,6 @@ func (s *Server) Stop(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// DrainTimeoutOrDefault is how long Stop waits for in-flight requests.
-func (c Config) DrainTimeoutOrDefault() time.Duration {
-	if c.DrainTimeout > 0 {
-		return c.DrainTimeout
-	}
-	return DefaultDrainTimeout
-}
-
 // Done is closed when the server stopped serving.
 func (s *Server) Done() <-chan struct{} { return s.done }
 
@@ -370,9 +362,6 @@ func (s *Server) DB() *storage.DB { return s.db }
 
 // Prices is the live price table.
 func (s *Server) Prices() *usage.Prices { return s.prices }
-
-// RateLimits holds the latest anthropic-ratelimit-* headroom seen.
-func (s *Server) RateLimits() *usage.RateLimitTracker { return s.limits }
 
 // Stats answers the usage questions of the dashboard and /_ferry/stats.
 func (s *Server) Stats() *usage.Handlers { return s.stats }

@@ -153,6 +153,7 @@ type Stats struct {
 	UnknownPriceRequests uint64                       `json:"unknown_price_requests"`
 	CacheHits            uint64                       `json:"cache_hits"`
 	SpendTodayUSD        float64                      `json:"spend_today_usd"`
+	RequestsToday        uint64                       `json:"requests_today"`
 	SpendMonthUSD        float64                      `json:"spend_month_usd"`
 	ByModel              map[string]storage.Breakdown `json:"by_model"`
 	ByRoute              map[string]storage.Breakdown `json:"by_route"`
@@ -167,7 +168,17 @@ func (h *Handlers) Stats(window string) (Stats, error) {
 		return Stats{}, errors.Join(errBadQuery, err)
 	}
 	now := h.now()
-	s, err := h.db.Summary(now.Add(-span), now)
+	st, err := h.StatsBetween(now.Add(-span), now)
+	st.Window = window
+	return st, err
+}
+
+// StatsBetween computes the figures of /_ferry/stats for [from, to), with
+// today's and this month's spend (local time) up to now whatever the
+// window: the dashboard asks for its own windows.
+func (h *Handlers) StatsBetween(from, to time.Time) (Stats, error) {
+	now := h.now()
+	s, err := h.db.Summary(from, to)
 	if err != nil {
 		return Stats{}, err
 	}
@@ -183,10 +194,10 @@ func (h *Handlers) Stats(window string) (Stats, error) {
 		return Stats{}, err
 	}
 	return Stats{
-		Window: window, From: s.From, To: s.To,
+		From: s.From, To: s.To,
 		Requests: s.Requests, SuccessRate: s.SuccessRate, Errors: s.Errors, LatencyMS: s.LatencyMS,
 		Tokens: s.Tokens, CostUSD: s.CostUSD, UnknownPriceRequests: s.UnknownPrice, CacheHits: s.CacheHits,
-		SpendTodayUSD: today.CostUSD, SpendMonthUSD: thisMonth.CostUSD,
+		SpendTodayUSD: today.CostUSD, RequestsToday: today.Requests, SpendMonthUSD: thisMonth.CostUSD,
 		ByModel: s.ByModel, ByRoute: s.ByRoute,
 		RateLimit: h.limits.Snapshot(), QueueDropped: h.dropped(),
 	}, nil

@@ -31,13 +31,12 @@ const (
 // Bridge is the real core as ui.Core.
 type Bridge struct {
 	srv *server.Server
-	now func() time.Time
 }
 
 var _ ui.Core = (*Bridge)(nil)
 
 // New adapts srv.
-func New(srv *server.Server) *Bridge { return &Bridge{srv: srv, now: time.Now} }
+func New(srv *server.Server) *Bridge { return &Bridge{srv: srv} }
 
 func (b *Bridge) Paused() bool  { return b.srv.Proxy().Paused() }
 func (b *Bridge) Pause() error  { b.srv.Proxy().Pause(); return nil }
@@ -142,18 +141,7 @@ func classMap(m map[storage.ErrorClass]uint64) map[storage.ErrorClass]int64 {
 }
 
 func (b *Bridge) Stats(ctx context.Context, from, to time.Time) (ui.Stats, error) {
-	db := b.srv.DB()
-	sum, err := db.Summary(from, to)
-	if err != nil {
-		return ui.Stats{}, err
-	}
-	now := b.now()
-	y, m, d := now.Date()
-	today, err := db.Summary(time.Date(y, m, d, 0, 0, 0, 0, now.Location()), now)
-	if err != nil {
-		return ui.Stats{}, err
-	}
-	month, err := db.Summary(time.Date(y, m, 1, 0, 0, 0, 0, now.Location()), now)
+	sum, err := b.srv.Stats().StatsBetween(from, to)
 	if err != nil {
 		return ui.Stats{}, err
 	}
@@ -161,9 +149,9 @@ func (b *Bridge) Stats(ctx context.Context, from, to time.Time) (ui.Stats, error
 		From: sum.From, To: sum.To, Requests: int64(sum.Requests), Errors: int64(sum.Errors.Total),
 		ErrorsByClass: classMap(sum.Errors.ByClass), ErrorsByType: map[string]int64{},
 		FirstToken: percentiles(sum.LatencyMS.FirstToken), Total: percentiles(sum.LatencyMS.Total),
-		Tokens: sum.Tokens, CostUSD: sum.CostUSD, SpendToday: today.CostUSD, SpendMonth: month.CostUSD,
-		RequestsToday: int64(today.Requests), ByModel: breakdowns(sum.ByModel), ByRoute: breakdowns(sum.ByRoute),
-		RateLimit: rateLimit(b.srv.RateLimits().Snapshot()),
+		Tokens: sum.Tokens, CostUSD: sum.CostUSD, SpendToday: sum.SpendTodayUSD, SpendMonth: sum.SpendMonthUSD,
+		RequestsToday: int64(sum.RequestsToday), ByModel: breakdowns(sum.ByModel), ByRoute: breakdowns(sum.ByRoute),
+		RateLimit: rateLimit(sum.RateLimit),
 	}
 	for k, v := range sum.Errors.ByType {
 		st.ErrorsByType[k] = int64(v)
