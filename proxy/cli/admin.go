@@ -18,11 +18,10 @@ import (
 // admin talks to Ferry's admin API, over loopback to a running instance or
 // in-process to handlers opened over the database.
 type admin struct {
-	base    string
-	token   string
-	client  *http.Client
-	running bool
-	close   func(context.Context) error
+	base   string
+	token  string
+	client *http.Client
+	close  func(context.Context) error
 }
 
 // handlerTransport serves requests with an in-process handler: the same
@@ -35,20 +34,30 @@ func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return rec.Result(), nil
 }
 
+// running returns the admin API of the Ferry running on dataDir, or nil
+// when runtime.json is missing or nothing answers at its address.
+func running(ctx context.Context, dataDir string) *admin {
+	rt, err := server.ReadRuntime(dataDir)
+	if err != nil {
+		return nil
+	}
+	a := &admin{base: rt.BaseURL(), token: rt.AdminToken, client: &http.Client{Timeout: 30 * time.Second},
+		close: func(context.Context) error { return nil }}
+	hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if a.do(hctx, http.MethodGet, "/_ferry/health", nil, nil) != nil {
+		return nil
+	}
+	return a
+}
+
 // connect finds the running Ferry for dataDir, or opens the database itself.
 func connect(ctx context.Context, cfg server.Config) (*admin, error) {
-	if rt, err := server.ReadRuntime(cfg.DataDir); err == nil {
-		c := &http.Client{Timeout: 30 * time.Second}
-		a := &admin{base: rt.BaseURL(), token: rt.AdminToken, client: c, running: true,
-			close: func(context.Context) error { return nil }}
-		hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		defer cancel()
-		if err := a.do(hctx, http.MethodGet, "/_ferry/health", nil, nil); err == nil {
-			return a, nil
-		}
-		// A stale runtime.json (Ferry was killed): fall through and open the
-		// database; if another Ferry really holds it, Open says so.
+	if a := running(ctx, cfg.DataDir); a != nil {
+		return a, nil
 	}
+	// Nothing runs, or runtime.json is stale (Ferry was killed): open the
+	// database; if another Ferry really holds it, Open says so.
 	srv, err := server.Open(cfg)
 	if err != nil {
 		return nil, err

@@ -167,12 +167,12 @@ func runDesktop(args []string, env Env) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// A second launch asks the running Ferry to show its dashboard.
-	if rt, err := server.ReadRuntime(cfg.DataDir); err == nil {
-		a := &admin{base: rt.BaseURL(), token: rt.AdminToken, client: httpClient(), running: true}
-		if a.do(ctx, "POST", "/_ferry/ui/show", nil, nil) == nil {
-			fmt.Fprintln(env.Stderr, "Ferry is already running: opened its dashboard.")
-			return nil
+	if a := running(ctx, cfg.DataDir); a != nil {
+		if err := a.do(ctx, "POST", "/_ferry/ui/show", nil, nil); err != nil {
+			return fmt.Errorf("Ferry already runs on this data dir, but did not open its dashboard: %w", err)
 		}
+		fmt.Fprintln(env.Stderr, "Ferry is already running: opened its dashboard.")
+		return nil
 	}
 	srv, err := server.Open(cfg)
 	if err != nil {

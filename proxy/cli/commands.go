@@ -20,8 +20,6 @@ import (
 	"github.com/ferry-gateway/ferry/proxy/usage"
 )
 
-func httpClient() *http.Client { return &http.Client{Timeout: 5 * time.Second} }
-
 // subcommand parses a subcommand's flags (always with --data-dir) and
 // connects to Ferry's admin API.
 type subcommand struct {
@@ -193,7 +191,7 @@ func runUsage(args []string, env Env) error {
 	if err := s.parse(args); err != nil {
 		return err
 	}
-	if _, err := parseDays(*since); err != nil {
+	if _, err := usage.ParseSpan(*since); err != nil { // the endpoint's own rule, checked before connecting
 		return err
 	}
 	format := "table"
