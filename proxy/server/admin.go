@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ferry-gateway/ferry/proxy"
+	"github.com/ferry-gateway/ferry/proxy/events"
 	"github.com/ferry-gateway/ferry/proxy/route"
 )
 
@@ -227,14 +228,27 @@ func (s *Server) SetStoredListen(addr string) error {
 	if !proxy.IsLoopbackHost(host) && !s.cfg.AllowRemote {
 		return fmt.Errorf("listen address %s is not loopback: start Ferry with --allow-remote to listen on the network", addr)
 	}
-	return s.db.PutSetting(settingListen, addr)
+	return s.changed(settingListen, s.db.PutSetting(settingListen, addr))
+}
+
+// changed publishes SettingsChanged for key when err is nil (the change was
+// stored), whoever made it: the admin API or the desktop. It returns err.
+func (s *Server) changed(key string, err error) error {
+	if err == nil {
+		s.bus.Publish(events.Event{Kind: events.SettingsChanged, Detail: key})
+	}
+	return err
 }
 
 // SetRetention changes how long usage history is kept (stored).
-func (s *Server) SetRetention(d time.Duration) error { return s.settings.setRetention(d) }
+func (s *Server) SetRetention(d time.Duration) error {
+	return s.changed(settingRetention, s.settings.setRetention(d))
+}
 
 // SetStoreBodies turns storing prompt and answer bodies on or off (stored).
-func (s *Server) SetStoreBodies(on bool) error { return s.settings.setStoreBodies(on) }
+func (s *Server) SetStoreBodies(on bool) error {
+	return s.changed(settingStoreBodies, s.settings.setStoreBodies(on))
+}
 
 func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) {
 	proxy.WriteJSON(w, s.Settings())

@@ -279,7 +279,8 @@ func (b *Bridge) SetSettings(s ui.Settings) error {
 	if err := b.srv.DB().PutSetting(settingLanguage, s.Language); err != nil {
 		return err
 	}
-	b.srv.Bus().Publish(events.Event{Kind: events.SettingsChanged, Detail: "settings"})
+	// The server publishes its own settings' changes; the language is ours.
+	b.srv.Bus().Publish(events.Event{Kind: events.SettingsChanged, Detail: settingLanguage})
 	return nil
 }
 
