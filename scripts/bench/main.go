@@ -12,9 +12,12 @@
 //     non-streaming (whole response) and streaming (time to first token),
 //     rounds interleaved so that machine noise falls on all three alike;
 //     throughput at the highest client count.
-//  2. 10,000 streams through Ferry, each compared byte for byte with the
+//  2. recording on vs off: Ferry's core with its usage meter and recorder
+//     beside the same proxy handler without them, in one child process,
+//     paced and back to back (recording.go).
+//  3. 10,000 streams through Ferry, each compared byte for byte with the
 //     body the fake sent (several scenarios, identity and gzip).
-//  3. 1,000 concurrent open streams (the fake's slow scenario) while Ferry's
+//  4. 1,000 concurrent open streams (the fake's slow scenario) while Ferry's
 //     VmRSS and VmHWM are read from /proc; idle RSS after start.
 //
 // Ferry runs as users run it: recording every request to its database,
@@ -71,6 +74,7 @@ type config struct {
 	openTotal               time.Duration
 	storeBodies             bool
 	skipLatency             bool
+	recording               int
 	skipIdentical           bool
 	skipRSS                 bool
 	barePprof               string
@@ -83,6 +87,9 @@ func main() {
 	}
 	if len(os.Args) > 1 && os.Args[1] == "ferry-core" {
 		os.Exit(runFerryCore(os.Args[2:]))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "ferry-pair" {
+		os.Exit(runFerryPair(os.Args[2:]))
 	}
 	os.Exit(run())
 }
@@ -106,6 +113,7 @@ func run() int {
 	flag.DurationVar(&c.openTotal, "open-total", 12*time.Second, "how long each of the open streams lasts")
 	flag.BoolVar(&c.storeBodies, "store-bodies", false, "run Ferry with --store-bodies (prompt and answer bodies in the history)")
 	flag.BoolVar(&c.skipLatency, "skip-latency", false, "skip the latency phase")
+	flag.IntVar(&c.recording, "recording", 3000, "requests per target and mode in the recording on/off phase (0 skips)")
 	flag.StringVar(&c.barePprof, "bare-pprof", "", "serve net/http/pprof of the bare proxy child on this address")
 	flag.StringVar(&c.profile, "profile", "", "write CPU profiles of the bare proxy and of Ferry to this dir (bare.pprof, ferry.pprof); Ferry's core then runs in a child of this program (the same server.Open/Start as `ferry serve`) instead of the ferry binary")
 	flag.Parse()
@@ -230,6 +238,11 @@ func bench(ctx context.Context, c config) error {
 				"Latency (ms) with Claude Code-sized request bodies", false); err != nil {
 				return err
 			}
+		}
+	}
+	if c.recording > 0 {
+		if err := recordingPhase(ctx, c, &procs, self, fakeURL); err != nil {
+			return err
 		}
 	}
 	if !c.skipIdentical {
@@ -552,20 +565,7 @@ func runFerryCore(args []string) int {
 		return 1
 	}
 	defer stopProfile()
-	cfg := server.Config{
-		Listen: "127.0.0.1:0", APIBase: *apiBase, Via: "direct", DataDir: *data, APIKey: benchKey,
-		Version: "bench", Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
-		Getenv: func(k string) string {
-			if k == "FERRY_KEYRING" {
-				return "off"
-			}
-			return ""
-		},
-	}
-	if *storeBodies {
-		cfg.StoreBodies = storeBodies
-	}
-	srv, err := server.Open(cfg)
+	srv, err := server.Open(coreConfig(*apiBase, *data, *storeBodies))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ferry-core:", err)
 		return 1
@@ -585,6 +585,25 @@ func runFerryCore(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// coreConfig is what `ferry serve` builds from the benchmark's flags, with
+// its logger: text lines on stderr at info level.
+func coreConfig(apiBase, data string, storeBodies bool) server.Config {
+	cfg := server.Config{
+		Listen: "127.0.0.1:0", APIBase: apiBase, Via: "direct", DataDir: data, APIKey: benchKey,
+		Version: "bench", Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Getenv: func(k string) string {
+			if k == "FERRY_KEYRING" {
+				return "off"
+			}
+			return ""
+		},
+	}
+	if storeBodies {
+		cfg.StoreBodies = &storeBodies
+	}
+	return cfg
 }
 
 func startFerryCore(ctx context.Context, ps *procSet, c config, self, fakeURL string) (ferryProc, error) {
@@ -645,6 +664,7 @@ func requestBody(size int, stream bool) []byte {
 
 type result struct {
 	latency time.Duration // non-streaming: whole response; streaming: to the first content delta
+	total   time.Duration // to the end of the body
 	body    []byte
 	status  int
 	gzipped bool // Content-Encoding: gzip
@@ -698,8 +718,9 @@ func do(ctx context.Context, t target, body []byte, stream bool, scenario string
 			break
 		}
 	}
+	r.total = time.Since(start)
 	if !stream || r.gzipped {
-		r.latency = time.Since(start)
+		r.latency = r.total
 	}
 	if stream && !found && r.err == nil {
 		r.err = errors.New("stream without a content delta")
