@@ -126,7 +126,7 @@ func recordingPhase(ctx context.Context, c config, ps *procSet, self, fakeURL st
 	type row struct {
 		m      measure
 		paced  bool
-		lat    [][]time.Duration   // per target
+		lat    [][]time.Duration  // per target
 		rounds [][3]time.Duration // p50 per round and target
 	}
 	var rows []row
