@@ -312,16 +312,10 @@ func (x *exchange) finish() {
 		return
 	}
 	x.rec.Total = time.Since(x.start)
-	// The bookkeeping runs once the handler has returned, so that neither
-	// the end of a chunked response nor the connection's next request
-	// waits for the usage parse, the record or the log line (measured: a
-	// third of the time recording added to a small request). The handler
-	// touches x no more; Shutdown waits for p.books.
-	x.p.books.Add(1)
-	go func() {
-		defer x.p.books.Done()
-		x.account()
-	}()
+	// The bookkeeping runs later, in a batch (see books): neither the end
+	// of the response nor the connection's next request waits for it. The
+	// handler touches x no more; Shutdown waits for p.books.
+	x.p.books.add(x)
 	if x.abort {
 		// Break the connection: the client must not take a cut body for
 		// a whole one. The server recovers this panic quietly.

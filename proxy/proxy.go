@@ -39,9 +39,9 @@ type Proxy struct {
 	idSeq    atomic.Uint64
 
 	inflight atomic.Int64
-	// books counts the bookkeeping of finished requests still running
-	// (usage, record, event, log line); Shutdown waits for it.
-	books sync.WaitGroup
+	// books runs the bookkeeping of finished requests (usage, record,
+	// event, log line); Shutdown waits for it.
+	books books
 	srvMu sync.Mutex
 	srv   *http.Server
 }
