@@ -2,13 +2,14 @@
 // decoding it: Ferry reads a model name, a stream flag or a usage object out
 // of bodies it forwards unchanged, on the request's path, where
 // encoding/json's full decode (and its allocations) would cost more than the
-// rest of the proxy. It never validates: a malformed body just yields
-// fewer members.
+// rest of the proxy. It never validates values: a malformed body just
+// yields fewer members (and Members says that it was malformed).
 package jsonscan
 
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"unicode/utf8"
 )
@@ -104,38 +105,72 @@ func stringStartBack(b []byte, end int) int {
 // raw bytes, in order, until fn returns false. It stops quietly at the first
 // malformed byte: the body is forwarded as is whatever this finds.
 func TopLevel(b []byte, fn func(key, val []byte) bool) {
+	walk(b, fn)
+}
+
+// ErrMalformed: Members found no well-formed object where it looked.
+var ErrMalformed = errors.New("malformed JSON object")
+
+// Members is TopLevel for a caller that must not take a truncated or
+// malformed object for a smaller one (a usage object missing its last
+// member is not a usage object): it returns fn's first error, or
+// ErrMalformed unless b is one object, closed, with only whitespace around
+// it. Member values are delimited but, as everywhere here, not validated.
+func Members(b []byte, fn func(key, val []byte) error) error {
+	var err error
+	whole := walk(b, func(key, val []byte) bool {
+		err = fn(key, val)
+		return err == nil
+	})
+	switch {
+	case err != nil:
+		return err
+	case !whole:
+		return ErrMalformed
+	}
+	return nil
+}
+
+// walk is TopLevel reporting whether it reached the object's closing brace
+// with nothing but whitespace after it.
+func walk(b []byte, fn func(key, val []byte) bool) bool {
 	i := skipWS(b, 0)
 	if i >= len(b) || b[i] != '{' {
-		return
+		return false
 	}
-	i++
+	i = skipWS(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return skipWS(b, i+1) == len(b)
+	}
 	for {
-		i = skipWS(b, i)
 		if i >= len(b) || b[i] != '"' {
-			return
+			return false
 		}
 		ke := skipString(b, i)
 		if ke < 0 {
-			return
+			return false
 		}
 		key := b[i+1 : ke-1]
 		i = skipWS(b, ke)
 		if i >= len(b) || b[i] != ':' {
-			return
+			return false
 		}
 		i = skipWS(b, i+1)
 		ve := skipValue(b, i)
 		if ve < 0 {
-			return
+			return false
 		}
 		if !fn(key, b[i:ve]) {
-			return
+			return false
 		}
 		i = skipWS(b, ve)
-		if i >= len(b) || b[i] != ',' {
-			return
+		if i < len(b) && b[i] == '}' {
+			return skipWS(b, i+1) == len(b)
 		}
-		i++
+		if i >= len(b) || b[i] != ',' {
+			return false
+		}
+		i = skipWS(b, i+1)
 	}
 }
 

@@ -1,6 +1,7 @@
 package jsonscan
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -52,5 +53,45 @@ func TestTailMembersReadsScalarsFromTheEnd(t *testing.T) {
 	TailMembers(body, func(key, val []byte) bool { got = append(got, string(key)+"="+string(val)); return true })
 	if strings.Join(got, " ") != `stream=true model="claude-opus-4-5"` {
 		t.Fatalf("got %q", got)
+	}
+}
+
+func TestMembers(t *testing.T) {
+	stop := errors.New("stop")
+	for _, tc := range []struct {
+		name, in string
+		keys     string // the members seen
+		err      error
+	}{
+		{"empty", `{}`, "", nil},
+		{"spaced", " {\n \"a\" : 1 ,\t\"b\":{\"c\":[1,{}]} }\r\n", "a,b", nil},
+		{"fn stops", `{"a":1,"stop":2,"c":3}`, "a,stop", stop},
+		{"truncated after a member", `{"a":1,"b":2`, "a,b", ErrMalformed},
+		{"truncated value", `{"a":1,"b":`, "a", ErrMalformed},
+		{"trailing comma", `{"a":1,}`, "a", ErrMalformed},
+		{"comma only", `{,}`, "", ErrMalformed},
+		{"missing colon", `{"a" 1}`, "", ErrMalformed},
+		{"bytes after the object", `{"a":1} x`, "a", ErrMalformed},
+		{"second object", `{"a":1}{}`, "a", ErrMalformed},
+		{"not an object", `[1]`, "", ErrMalformed},
+		{"null", `null`, "", ErrMalformed},
+		{"nothing", ``, "", ErrMalformed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var keys []string
+			err := Members([]byte(tc.in), func(key, _ []byte) error {
+				keys = append(keys, string(key))
+				if string(key) == "stop" {
+					return stop
+				}
+				return nil
+			})
+			if !errors.Is(err, tc.err) || (tc.err == nil && err != nil) {
+				t.Errorf("err = %v, want %v", err, tc.err)
+			}
+			if got := strings.Join(keys, ","); got != tc.keys {
+				t.Errorf("keys %q, want %q", got, tc.keys)
+			}
+		})
 	}
 }

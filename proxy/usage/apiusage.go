@@ -1,9 +1,15 @@
 package usage
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
+	"github.com/ferry-gateway/ferry/proxy/jsonscan"
 	"github.com/ferry-gateway/ferry/storage"
 )
 
@@ -30,6 +36,179 @@ type apiCacheCreation struct {
 type apiServerToolUse struct {
 	WebSearchRequests *int64 `json:"web_search_requests"`
 	WebFetchRequests  *int64 `json:"web_fetch_requests"`
+}
+
+// The keys of each usage object, as json.Unmarshal would match them to
+// apiUsage's fields (TestUsageKeysAreTheTags keeps them in step).
+var (
+	usageKeys = []string{"input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
+		"cache_creation", "server_tool_use", "service_tier", "inference_geo", "speed"}
+	cacheCreationKeys = []string{"ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens"}
+	serverToolUseKeys = []string{"web_search_requests", "web_fetch_requests"}
+)
+
+// decode reads the usage object b into u as json.Unmarshal(b, u) does for
+// every b that json accepts (FuzzUsageDecode holds it to that), without
+// reflection: it runs for every metered response, and json.Unmarshal was
+// half of what metering a short stream cost. Like json.Unmarshal it
+// matches keys case-insensitively, lets a later duplicate key win, takes
+// null for absent and refuses the whole object when a member has the wrong
+// type, a fractional or exponent count included. Malformed JSON is refused
+// where decode meets it, not always: the values of unknown keys are
+// skipped unchecked.
+func (u *apiUsage) decode(b []byte) error {
+	if isNull(b) {
+		return nil
+	}
+	return decodeMembers(b, usageKeys, func(name string, val []byte) error {
+		switch name {
+		case "input_tokens":
+			return decodeInt(&u.InputTokens, val)
+		case "output_tokens":
+			return decodeInt(&u.OutputTokens, val)
+		case "cache_creation_input_tokens":
+			return decodeInt(&u.CacheCreationInputTokens, val)
+		case "cache_read_input_tokens":
+			return decodeInt(&u.CacheReadInputTokens, val)
+		case "cache_creation":
+			return decodeObject(&u.CacheCreation, val)
+		case "server_tool_use":
+			return decodeObject(&u.ServerToolUse, val)
+		case "service_tier":
+			return decodeString(&u.ServiceTier, val)
+		case "inference_geo":
+			return decodeString(&u.InferenceGeo, val)
+		case "speed":
+			return decodeString(&u.Speed, val)
+		}
+		return nil
+	})
+}
+
+func (c *apiCacheCreation) decode(b []byte) error {
+	if isNull(b) {
+		return nil
+	}
+	return decodeMembers(b, cacheCreationKeys, func(name string, val []byte) error {
+		if name == "ephemeral_5m_input_tokens" {
+			return decodeInt(&c.Ephemeral5m, val)
+		}
+		return decodeInt(&c.Ephemeral1h, val)
+	})
+}
+
+func (s *apiServerToolUse) decode(b []byte) error {
+	if isNull(b) {
+		return nil
+	}
+	return decodeMembers(b, serverToolUseKeys, func(name string, val []byte) error {
+		if name == "web_search_requests" {
+			return decodeInt(&s.WebSearchRequests, val)
+		}
+		return decodeInt(&s.WebFetchRequests, val)
+	})
+}
+
+// decodeMembers hands set each member of the object b whose key stands for
+// one of names, with that name; other members are skipped.
+func decodeMembers(b []byte, names []string, set func(name string, val []byte) error) error {
+	return jsonscan.Members(b, func(key, val []byte) error {
+		name := keyName(key, names)
+		if name == "" {
+			return nil
+		}
+		if err := set(name, val); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		return nil
+	})
+}
+
+// keyName returns the one of names that key (raw, as it stands between its
+// quotes) matches the way json.Unmarshal matches a struct field's name:
+// exactly, or else once unescaped and under Unicode case folding
+// ("Input_Tokens", "input\u005ftokens" and a Kelvin sign for a k all
+// count). "" when it matches none.
+func keyName(key []byte, names []string) string {
+	for _, n := range names {
+		if string(key) == n {
+			return n
+		}
+	}
+	// Only an upper-case letter, an escape or a non-ASCII byte can make a
+	// key that is not one of the names fold to one.
+	if !slices.ContainsFunc(key, func(c byte) bool { return 'A' <= c && c <= 'Z' || c == '\\' || c >= utf8.RuneSelf }) {
+		return ""
+	}
+	k := string(key)
+	if strings.IndexByte(k, '\\') >= 0 {
+		k = jsonscan.String([]byte(`"` + k + `"`))
+	}
+	for _, n := range names {
+		if strings.EqualFold(k, n) {
+			return n
+		}
+	}
+	return ""
+}
+
+// isNull reports whether the JSON value b is null, which json.Unmarshal
+// takes for absent.
+func isNull(b []byte) bool {
+	return string(bytes.TrimSpace(b)) == "null"
+}
+
+// decodeInt decodes a count. json.Unmarshal refuses to put 1.5 or 1e3 in
+// an int64, and so does strconv.ParseInt.
+func decodeInt(dst **int64, val []byte) error {
+	if isNull(val) {
+		*dst = nil
+		return nil
+	}
+	n, err := strconv.ParseInt(string(val), 10, 64)
+	if err != nil {
+		return err
+	}
+	*dst = &n
+	return nil
+}
+
+func decodeString(dst **string, val []byte) error {
+	if isNull(val) {
+		*dst = nil
+		return nil
+	}
+	s, err := jsonString(val)
+	if err != nil {
+		return err
+	}
+	*dst = &s
+	return nil
+}
+
+// jsonString decodes a JSON string, escapes included.
+func jsonString(val []byte) (string, error) {
+	if len(val) == 0 || val[0] != '"' {
+		return "", fmt.Errorf("%.32q: %w", val, errNotString)
+	}
+	return jsonscan.String(val), nil
+}
+
+// decodeObject decodes a nested object into *dst as json.Unmarshal does:
+// null clears it, anything else decodes into the object already there, so
+// that a duplicate key adds to the members of the first.
+func decodeObject[T any, P interface {
+	*T
+	decode([]byte) error
+}](dst *P, val []byte) error {
+	if isNull(val) {
+		*dst = nil
+		return nil
+	}
+	if *dst == nil {
+		*dst = new(T)
+	}
+	return (*dst).decode(val)
 }
 
 // overlay lays every non-null field of o over u, as the API documents for

@@ -8,4 +8,8 @@ var (
 	ErrBadPriceRow = errors.New("bad price row")
 	// ErrBadPriceTable: an imported price table that does not decode.
 	ErrBadPriceTable = errors.New("bad price table")
+
+	// errNotString: a usage member that must be a JSON string (or null) is
+	// not one, so its object is refused as json.Unmarshal would refuse it.
+	errNotString = errors.New("not a JSON string")
 )

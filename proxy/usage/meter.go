@@ -329,38 +329,70 @@ type pendingFrame struct {
 // applyPending reads the usage of the message_start and message_delta
 // frames in the order they came: message_start's usage, overlaid by every
 // non-null field of each message_delta's (their counts are cumulative).
+// A frame json.Unmarshal would refuse is skipped whole.
 func (m *Meter) applyPending() {
 	for _, p := range m.pending {
 		if p.start {
-			var v struct {
-				Message struct {
-					Model string    `json:"model"`
-					Usage *apiUsage `json:"usage"`
-				} `json:"message"`
-			}
-			if json.Unmarshal(p.data, &v) != nil {
+			var f startFrame
+			if f.decode(p.data) != nil {
 				continue
 			}
-			if v.Message.Model != "" {
-				m.model = v.Message.Model
+			if f.model != "" {
+				m.model = f.model
 			}
-			if v.Message.Usage != nil {
-				m.usage = apiUsage{}
-				m.usage.overlay(v.Message.Usage)
-				m.haveUsage = true
+			if f.usage != nil {
+				m.usage, m.haveUsage = *f.usage, true
 			}
 			continue
 		}
-		var v struct {
-			Usage *apiUsage `json:"usage"`
-		}
-		if json.Unmarshal(p.data, &v) != nil || v.Usage == nil {
+		u, err := deltaUsage(p.data)
+		if err != nil || u == nil {
 			continue
 		}
-		m.usage.overlay(v.Usage)
+		m.usage.overlay(u)
 		m.haveUsage = true
 	}
 	m.pending = nil
+}
+
+// startFrame is what Done reads of a message_start frame.
+type startFrame struct {
+	model string
+	usage *apiUsage
+}
+
+// decode reads message.model and message.usage as json.Unmarshal would
+// into a struct of those two (see apiUsage.decode).
+func (f *startFrame) decode(b []byte) error {
+	return decodeMembers(b, []string{"message"}, func(_ string, msg []byte) error {
+		if isNull(msg) {
+			return nil
+		}
+		return decodeMembers(msg, []string{"model", "usage"}, func(name string, val []byte) error {
+			if name == "usage" {
+				return decodeObject(&f.usage, val)
+			}
+			if isNull(val) {
+				return nil // json.Unmarshal leaves a string alone for null
+			}
+			s, err := jsonString(val)
+			if err != nil {
+				return err
+			}
+			f.model = s
+			return nil
+		})
+	})
+}
+
+// deltaUsage reads the usage of a message_delta frame as json.Unmarshal
+// would into a struct of that one field: nil when absent or null.
+func deltaUsage(b []byte) (*apiUsage, error) {
+	var u *apiUsage
+	err := decodeMembers(b, []string{"usage"}, func(_ string, val []byte) error {
+		return decodeObject(&u, val)
+	})
+	return u, err
 }
 
 // chatChunk reads one data frame of an OpenAI-format stream.
@@ -549,7 +581,7 @@ func (m *Meter) parseBody(b []byte) {
 		return
 	}
 	var u apiUsage
-	if json.Unmarshal(v.Usage, &u) == nil {
+	if u.decode(v.Usage) == nil {
 		m.usage = u
 		m.haveUsage = true
 	}
@@ -582,7 +614,7 @@ func (m *Meter) parseMessage(b []byte) bool {
 		return false
 	}
 	var u apiUsage
-	if json.Unmarshal(raw, &u) != nil {
+	if u.decode(raw) != nil {
 		return false
 	}
 	if model != "" {

@@ -2,6 +2,7 @@ package usage
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,43 +26,62 @@ type RateLimitTracker struct {
 	limits map[string]RateLimit
 }
 
-const rateLimitPrefix = "Anthropic-Ratelimit-"
+const rateLimitPrefix = "anthropic-ratelimit-"
+
+// rateLimitNames are the limits the API reports today, kept as constants
+// so that reading them takes no lower-cased copy of each header name.
+// Limits it may add are read all the same.
+var rateLimitNames = [...]string{"requests", "tokens", "input-tokens", "output-tokens"}
 
 // Observe records the rate-limit headers of one response, if it has any.
 // Each limit is replaced whole, so a limit and its remaining count always
-// come from the same response.
+// come from the same response. It runs for every response, most of whose
+// headers are not rate limits: each of those costs a comparison and no
+// allocation.
 func (t *RateLimitTracker) Observe(h http.Header, at time.Time) {
 	if t == nil || len(h) == 0 {
 		return
 	}
-	var found map[string]RateLimit
+	type reading struct {
+		name string
+		rl   RateLimit
+	}
+	var buf [2 * len(rateLimitNames)]reading // room for limits the API may add
+	found := buf[:0]
 	for k, vs := range h {
-		rest, ok := strings.CutPrefix(http.CanonicalHeaderKey(k), rateLimitPrefix)
-		if !ok || len(vs) == 0 {
+		// net/http hands over canonical names, but a header map built by
+		// hand may spell them in any case.
+		if len(k) <= len(rateLimitPrefix) || !strings.EqualFold(k[:len(rateLimitPrefix)], rateLimitPrefix) || len(vs) == 0 {
 			continue
 		}
+		rest := k[len(rateLimitPrefix):]
 		i := strings.LastIndexByte(rest, '-')
 		if i <= 0 {
 			continue
 		}
-		name, field := strings.ToLower(rest[:i]), rest[i+1:]
-		if found == nil {
-			found = make(map[string]RateLimit, 4)
+		name, field := rest[:i], rest[i+1:]
+		j := slices.IndexFunc(found, func(r reading) bool { return strings.EqualFold(r.name, name) })
+		var rl RateLimit
+		if j >= 0 {
+			rl = found[j].rl
 		}
-		rl := found[name]
 		v := strings.TrimSpace(vs[0])
-		switch field {
-		case "Limit":
+		switch {
+		case strings.EqualFold(field, "limit"):
 			rl.Limit, _ = strconv.ParseInt(v, 10, 64)
-		case "Remaining":
+		case strings.EqualFold(field, "remaining"):
 			rl.Remaining, _ = strconv.ParseInt(v, 10, 64)
-		case "Reset":
+		case strings.EqualFold(field, "reset"):
 			rl.Reset, _ = time.Parse(time.RFC3339, v)
 		default:
 			continue
 		}
 		rl.Seen = at
-		found[name] = rl
+		if j >= 0 {
+			found[j].rl = rl
+		} else {
+			found = append(found, reading{limitName(name), rl})
+		}
 	}
 	if len(found) == 0 {
 		return
@@ -71,12 +91,22 @@ func (t *RateLimitTracker) Observe(h http.Header, at time.Time) {
 	if t.limits == nil {
 		t.limits = make(map[string]RateLimit, len(found))
 	}
-	for k, v := range found {
-		if old, ok := t.limits[k]; ok && old.Seen.After(v.Seen) {
+	for _, r := range found {
+		if old, ok := t.limits[r.name]; ok && old.Seen.After(r.rl.Seen) {
 			continue // a slower response from earlier must not hide a newer reading
 		}
-		t.limits[k] = v
+		t.limits[r.name] = r.rl
 	}
+}
+
+// limitName is the name of a limit in lower case, as Snapshot keys it.
+func limitName(s string) string {
+	for _, n := range rateLimitNames {
+		if strings.EqualFold(s, n) {
+			return n
+		}
+	}
+	return strings.ToLower(s)
 }
 
 // Snapshot returns the latest reading of every limit seen, keyed by its
