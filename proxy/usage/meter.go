@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -166,6 +165,9 @@ type Meter struct {
 	// at Done still dates its first token by when its bytes arrived.
 	marks []mark
 	line  []byte // modeJSONL: the incomplete last line
+	// held and heldMarks: identity stream bytes not read yet (see hold).
+	held      []byte
+	heldMarks []mark
 
 	unknownWhy string // the body could not be decoded at all
 	truncated  bool   // the decoded body ended early
@@ -198,11 +200,11 @@ func (m *Meter) Response(status int, h http.Header) {
 	// the header map is the upstream's and no longer changes.
 	m.respHeader, m.respAt = h, m.ms.now()
 	m.status = status
-	ct, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
+	ct, _, _ := strings.Cut(h.Get("Content-Type"), ";")
 	switch {
 	case status < 200 || status > 299:
 		m.mode, m.limit = modeJSON, min(m.ms.maxBody, maxErrorBody)
-	case ct == "text/event-stream":
+	case strings.EqualFold(strings.TrimSpace(ct), "text/event-stream"):
 		m.mode = modeSSE
 	case m.kind == kindBatchResults:
 		m.mode = modeJSONL
@@ -240,8 +242,60 @@ func (m *Meter) Write(p []byte) (int, error) {
 		m.marks = append(m.marks, mark{end: len(m.body), at: at})
 		return len(p), nil
 	}
-	m.feed(p, at)
+	if m.mode == modeJSON {
+		m.keep(p)
+		return len(p), nil
+	}
+	m.hold(p, at)
 	return len(p), nil
+}
+
+// maxHeld bounds the stream bytes a Meter holds before reading them.
+const maxHeld = 64 << 10
+
+// hold keeps stream bytes, each write marked with its arrival time, to be
+// read at Done: a stream's next bytes never wait for the meter's parse
+// (measured: that parse was most of what recording added to a request).
+// A longer stream is read in pieces of maxHeld, so memory stays bounded.
+func (m *Meter) hold(p []byte, at time.Time) {
+	if len(m.held)+len(p) > maxHeld {
+		m.release()
+		if len(p) > maxHeld {
+			m.feed(p, at)
+			return
+		}
+	}
+	if m.held == nil {
+		m.held = (*heldPool.Get().(*[]byte))[:0]
+	}
+	m.held = append(m.held, p...)
+	m.heldMarks = append(m.heldMarks, mark{end: len(m.held), at: at})
+}
+
+// heldPool saves a request the allocation (and zeroing) of its held bytes.
+var heldPool = sync.Pool{New: func() any {
+	b := make([]byte, 0, 16<<10)
+	return &b
+}}
+
+// returnHeld gives the held buffer back once Done has read it.
+func (m *Meter) returnHeld() {
+	if m.held != nil && cap(m.held) <= maxHeld {
+		b := m.held[:0]
+		heldPool.Put(&b)
+	}
+	m.held, m.heldMarks = nil, nil
+}
+
+// release reads the held bytes, each write's piece dated by its arrival.
+// The buffer is reused: the scanner copies whatever it keeps of p.
+func (m *Meter) release() {
+	from := 0
+	for _, mk := range m.heldMarks {
+		m.feed(m.held[from:mk.end], mk.at)
+		from = mk.end
+	}
+	m.held, m.heldMarks = m.held[:0], m.heldMarks[:0]
 }
 
 // keep appends p to the body buffer, or marks the body over the cap.
@@ -494,6 +548,8 @@ func (m *Meter) Done(rec *storage.Record) {
 // finish decodes a compressed body and parses what was buffered.
 func (m *Meter) finish() {
 	defer m.recover("done")
+	m.release()
+	m.returnHeld()
 	if m.coding != "" && m.mode != modeIgnore && len(m.body) > 0 {
 		m.decode()
 	}
@@ -752,7 +808,7 @@ func putExtra(m map[string]string, k, v string) map[string]string {
 func (m *Meter) recover(where string) {
 	if v := recover(); v != nil {
 		m.broken = true
-		m.body, m.marks, m.line = nil, nil, nil
+		m.body, m.marks, m.line, m.held, m.heldMarks = nil, nil, nil, nil, nil
 		m.ms.log.Error("usage meter failed; this request's usage is incomplete", "where", where, "panic", v)
 	}
 }

@@ -434,3 +434,48 @@ func TestMeterNeverFailsOnGarbage(t *testing.T) {
 		_ = rec
 	}
 }
+
+// TestMeterLongStreamHeld: the meter holds a stream's bytes and reads them
+// at Done, in pieces of maxHeld for a long one; the usage and the times
+// must be those of the writes, however many pieces the stream took, and
+// the held bytes never grow past the bound.
+func TestMeterLongStreamHeld(t *testing.T) {
+	delta := `event: content_block_delta` + "\n" +
+		`data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"` + strings.Repeat("x", 1000) + `"}}` + "\n\n"
+	writes := [][]byte{
+		[]byte("event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"model\":\"claude-sonnet-4-5\",\"usage\":{\"input_tokens\":12,\"cache_read_input_tokens\":3000,\"output_tokens\":1}}}\n\n"),
+		[]byte("event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"),
+	}
+	const deltas = 300 // about 300 KB: several pieces of maxHeld
+	for range deltas {
+		writes = append(writes, []byte(delta))
+	}
+	writes = append(writes,
+		[]byte("event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n"),
+		[]byte("event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":4500}}\n\n"),
+		[]byte("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"),
+	)
+	c := &clock{now: t0}
+	ms := NewMeters(MetersOptions{Now: c.Now})
+	m := ms.NewObserver(httptest.NewRequest(http.MethodPost, "/v1/messages", nil), nil, t0)
+	m.Response(http.StatusOK, sseHeader())
+	for _, w := range writes {
+		m.Write(w)
+		if len(m.held) > maxHeld {
+			t.Fatalf("held %d bytes, bound %d", len(m.held), maxHeld)
+		}
+	}
+	var rec storage.Record
+	m.Done(&rec)
+	if want := (storage.Tokens{Input: 12, CacheRead: 3000, Output: 4500}); rec.Tokens != want {
+		t.Errorf("tokens %+v, want %+v", rec.Tokens, want)
+	}
+	// Response reads the clock at +10 ms, write k (from 0) at +(20+10k) ms:
+	// the first delta is write 2.
+	if rec.FirstToken != 40*time.Millisecond {
+		t.Errorf("FirstToken = %v, want 40ms", rec.FirstToken)
+	}
+	if rec.Model != "claude-sonnet-4-5" || !rec.PriceKnown {
+		t.Errorf("model %q, price known %v", rec.Model, rec.PriceKnown)
+	}
+}
