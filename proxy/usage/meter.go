@@ -273,14 +273,18 @@ func (m *Meter) hold(p []byte, at time.Time) {
 }
 
 // heldPool saves a request the allocation (and zeroing) of its held bytes.
+// Only small buffers go back, so that a thousand open streams never sit on
+// a thousand buffers grown by long ones.
 var heldPool = sync.Pool{New: func() any {
-	b := make([]byte, 0, 16<<10)
+	b := make([]byte, 0, 4<<10)
 	return &b
 }}
 
+const maxPooledHeld = 16 << 10
+
 // returnHeld gives the held buffer back once Done has read it.
 func (m *Meter) returnHeld() {
-	if m.held != nil && cap(m.held) <= maxHeld {
+	if m.held != nil && cap(m.held) <= maxPooledHeld {
 		b := m.held[:0]
 		heldPool.Put(&b)
 	}
