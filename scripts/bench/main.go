@@ -113,7 +113,7 @@ func run() int {
 	flag.DurationVar(&c.openTotal, "open-total", 12*time.Second, "how long each of the open streams lasts")
 	flag.BoolVar(&c.storeBodies, "store-bodies", false, "run Ferry with --store-bodies (prompt and answer bodies in the history)")
 	flag.BoolVar(&c.skipLatency, "skip-latency", false, "skip the latency phase")
-	flag.IntVar(&c.recording, "recording", 3000, "requests per target and mode in the recording on/off phase (0 skips)")
+	flag.IntVar(&c.recording, "recording", 6000, "requests per target and mode in the recording on/off phase (0 skips)")
 	flag.StringVar(&c.barePprof, "bare-pprof", "", "serve net/http/pprof of the bare proxy child on this address")
 	flag.StringVar(&c.profile, "profile", "", "write CPU profiles of the bare proxy and of Ferry to this dir (bare.pprof, ferry.pprof); Ferry's core then runs in a child of this program (the same server.Open/Start as `ferry serve`) instead of the ferry binary")
 	flag.Parse()
