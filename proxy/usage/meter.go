@@ -84,7 +84,7 @@ func (ms *Meters) NewObserver(r *http.Request, body []byte, start time.Time) *Me
 	m := &Meter{ms: ms, start: start, mode: modeJSON, limit: ms.maxBody}
 	if r != nil {
 		m.kind = kindOf(r.URL.Path)
-		m.client = ClientFamilyFromHeader(r.Header)
+		m.reqHeader = r.Header // read in Done: the proxy never changes it
 	}
 	m.reqBody = body
 	return m
@@ -137,12 +137,12 @@ const (
 //
 // Methods are safe to call from different goroutines, one at a time or not.
 type Meter struct {
-	ms       *Meters
-	start    time.Time
-	kind     kind
-	client   string
-	reqModel string
-	reqBody  []byte
+	ms        *Meters
+	start     time.Time
+	kind      kind
+	reqHeader http.Header
+	reqModel  string
+	reqBody   []byte
 
 	respHeader http.Header // for the rate-limit headroom, read in Done
 	respAt     time.Time
@@ -164,10 +164,8 @@ type Meter struct {
 	// marks map compressed offsets to arrival times, so that a body decoded
 	// at Done still dates its first token by when its bytes arrived.
 	marks []mark
-	line  []byte // modeJSONL: the incomplete last line
-	// held and heldMarks: identity stream bytes not read yet (see hold).
-	held      []byte
-	heldMarks []mark
+	line  []byte     // modeJSONL: the incomplete last line
+	held  *heldBytes // identity stream bytes not read yet (see hold)
 
 	unknownWhy string // the body could not be decoded at all
 	truncated  bool   // the decoded body ended early
@@ -258,48 +256,58 @@ const maxHeld = 64 << 10
 // (measured: that parse was most of what recording added to a request).
 // A longer stream is read in pieces of maxHeld, so memory stays bounded.
 func (m *Meter) hold(p []byte, at time.Time) {
-	if len(m.held)+len(p) > maxHeld {
+	if m.held == nil {
+		m.held = heldPool.Get().(*heldBytes)
+	}
+	h := m.held
+	if len(h.b)+len(p) > maxHeld {
 		m.release()
 		if len(p) > maxHeld {
 			m.feed(p, at)
 			return
 		}
 	}
-	if m.held == nil {
-		m.held = (*heldPool.Get().(*[]byte))[:0]
-	}
-	m.held = append(m.held, p...)
-	m.heldMarks = append(m.heldMarks, mark{end: len(m.held), at: at})
+	h.b = append(h.b, p...)
+	h.marks = append(h.marks, mark{end: len(h.b), at: at})
 }
 
-// heldPool saves a request the allocation (and zeroing) of its held bytes.
+// heldBytes is what hold keeps: the bytes and each write's end and time.
+type heldBytes struct {
+	b     []byte
+	marks []mark
+}
+
+// heldPool saves a request the allocations (and zeroing) of what it holds.
 // Only small buffers go back, so that a thousand open streams never sit on
 // a thousand buffers grown by long ones.
 var heldPool = sync.Pool{New: func() any {
-	b := make([]byte, 0, 4<<10)
-	return &b
+	return &heldBytes{b: make([]byte, 0, 4<<10), marks: make([]mark, 0, 32)}
 }}
 
 const maxPooledHeld = 16 << 10
 
-// returnHeld gives the held buffer back once Done has read it.
+// returnHeld gives the held buffers back once Done has read them.
 func (m *Meter) returnHeld() {
-	if m.held != nil && cap(m.held) <= maxPooledHeld {
-		b := m.held[:0]
-		heldPool.Put(&b)
+	if h := m.held; h != nil && cap(h.b) <= maxPooledHeld && cap(h.marks) <= 1024 {
+		h.b, h.marks = h.b[:0], h.marks[:0]
+		heldPool.Put(h)
 	}
-	m.held, m.heldMarks = nil, nil
+	m.held = nil
 }
 
 // release reads the held bytes, each write's piece dated by its arrival.
 // The buffer is reused: the scanner copies whatever it keeps of p.
 func (m *Meter) release() {
+	h := m.held
+	if h == nil {
+		return
+	}
 	from := 0
-	for _, mk := range m.heldMarks {
-		m.feed(m.held[from:mk.end], mk.at)
+	for _, mk := range h.marks {
+		m.feed(h.b[from:mk.end], mk.at)
 		from = mk.end
 	}
-	m.held, m.heldMarks = m.held[:0], m.heldMarks[:0]
+	h.b, h.marks = h.b[:0], h.marks[:0]
 }
 
 // keep appends p to the body buffer, or marks the body over the cap.
@@ -686,8 +694,8 @@ func (m *Meter) parseMessage(b []byte) bool {
 
 // fill writes what the meter learnt into rec.
 func (m *Meter) fill(rec *storage.Record) {
-	if m.client != "" {
-		rec.Client = m.client
+	if m.reqHeader != nil {
+		rec.Client = ClientFamilyFromHeader(m.reqHeader)
 	} else if rec.Client != "" {
 		rec.Client = ClientFamily(rec.Client)
 	}
@@ -812,7 +820,7 @@ func putExtra(m map[string]string, k, v string) map[string]string {
 func (m *Meter) recover(where string) {
 	if v := recover(); v != nil {
 		m.broken = true
-		m.body, m.marks, m.line, m.held, m.heldMarks = nil, nil, nil, nil, nil
+		m.body, m.marks, m.line, m.held = nil, nil, nil, nil
 		m.ms.log.Error("usage meter failed; this request's usage is incomplete", "where", where, "panic", v)
 	}
 }

@@ -461,8 +461,8 @@ func TestMeterLongStreamHeld(t *testing.T) {
 	m.Response(http.StatusOK, sseHeader())
 	for _, w := range writes {
 		m.Write(w)
-		if len(m.held) > maxHeld {
-			t.Fatalf("held %d bytes, bound %d", len(m.held), maxHeld)
+		if m.held != nil && len(m.held.b) > maxHeld {
+			t.Fatalf("held %d bytes, bound %d", len(m.held.b), maxHeld)
 		}
 	}
 	var rec storage.Record
