@@ -1,11 +1,12 @@
 // Package usage turns what flows through Ferry into money and numbers.
 //
 // It owns:
-//   - the Meter: a tee on each response that reads usage as the bytes pass
+//   - the Meter: a tee on each response that keeps the bytes as they pass,
+//     each write with its arrival time, and reads the usage at Done
 //     (non-streaming JSON, Anthropic SSE, OpenAI-format chat completions,
 //     batch results as JSONL, gzip or deflate bodies) without delaying,
-//     blocking or failing a single write, and fills the usage fields of the
-//     request's storage.Record when the exchange ends;
+//     blocking or failing a single write, filling the usage fields of the
+//     request's storage.Record; a long stream is read in 64 KiB pieces;
 //   - Prices: the price table (per model, per token class, dated versions,
 //     prompt-length tiers, batch discount, multipliers for usage fields such
 //     as inference_geo or speed), model-id matching and Cost, persisted

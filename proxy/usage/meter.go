@@ -126,14 +126,15 @@ type mode int
 
 const (
 	modeJSON   mode = iota // buffer up to the cap, parse at Done
-	modeSSE                // frames as they pass
-	modeJSONL              // one JSON value per line, as they pass
+	modeSSE                // frames, held and read at Done (see hold)
+	modeJSONL              // one JSON value per line, held likewise
 	modeIgnore             // nothing to learn from this body
 )
 
 // Meter reads one response as it is forwarded and fills the usage fields of
-// its record at Done. Write never blocks, never fails and never keeps p;
-// the work it does per write is bounded by the size of the write.
+// its record at Done. Write never blocks, never fails and never keeps p (it
+// copies it); the work it does per write is bounded by the size of the
+// write.
 //
 // Methods are safe to call from different goroutines, one at a time or not.
 type Meter struct {
@@ -508,7 +509,7 @@ func (m *Meter) chatChunk(data []byte, at time.Time) {
 	}
 }
 
-// lines reads JSONL (batch results) as it passes, one line at a time.
+// lines reads JSONL (batch results), one line at a time.
 func (m *Meter) lines(p []byte) {
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
