@@ -144,7 +144,7 @@ func (s *Server) build() (err error) {
 	}
 	// One tracker for the meters that fill it and the stats that read it.
 	limits := &usage.RateLimitTracker{}
-	s.meters = usage.NewMeters(usage.MetersOptions{Prices: s.prices, RateLimits: limits, Logger: s.log})
+	s.meters = usage.NewMeters(usage.MetersOptions{Prices: s.prices, RateLimits: limits, Settings: s.db, Logger: s.log})
 	s.stats = usage.NewHandlers(usage.HandlersOptions{
 		DB: s.db, Prices: s.prices, RateLimits: limits, QueueDropped: s.recorder.Dropped,
 		Health: s.upstreamHealth, Logger: s.log,

@@ -73,9 +73,9 @@ func (m *Meter) fillBatch(rec *storage.Record) {
 		rec.CostUSD, rec.PriceKnown, rec.PriceRow = 0, true, ""
 		return
 	}
-	// The same results may be downloaded again; within one run Ferry
-	// counts a batch once. (Across restarts it cannot tell.)
-	if id := batchID(rec.Path); id != "" && !m.ms.firstResults(id) {
+	// The same results may be downloaded again, in this run or after a
+	// restart: a batch is counted once.
+	if id := batchID(rec.Path); id != "" && !m.ms.firstResults(id, m.start) {
 		rec.UsageExtras = putExtra(rec.UsageExtras, ExtraBatchResults, "already counted")
 		rec.CostUSD, rec.PriceKnown, rec.PriceRow = 0, true, ""
 		return

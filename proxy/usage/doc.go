@@ -32,8 +32,9 @@
 //   - Batch results (GET …/batches/{id}/results) are the only place a
 //     batch's usage appears: each result is priced on its own at the batch
 //     factor and the download's record carries the sum. A second download
-//     of the same batch in one run counts nothing; across restarts Ferry
-//     cannot tell and counts it again.
+//     of the same batch counts nothing, after a restart too: the ids of
+//     counted batches are kept in the settings (35 days, longer than the
+//     API keeps results).
 //   - A prefix price row never prices a newer minor version: claude-opus-4
 //     does not price claude-opus-4-9, which is unknown until it has a row.
 //

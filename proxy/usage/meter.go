@@ -39,6 +39,10 @@ type MetersOptions struct {
 	// Logger receives the rare internal failure (a recovered panic). nil
 	// discards.
 	Logger *slog.Logger
+	// Settings keeps the ids of the batches whose results were counted, so
+	// that downloading them again after a restart counts nothing. nil keeps
+	// them for this run only.
+	Settings Settings
 }
 
 // Meters makes a Meter for each request. It is safe for concurrent use.
@@ -49,8 +53,11 @@ type Meters struct {
 	now     func() time.Time
 	log     *slog.Logger
 
-	batchMu sync.Mutex
-	batches map[string]struct{} // batch ids whose results were counted
+	settings Settings
+
+	batchMu       sync.Mutex
+	batches       map[string]time.Time // batch id → when its results were counted
+	batchesLoaded bool
 }
 
 // NewMeters returns a Meter factory.
@@ -67,7 +74,7 @@ func NewMeters(o MetersOptions) *Meters {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Meters{prices: o.Prices, limits: o.RateLimits, maxBody: o.MaxBody, now: o.Now, log: o.Logger}
+	return &Meters{prices: o.Prices, limits: o.RateLimits, maxBody: o.MaxBody, now: o.Now, log: o.Logger, settings: o.Settings}
 }
 
 // Prices returns the table the meters price with.
@@ -826,23 +833,56 @@ func (m *Meter) recover(where string) {
 	}
 }
 
-// maxBatchIDs bounds the memory of counted batch results.
+// maxBatchIDs bounds the ledger of counted batch results.
 const maxBatchIDs = 4096
 
+// batchResultsKept is how long a counted batch stays in the ledger: longer
+// than the API keeps a batch's results available for download (29 days).
+const batchResultsKept = 35 * 24 * time.Hour
+
+// BatchesSettingsKey is the settings key of the counted-batches ledger.
+const BatchesSettingsKey = "batch_results_counted"
+
 // firstResults reports whether the results of batch id are being counted
-// for the first time in this run.
-func (ms *Meters) firstResults(id string) bool {
+// for the first time, in this run or an earlier one, and records that they
+// now are. The ledger is read once and written at each new batch: a rare
+// event, off the response's path.
+func (ms *Meters) firstResults(id string, at time.Time) bool {
 	ms.batchMu.Lock()
 	defer ms.batchMu.Unlock()
-	if ms.batches == nil {
-		ms.batches = make(map[string]struct{})
+	if !ms.batchesLoaded {
+		ms.batchesLoaded = true
+		if ms.settings != nil {
+			if _, err := ms.settings.GetSetting(BatchesSettingsKey, &ms.batches); err != nil {
+				ms.log.Warn("counted batches unreadable; results downloaded again may count twice", "err", err)
+			}
+		}
+		if ms.batches == nil {
+			ms.batches = make(map[string]time.Time)
+		}
 	}
 	if _, ok := ms.batches[id]; ok {
 		return false
 	}
-	if len(ms.batches) >= maxBatchIDs {
-		clear(ms.batches)
+	for k, t := range ms.batches {
+		if at.Sub(t) > batchResultsKept {
+			delete(ms.batches, k)
+		}
 	}
-	ms.batches[id] = struct{}{}
+	if len(ms.batches) >= maxBatchIDs {
+		oldest, first := "", true
+		for k, t := range ms.batches {
+			if first || t.Before(ms.batches[oldest]) {
+				oldest, first = k, false
+			}
+		}
+		delete(ms.batches, oldest)
+	}
+	ms.batches[id] = at
+	if ms.settings != nil {
+		if err := ms.settings.PutSetting(BatchesSettingsKey, ms.batches); err != nil {
+			ms.log.Warn("counted batches not saved; after a restart these results may count twice", "batch", id, "err", err)
+		}
+	}
 	return true
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -37,6 +38,7 @@ type meterCase struct {
 	resp    http.Header // response header
 	body    []byte      // response body exactly as sent
 	recTime time.Time   // rec.Time; zero means t0
+	start   time.Time   // the request's start; zero means t0
 }
 
 func readFile(t testing.TB, name string) []byte {
@@ -89,7 +91,11 @@ func meter(t testing.TB, ms *Meters, c meterCase, writes [][]byte) storage.Recor
 	if c.reqBody != "" {
 		reqBody = []byte(c.reqBody)
 	}
-	m := ms.NewObserver(r, reqBody, t0)
+	start := c.start
+	if start.IsZero() {
+		start = t0
+	}
+	m := ms.NewObserver(r, reqBody, start)
 	status := c.status
 	if status == 0 {
 		status = 200
@@ -408,13 +414,75 @@ func TestMeterModelFallsBackToRequest(t *testing.T) {
 	}
 }
 
+// TestMeterBatchResultsCountedOnce downloads a batch's results again in the
+// same run and after a restart on the same bbolt file: only the first
+// download counts; another batch still counts, and a ledger entry older
+// than any batch's results is forgotten.
 func TestMeterBatchResultsCountedOnce(t *testing.T) {
-	c := meterCase{method: http.MethodGet, path: "/v1/messages/batches/msgbatch_07/results", resp: http.Header{"Content-Type": {"application/binary"}}, body: readFile(t, "batch_results.jsonl")}
-	ms := NewMeters(MetersOptions{})
-	first := meter(t, ms, c, whole(c.body))
-	again := meter(t, ms, c, whole(c.body))
-	if first.Tokens.Output != 400 || again.Tokens != (storage.Tokens{}) || again.CostUSD != 0 || !again.Batch {
-		t.Errorf("first %+v, again %+v %v", first.Tokens, again.Tokens, again.CostUSD)
+	results := func(id string) meterCase {
+		return meterCase{method: http.MethodGet, path: "/v1/messages/batches/" + id + "/results",
+			resp: http.Header{"Content-Type": {"application/binary"}}, body: readFile(t, "batch_results.jsonl")}
+	}
+	counted := func(rec storage.Record) bool {
+		if !rec.Batch {
+			t.Fatalf("not marked batch: %+v", rec)
+		}
+		if rec.Tokens == (storage.Tokens{}) {
+			if rec.CostUSD != 0 || rec.UsageExtras[ExtraBatchResults] != "already counted" {
+				t.Fatalf("a repeated download carries %v, %v", rec.CostUSD, rec.UsageExtras)
+			}
+			return false
+		}
+		if rec.Tokens.Output != 400 || !near(rec.CostUSD, 0.007575) {
+			t.Fatalf("counted %+v %v", rec.Tokens, rec.CostUSD)
+		}
+		return true
+	}
+	path := filepath.Join(t.TempDir(), "ferry.db")
+	open := func() *storage.DB {
+		db, err := storage.Open(path, storage.Options{NoSync: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}
+	db := open()
+	ms := NewMeters(MetersOptions{Settings: db})
+	if !counted(meter(t, ms, results("msgbatch_07"), whole(results("").body))) {
+		t.Error("first download not counted")
+	}
+	if counted(meter(t, ms, results("msgbatch_07"), whole(results("").body))) {
+		t.Error("second download in the same run counted")
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db = open()
+	defer db.Close()
+	ms = NewMeters(MetersOptions{Settings: db})
+	if counted(meter(t, ms, results("msgbatch_07"), whole(results("").body))) {
+		t.Error("download after a restart counted again")
+	}
+	c8 := results("msgbatch_08")
+	c8.start = t0.Add(10 * 24 * time.Hour)
+	if !counted(meter(t, ms, c8, whole(c8.body))) {
+		t.Error("another batch not counted")
+	}
+
+	// 36 days on, msgbatch_07's results are long gone from the API: its
+	// entry is pruned at the next new batch; msgbatch_08's (26 days) stays.
+	c := results("msgbatch_09")
+	c.start = t0.Add(36 * 24 * time.Hour)
+	if !counted(meter(t, ms, c, whole(c.body))) {
+		t.Error("msgbatch_09 not counted")
+	}
+	var ledger map[string]time.Time
+	if _, err := db.GetSetting(BatchesSettingsKey, &ledger); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := ledger["msgbatch_07"]; ok || len(ledger) != 2 {
+		t.Errorf("ledger %v: want msgbatch_08 and msgbatch_09", ledger)
 	}
 }
 
