@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs Ferry's whole test suite on a fresh Debian/Ubuntu machine, installing what it needs:
 # the real upstream proxies (dante-server, tinyproxy, microsocks), Xvfb and D-Bus for the desktop
-# test, the GUI build headers, and the official Anthropic TypeScript SDK from npm.
+# test, gnome-keyring for the OS-keychain test, the GUI build headers, and the official Anthropic
+# TypeScript SDK from npm.
 # .ci/run calls exactly this script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +10,7 @@ cd "$(dirname "$0")/.."
 require_go
 export CI="${CI:-}"
 
-apt_install dante-server tinyproxy microsocks xvfb xauth dbus dbus-x11 fonts-noto-cjk imagemagick xdotool \
+apt_install dante-server tinyproxy microsocks xvfb xauth dbus dbus-x11 gnome-keyring fonts-noto-cjk imagemagick xdotool \
 	"${GUI_BUILD_PACKAGES[@]}"
 # Node.js for the TypeScript SDK test: Debian's, unless a newer one is already installed.
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
@@ -37,6 +38,17 @@ for target in $(grep -rl --include='*_test.go' '^func Fuzz' proxy storage | xarg
 		CGO_ENABLED=0 go test -run '^$' -fuzz "^$f\$" -fuzztime 15s "./$target"
 	done
 done
+
+step "API key in a real OS keychain (gnome-keyring's Secret Service in a private D-Bus session)"
+# A throwaway keyring: XDG_DATA_HOME keeps it away from the user's own login keyring.
+keyring_home=$(mktemp -d)
+keychain_out=$(XDG_DATA_HOME="$keyring_home" dbus-run-session -- bash -c '
+	echo -n ferry-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+	FERRY_TEST_KEYCHAIN=1 CGO_ENABLED=0 go test -count=1 -run TestKeyInTheOSKeychain -v ./proxy/cli/' 2>&1) ||
+	{ echo "$keychain_out"; exit 1; }
+rm -rf "$keyring_home"
+grep -v "Failed to set fd limit" <<<"$keychain_out"
+grep -q -- "--- PASS: TestKeyInTheOSKeychain" <<<"$keychain_out" || { echo "the keychain test did not run"; exit 1; }
 
 step "official Anthropic SDK as a client (TypeScript @anthropic-ai/sdk)"
 (cd scripts/sdktest && npm ci --no-audit --no-fund --loglevel=error)

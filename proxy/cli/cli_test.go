@@ -19,6 +19,7 @@ import (
 
 	"github.com/ferry-gateway/ferry/proxy/server"
 	"github.com/ferry-gateway/ferry/proxy/testsupport"
+	"github.com/zalando/go-keyring"
 )
 
 // The test binary doubles as the ferry binary: with FERRY_TEST_AS_FERRY set
@@ -319,3 +320,69 @@ func TestSubcommandsWithAndWithoutARunningFerry(t *testing.T) {
 }
 
 func newFlagSetForTest() *flag.FlagSet { return flag.NewFlagSet("test", flag.ContinueOnError) }
+
+// TestKeyInTheOSKeychain stores the key in a real Secret Service and not
+// in the database, uses it after a restart and forgets it. It touches the
+// "Ferry" entry of the session's keychain, so it runs only where the test
+// script asks for it: inside a private D-Bus session with gnome-keyring
+// unlocked (FERRY_TEST_KEYCHAIN=1, see scripts/test.sh).
+func TestKeyInTheOSKeychain(t *testing.T) {
+	if os.Getenv("FERRY_TEST_KEYCHAIN") != "1" {
+		t.Skip("needs a private Secret Service: FERRY_TEST_KEYCHAIN=1 under dbus-run-session with gnome-keyring (scripts/test.sh)")
+	}
+	dir := t.TempDir()
+	ferry := func(stdin string, args ...string) string {
+		t.Helper()
+		var out, errb bytes.Buffer
+		code := Main(append(args, "--data-dir", dir), Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Getenv: os.Getenv, Version: "test"})
+		if code != 0 {
+			t.Fatalf("ferry %v: exit %d\n%s%s", args, code, out.String(), errb.String())
+		}
+		return out.String()
+	}
+	const key = "sk-ant-api03-keychain-test-key-000000000000"
+	if out := ferry(key+"\n", "key", "set"); !strings.Contains(out, "stored in the keychain") {
+		t.Fatalf("key set: %q", out)
+	}
+	if got, err := keyring.Get("Ferry", "anthropic-api-key"); err != nil || got != key {
+		t.Fatalf("Secret Service holds %q, %v", got, err)
+	}
+	db, err := os.ReadFile(filepath.Join(dir, "ferry.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(db, []byte(key)) {
+		t.Fatal("the key is in ferry.db as well as in the keychain")
+	}
+
+	// A new Ferry on the same data dir takes the key from the keychain.
+	fake := testsupport.NewFakeAPI(t)
+	srv, err := server.Open(server.Config{Listen: "127.0.0.1:0", APIBase: fake.URL, DataDir: dir, Via: "direct", Getenv: os.Getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if src := srv.Keys().KeySource(); src != server.KeyFromKeychain {
+		t.Errorf("key source %q, want keychain", src)
+	}
+	req, _ := http.NewRequest("POST", srv.BaseURL()+"/v1/messages", strings.NewReader(`{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[]}`))
+	req.Header.Set("x-api-key", srv.Keys().LocalToken())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := fake.Last().Header.Get("x-api-key"); got != key {
+		t.Errorf("upstream saw key %q, want the keychain's", got)
+	}
+	if err := srv.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	ferry("", "key", "clear")
+	if _, err := keyring.Get("Ferry", "anthropic-api-key"); !errors.Is(err, keyring.ErrNotFound) {
+		t.Fatalf("after clear the keychain answers %v, want not found", err)
+	}
+}
