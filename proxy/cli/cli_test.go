@@ -295,17 +295,7 @@ func TestSubcommandsWithAndWithoutARunningFerry(t *testing.T) {
 			must("", "prices", "reset")
 
 			if running {
-				// The local token swaps in the stored key.
-				req, _ := http.NewRequest("POST", p.base+"/v1/messages", strings.NewReader(`{"model":"claude-sonnet-4-5"}`))
-				req.Header.Set("x-api-key", token)
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				resp.Body.Close()
-				if got := fake.Last().Header.Get("x-api-key"); got != key {
-					t.Fatalf("upstream saw key %q, want the stored one", got)
-				}
+				wantUpstreamKey(t, p.base, token, fake, key)
 			}
 			out := must("", "usage", "--since", "1d", "--by", "route", "--csv")
 			if !strings.HasPrefix(out, "route,requests,") {
@@ -316,6 +306,22 @@ func TestSubcommandsWithAndWithoutARunningFerry(t *testing.T) {
 				t.Fatalf("after clear: %q", out)
 			}
 		})
+	}
+}
+
+// wantUpstreamKey sends a request with the local token and checks that the
+// upstream saw the stored key in its place.
+func wantUpstreamKey(t *testing.T, base, token string, fake *testsupport.FakeAPI, key string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", base+"/v1/messages", strings.NewReader(`{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[]}`))
+	req.Header.Set("x-api-key", token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := fake.Last().Header.Get("x-api-key"); got != key {
+		t.Fatalf("upstream saw key %q, want the stored one", got)
 	}
 }
 
@@ -367,16 +373,7 @@ func TestKeyInTheOSKeychain(t *testing.T) {
 	if src := srv.Keys().KeySource(); src != server.KeyFromKeychain {
 		t.Errorf("key source %q, want keychain", src)
 	}
-	req, _ := http.NewRequest("POST", srv.BaseURL()+"/v1/messages", strings.NewReader(`{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[]}`))
-	req.Header.Set("x-api-key", srv.Keys().LocalToken())
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if got := fake.Last().Header.Get("x-api-key"); got != key {
-		t.Errorf("upstream saw key %q, want the keychain's", got)
-	}
+	wantUpstreamKey(t, srv.BaseURL(), srv.Keys().LocalToken(), fake, key)
 	if err := srv.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
