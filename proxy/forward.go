@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ferry-gateway/ferry/proxy/route"
+	"github.com/ferry-gateway/ferry/proxy/sse"
 	"github.com/ferry-gateway/ferry/storage"
 )
 
@@ -270,7 +271,7 @@ func (p *Proxy) forward(x *exchange, up *route.Upstream, h http.Header, body []b
 	st := &streamState{}
 	// Only Anthropic's own event stream can be repaired with its frames;
 	// any other cut body (OpenAI format, JSON) is aborted instead.
-	if plain && res.ContentLength < 0 && isEventStream(res.Header) && r.URL.Path == "/v1/messages" {
+	if plain && res.ContentLength < 0 && sse.IsEventStream(res.Header.Get("Content-Type")) && r.URL.Path == "/v1/messages" {
 		st.sse = true
 	}
 	if res.StatusCode >= 400 {
@@ -297,9 +298,4 @@ func (p *Proxy) forward(x *exchange, up *route.Upstream, h http.Header, body []b
 		x.streamBroke(st, &Error{Status: http.StatusBadGateway, Type: TypeAPI, Class: storage.ClassNetwork,
 			Message: "the upstream ended the stream before message_stop via route " + strconv.Quote(up.Route.Name)})
 	}
-}
-
-func isEventStream(h http.Header) bool {
-	ct := h.Get("Content-Type")
-	return len(ct) >= 17 && strings.EqualFold(ct[:17], "text/event-stream")
 }

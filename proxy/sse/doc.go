@@ -10,6 +10,7 @@
 //
 // It only observes. Callers forward the bytes to the client themselves; the
 // scanner never changes, delays or withholds what the client gets. It knows
-// nothing of HTTP, of the Anthropic event vocabulary beyond interning the
-// common event names, or of usage accounting.
+// nothing of HTTP beyond the stream's media type, of the Anthropic event
+// vocabulary beyond interning the common event names, or of usage
+// accounting.
 package sse

@@ -1,6 +1,9 @@
 package sse
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+)
 
 // DefaultMax is the frame size limit used when Scanner.Max is 0.
 const DefaultMax = 16 << 20
@@ -343,4 +346,11 @@ func (s *Scanner) skip(p []byte) []byte {
 		s.skipAtLine = true
 	}
 	return p
+}
+
+// IsEventStream reports whether a Content-Type value names an event stream
+// ("text/event-stream", any case, parameters such as charset allowed).
+func IsEventStream(contentType string) bool {
+	mediaType, _, _ := strings.Cut(contentType, ";")
+	return strings.EqualFold(strings.TrimSpace(mediaType), "text/event-stream")
 }

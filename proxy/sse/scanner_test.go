@@ -264,3 +264,20 @@ func BenchmarkScanner(b *testing.B) {
 		})
 	}
 }
+
+func TestIsEventStream(t *testing.T) {
+	for ct, want := range map[string]bool{
+		"text/event-stream":                    true,
+		"text/event-stream; charset=utf-8":     true,
+		"Text/Event-Stream;charset=UTF-8":      true,
+		" text/event-stream ":                  true,
+		"application/json":                     false,
+		"text/event-streams":                   false,
+		"":                                     false,
+		"application/x-ndjson; event-stream=1": false,
+	} {
+		if got := IsEventStream(ct); got != want {
+			t.Errorf("IsEventStream(%q) = %v, want %v", ct, got, want)
+		}
+	}
+}

@@ -206,11 +206,10 @@ func (m *Meter) Response(status int, h http.Header) {
 	// the header map is the upstream's and no longer changes.
 	m.respHeader, m.respAt = h, m.ms.now()
 	m.status = status
-	ct, _, _ := strings.Cut(h.Get("Content-Type"), ";")
 	switch {
 	case status < 200 || status > 299:
 		m.mode, m.limit = modeJSON, min(m.ms.maxBody, maxErrorBody)
-	case strings.EqualFold(strings.TrimSpace(ct), "text/event-stream"):
+	case sse.IsEventStream(h.Get("Content-Type")):
 		m.mode = modeSSE
 	case m.kind == kindBatchResults:
 		m.mode = modeJSONL
