@@ -55,9 +55,8 @@ type Meters struct {
 
 	settings Settings
 
-	batchMu       sync.Mutex
-	batches       map[string]time.Time // batch id → when its results were counted
-	batchesLoaded bool
+	batchMu sync.Mutex
+	batches map[string]time.Time // batch id → when its results were counted; nil until read
 }
 
 // NewMeters returns a Meter factory.
@@ -849,8 +848,7 @@ const BatchesSettingsKey = "batch_results_counted"
 func (ms *Meters) firstResults(id string, at time.Time) bool {
 	ms.batchMu.Lock()
 	defer ms.batchMu.Unlock()
-	if !ms.batchesLoaded {
-		ms.batchesLoaded = true
+	if ms.batches == nil {
 		if ms.settings != nil {
 			if _, err := ms.settings.GetSetting(BatchesSettingsKey, &ms.batches); err != nil {
 				ms.log.Warn("counted batches unreadable; results downloaded again may count twice", "err", err)
@@ -869,10 +867,10 @@ func (ms *Meters) firstResults(id string, at time.Time) bool {
 		}
 	}
 	if len(ms.batches) >= maxBatchIDs {
-		oldest, first := "", true
+		oldest := ""
 		for k, t := range ms.batches {
-			if first || t.Before(ms.batches[oldest]) {
-				oldest, first = k, false
+			if oldest == "" || t.Before(ms.batches[oldest]) {
+				oldest = k
 			}
 		}
 		delete(ms.batches, oldest)
