@@ -565,24 +565,44 @@ func runFerryCore(args []string) int {
 		return 1
 	}
 	defer stopProfile()
-	srv, err := server.Open(coreConfig(*apiBase, *data, *storeBodies))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "ferry-core:", err)
+	return serveCore("ferry-core", coreConfig(*apiBase, *data, *storeBodies), func(_ context.Context, srv *server.Server) (func(), error) {
+		fmt.Println("ferry", srv.BaseURL(), srv.Keys().LocalToken())
+		return func() {}, nil
+	})
+}
+
+// serveCore is the life of a core child: Ferry's core opened and started
+// with cfg as `ferry serve` does, announced (announce prints the child's
+// line and may start more; what it returns runs once the child is told to
+// stop), then stopped on SIGINT or SIGTERM. It returns the exit code.
+func serveCore(name string, cfg server.Config, announce func(ctx context.Context, srv *server.Server) (after func(), err error)) int {
+	fail := func(err error) int {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		return 1
+	}
+	srv, err := server.Open(cfg)
+	if err != nil {
+		return fail(err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := srv.Start(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "ferry-core:", err)
-		return 1
+		return fail(err)
 	}
-	fmt.Println("ferry", srv.BaseURL(), srv.Keys().LocalToken())
-	<-ctx.Done()
+	after, err := announce(ctx, srv)
+	if err == nil {
+		<-ctx.Done()
+	} else {
+		stop() // what announce started ends now
+	}
+	after()
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := srv.Stop(sctx); err != nil {
-		fmt.Fprintln(os.Stderr, "ferry-core: stop:", err)
-		return 1
+	if stopErr := srv.Stop(sctx); stopErr != nil && err == nil {
+		err = fmt.Errorf("stop: %w", stopErr)
+	}
+	if err != nil {
+		return fail(err)
 	}
 	return 0
 }

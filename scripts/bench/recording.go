@@ -17,12 +17,11 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/ferry-gateway/ferry/proxy"
@@ -42,51 +41,35 @@ func runFerryPair(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	fail := func(err error) int {
-		fmt.Fprintln(os.Stderr, "ferry-pair:", err)
-		return 1
-	}
 	cfg := coreConfig(*apiBase, *data, false)
-	srv, err := server.Open(cfg)
-	if err != nil {
-		return fail(err)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := srv.Start(ctx); err != nil {
-		return fail(err)
-	}
 	base, err := url.Parse(*apiBase)
 	if err != nil {
-		return fail(err)
+		fmt.Fprintln(os.Stderr, "ferry-pair: -api-base:", err)
+		return 2
 	}
-	offURLs := make([]string, 2)
-	served := make(chan error, len(offURLs))
-	for i := range offURLs {
-		p, err := proxy.New(proxy.Options{APIBase: base, Routes: srv.Routes(), Keys: srv.Keys(), Bus: srv.Bus(), Logger: cfg.Logger})
-		if err != nil {
-			return fail(err)
+	return serveCore("ferry-pair", cfg, func(ctx context.Context, srv *server.Server) (func(), error) {
+		var served sync.WaitGroup
+		wait := func() { served.Wait() }
+		offURLs := make([]string, 2)
+		for i := range offURLs {
+			p, err := proxy.New(proxy.Options{APIBase: base, Routes: srv.Routes(), Keys: srv.Keys(), Bus: srv.Bus(), Logger: cfg.Logger})
+			if err != nil {
+				return wait, err
+			}
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				return wait, err
+			}
+			offURLs[i] = "http://" + ln.Addr().String()
+			served.Go(func() {
+				if err := p.Serve(ctx, ln); err != nil {
+					fmt.Fprintln(os.Stderr, "ferry-pair: recording off:", err)
+				}
+			})
 		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return fail(err)
-		}
-		offURLs[i] = "http://" + ln.Addr().String()
-		go func() { served <- p.Serve(ctx, ln) }()
-	}
-	fmt.Println("pair", srv.BaseURL(), offURLs[0], offURLs[1], srv.Keys().LocalToken())
-	<-ctx.Done()
-	for range offURLs {
-		if err := <-served; err != nil {
-			fmt.Fprintln(os.Stderr, "ferry-pair: recording off:", err)
-		}
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := srv.Stop(sctx); err != nil {
-		return fail(fmt.Errorf("stop: %w", err))
-	}
-	return 0
+		fmt.Println("pair", srv.BaseURL(), offURLs[0], offURLs[1], srv.Keys().LocalToken())
+		return wait, nil
+	})
 }
 
 // recordingPhase drives the three targets of a ferry-pair child one
@@ -117,74 +100,23 @@ func recordingPhase(ctx context.Context, c config, ps *procSet, self, fakeURL st
 		targets[i].sent = new(atomic.Int64)
 	}
 
-	type measure struct {
-		name   string
-		stream bool
-		total  bool // streams: to the end of the body, else to the first token
-	}
-	measures := []measure{{"non-streaming", false, false}, {"streaming, first token", true, false}, {"streaming, whole stream", true, true}}
-	type row struct {
-		m      measure
-		paced  bool
-		lat    [][]time.Duration  // per target
-		rounds [][3]time.Duration // p50 per round and target
-	}
-	var rows []row
+	var rows []recordingRow
 	per := max(1, c.recording/c.rounds)
 	for _, paced := range []bool{true, false} {
 		for _, stream := range []bool{false, true} {
-			body := requestBody(c.bodyBytes, stream)
-			first, whole := row{paced: paced, lat: make([][]time.Duration, 3)}, row{paced: paced, lat: make([][]time.Duration, 3)}
-			for _, t := range targets {
-				for range 20 { // warm the connection and the caches
-					if r := do(ctx, t, body, stream, "", false, false); r.err != nil {
-						return fmt.Errorf("recording warm-up %s: %w", t.name, r.err)
-					}
-				}
+			first, whole, err := recordingPass(ctx, targets, requestBody(c.bodyBytes, stream), stream, paced, c.rounds, per)
+			if err != nil {
+				return err
 			}
-			var tick <-chan time.Time
-			if paced {
-				tk := time.NewTicker(2 * time.Millisecond)
-				tick = tk.C
-				defer tk.Stop() // one per pass, four in all
-			}
-			for range c.rounds {
-				var rf, rw [3][]time.Duration
-				for range per {
-					for _, i := range rand.Perm(len(targets)) {
-						if tick != nil {
-							<-tick
-						}
-						r := do(ctx, targets[i], body, stream, "", false, false)
-						if r.err == nil && r.status != http.StatusOK {
-							r.err = fmt.Errorf("status %d", r.status)
-						}
-						if r.err != nil {
-							return fmt.Errorf("recording %s: %w", targets[i].name, r.err)
-						}
-						rf[i] = append(rf[i], r.latency)
-						rw[i] = append(rw[i], r.total)
-					}
-				}
-				var pf, pw [3]time.Duration
-				for i := range targets {
-					slices.Sort(rf[i])
-					slices.Sort(rw[i])
-					pf[i], pw[i] = pct(rf[i], 0.5), pct(rw[i], 0.5)
-					first.lat[i] = append(first.lat[i], rf[i]...)
-					whole.lat[i] = append(whole.lat[i], rw[i]...)
-				}
-				first.rounds = append(first.rounds, pf)
-				whole.rounds = append(whole.rounds, pw)
-			}
-			first.m = measures[boolInt(stream)]
-			rows = append(rows, first)
 			if stream {
-				whole.m = measures[2]
-				rows = append(rows, whole)
+				first.name, whole.name = "streaming, first token", "streaming, whole stream"
+				rows = append(rows, first, whole)
+			} else {
+				first.name = "non-streaming"
+				rows = append(rows, first)
 			}
 			fmt.Fprintf(os.Stderr, "bench: recording on/off, %s, %s: %d requests per target\n",
-				map[bool]string{true: "paced", false: "back to back"}[paced], first.m.name, len(first.lat[0]))
+				map[bool]string{true: "paced", false: "back to back"}[paced], first.name, len(first.lat[0]))
 		}
 	}
 
@@ -199,13 +131,72 @@ func recordingPhase(ctx context.Context, c config, ps *procSet, self, fakeURL st
 			slices.Sort(r.lat[i])
 		}
 		fmt.Printf("| %s | %s | %s / %s | %s / %s | %s / %s | %s | %s |\n",
-			map[bool]string{true: "paced", false: "back to back"}[r.paced], r.m.name,
+			map[bool]string{true: "paced", false: "back to back"}[r.paced], r.name,
 			msf(pct(r.lat[0], .5)), msf(pct(r.lat[0], .99)), msf(pct(r.lat[1], .5)), msf(pct(r.lat[1], .99)),
 			msf(pct(r.lat[2], .5)), msf(pct(r.lat[2], .99)),
 			diffRange(r.rounds, 0, 1), diffRange(r.rounds, 2, 1))
 	}
 	fmt.Println()
 	return nil
+}
+
+// recordingRow is one measure of one pacing: latencies per target (on, off,
+// off′) and the median of each round per target.
+type recordingRow struct {
+	name   string
+	paced  bool
+	lat    [3][]time.Duration
+	rounds [][3]time.Duration
+}
+
+// recordingPass sends rounds × per requests to each target in shuffled
+// order and returns two rows: to the first token (the whole response when
+// not streaming) and to the end of the body.
+func recordingPass(ctx context.Context, targets []target, body []byte, stream, paced bool, rounds, per int) (first, whole recordingRow, err error) {
+	first.paced, whole.paced = paced, paced
+	for _, t := range targets {
+		for range 20 { // warm the connection and the caches
+			if r := do(ctx, t, body, stream, "", false, false); r.err != nil {
+				return first, whole, fmt.Errorf("recording warm-up %s: %w", t.name, r.err)
+			}
+		}
+	}
+	var tick <-chan time.Time
+	if paced {
+		tk := time.NewTicker(2 * time.Millisecond)
+		defer tk.Stop()
+		tick = tk.C
+	}
+	for range rounds {
+		var rf, rw [3][]time.Duration
+		for range per {
+			for _, i := range rand.Perm(len(targets)) {
+				if tick != nil {
+					<-tick
+				}
+				r := do(ctx, targets[i], body, stream, "", false, false)
+				if r.err == nil && r.status != http.StatusOK {
+					r.err = fmt.Errorf("status %d", r.status)
+				}
+				if r.err != nil {
+					return first, whole, fmt.Errorf("recording %s: %w", targets[i].name, r.err)
+				}
+				rf[i] = append(rf[i], r.latency)
+				rw[i] = append(rw[i], r.total)
+			}
+		}
+		var pf, pw [3]time.Duration
+		for i := range targets {
+			slices.Sort(rf[i])
+			slices.Sort(rw[i])
+			pf[i], pw[i] = pct(rf[i], 0.5), pct(rw[i], 0.5)
+			first.lat[i] = append(first.lat[i], rf[i]...)
+			whole.lat[i] = append(whole.lat[i], rw[i]...)
+		}
+		first.rounds = append(first.rounds, pf)
+		whole.rounds = append(whole.rounds, pw)
+	}
+	return first, whole, nil
 }
 
 // diffRange is "lo … hi" of the per-round differences a − b, in µs.
