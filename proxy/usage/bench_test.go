@@ -38,24 +38,8 @@ func BenchmarkMeterStream(b *testing.B) {
 	for _, chunk := range []int{128, 1400, 16 << 10} {
 		b.Run(fmt.Sprintf("writes=%dB", chunk), func(b *testing.B) {
 			ms := NewMeters(MetersOptions{RateLimits: &RateLimitTracker{}})
-			r := httptest.NewRequest(http.MethodPost, "/v1/messages", nil)
-			h := http.Header{"Content-Type": {"text/event-stream"}}
 			b.SetBytes(int64(len(body)))
-			b.ReportAllocs()
-			for b.Loop() {
-				m := ms.NewObserver(r, nil, time.Now())
-				m.Response(200, h)
-				for p := body; len(p) > 0; {
-					n := min(chunk, len(p))
-					m.Write(p[:n])
-					p = p[n:]
-				}
-				var rec storage.Record
-				m.Done(&rec)
-				if rec.Tokens.CacheRead != 40000 {
-					b.Fatal("usage lost")
-				}
-			}
+			meterStreamLoop(b, ms, http.Header{"Content-Type": {"text/event-stream"}}, body, chunk)
 		})
 	}
 }
@@ -64,16 +48,20 @@ func BenchmarkMeterStream(b *testing.B) {
 func BenchmarkMeterGzipStream(b *testing.B) {
 	body := gzipped(b, streamOf(1<<20))
 	plain := len(streamOf(1 << 20))
-	ms := NewMeters(MetersOptions{})
-	r := httptest.NewRequest(http.MethodPost, "/v1/messages", nil)
-	h := http.Header{"Content-Type": {"text/event-stream"}, "Content-Encoding": {"gzip"}}
 	b.SetBytes(int64(plain))
+	meterStreamLoop(b, NewMeters(MetersOptions{}), http.Header{"Content-Type": {"text/event-stream"}, "Content-Encoding": {"gzip"}}, body, 1400)
+}
+
+// meterStreamLoop meters body, written in pieces of chunk bytes, once per
+// iteration: the loop of the streamOf benchmarks.
+func meterStreamLoop(b *testing.B, ms *Meters, h http.Header, body []byte, chunk int) {
+	r := httptest.NewRequest(http.MethodPost, "/v1/messages", nil)
 	b.ReportAllocs()
 	for b.Loop() {
 		m := ms.NewObserver(r, nil, time.Now())
 		m.Response(200, h)
 		for p := body; len(p) > 0; {
-			n := min(1400, len(p))
+			n := min(chunk, len(p))
 			m.Write(p[:n])
 			p = p[n:]
 		}
