@@ -224,14 +224,7 @@ func TestErrorScenarios(t *testing.T) {
 			if err != nil || resp.StatusCode != tt.status {
 				t.Fatalf("status %d, want %d (%v)", resp.StatusCode, tt.status, err)
 			}
-			var e struct {
-				Type  string `json:"type"`
-				Error struct {
-					Type    string `json:"type"`
-					Message string `json:"message"`
-				} `json:"error"`
-				RequestID string `json:"request_id"`
-			}
+			var e apiError
 			if err := json.Unmarshal(body, &e); err != nil {
 				t.Fatal(err)
 			}

@@ -241,18 +241,20 @@ func ErrorBody(status int, message, requestID string) []byte {
 	if !ok {
 		typ = "api_error"
 	}
-	b, _ := json.Marshal(struct {
-		Type  string `json:"type"`
-		Error struct {
-			Type    string `json:"type"`
-			Message string `json:"message"`
-		} `json:"error"`
-		RequestID string `json:"request_id"`
-	}{Type: "error", Error: struct {
+	e := apiError{Type: "error", RequestID: requestID}
+	e.Error.Type, e.Error.Message = typ, message
+	b, _ := json.Marshal(e)
+	return b
+}
+
+// apiError is the API's error shape (../shared/anthropic-api.md).
+type apiError struct {
+	Type  string `json:"type"`
+	Error struct {
 		Type    string `json:"type"`
 		Message string `json:"message"`
-	}{typ, message}, RequestID: requestID})
-	return b
+	} `json:"error"`
+	RequestID string `json:"request_id"`
 }
 
 // step is one write (flushed) of a response body, after a silent gap.
