@@ -54,10 +54,10 @@ func brute(recs []Record, from, to time.Time) Summary {
 			route = NoRoute
 		}
 		m := s.ByModel[model]
-		m.add(&one)
+		m.Add(&one)
 		s.ByModel[model] = m
 		rt := s.ByRoute[route]
-		rt.add(&one)
+		rt.Add(&one)
 		s.ByRoute[route] = rt
 		if r.FirstByte > 0 {
 			fb = append(fb, r.FirstByte)

@@ -93,7 +93,8 @@ type Breakdown struct {
 	UnknownPrice uint64  `json:"unknown_price"`
 }
 
-func (b *Breakdown) add(o *Breakdown) {
+// Add sums o into b.
+func (b *Breakdown) Add(o *Breakdown) {
 	b.Requests += o.Requests
 	b.Errors += o.Errors
 	b.Tokens = b.Tokens.Add(o.Tokens)
@@ -217,7 +218,7 @@ func addBreakdown(m map[string]*Breakdown, k string, o *Breakdown) map[string]*B
 		b = &Breakdown{}
 		m[k] = b
 	}
-	b.add(o)
+	b.Add(o)
 	return m
 }
 

@@ -371,20 +371,8 @@ func (h *Handlers) RequestsHandler() http.Handler {
 
 // UsageRow is one line of `ferry usage`: a model, a route or a local day.
 type UsageRow struct {
-	Key          string         `json:"key"`
-	Requests     uint64         `json:"requests"`
-	Errors       uint64         `json:"errors"`
-	Tokens       storage.Tokens `json:"tokens"`
-	CostUSD      float64        `json:"cost_usd"`
-	UnknownPrice uint64         `json:"unknown_price"`
-}
-
-func (r *UsageRow) add(o UsageRow) {
-	r.Requests += o.Requests
-	r.Errors += o.Errors
-	r.Tokens = r.Tokens.Add(o.Tokens)
-	r.CostUSD += o.CostUSD
-	r.UnknownPrice += o.UnknownPrice
+	Key string `json:"key"`
+	storage.Breakdown
 }
 
 // UsageReport is the JSON of /_ferry/usage.
@@ -424,7 +412,7 @@ func Usage(db StatsSource, since time.Duration, by string, now time.Time, loc *t
 			m = s.ByRoute
 		}
 		for k, b := range m {
-			rep.Rows = append(rep.Rows, UsageRow{Key: k, Requests: b.Requests, Errors: b.Errors, Tokens: b.Tokens, CostUSD: b.CostUSD, UnknownPrice: b.UnknownPrice})
+			rep.Rows = append(rep.Rows, UsageRow{Key: k, Breakdown: b})
 		}
 		slices.SortFunc(rep.Rows, func(a, b UsageRow) int {
 			return cmp.Or(cmp.Compare(b.CostUSD, a.CostUSD), cmp.Compare(b.Requests, a.Requests), strings.Compare(a.Key, b.Key))
@@ -443,8 +431,8 @@ func Usage(db StatsSource, since time.Duration, by string, now time.Time, loc *t
 			if err != nil {
 				return UsageReport{}, err
 			}
-			rep.Rows = append(rep.Rows, UsageRow{Key: day.Format(time.DateOnly), Requests: s.Requests,
-				Errors: s.Errors.Total, Tokens: s.Tokens, CostUSD: s.CostUSD, UnknownPrice: s.UnknownPrice})
+			rep.Rows = append(rep.Rows, UsageRow{Key: day.Format(time.DateOnly), Breakdown: storage.Breakdown{
+				Requests: s.Requests, Errors: s.Errors.Total, Tokens: s.Tokens, CostUSD: s.CostUSD, UnknownPrice: s.UnknownPrice}})
 			day = next
 		}
 	default:
@@ -452,7 +440,7 @@ func Usage(db StatsSource, since time.Duration, by string, now time.Time, loc *t
 	}
 	rep.Total.Key = "total"
 	for _, r := range rep.Rows {
-		rep.Total.add(r)
+		rep.Total.Add(&r.Breakdown)
 	}
 	return rep, nil
 }
