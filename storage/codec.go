@@ -3,6 +3,7 @@ package storage
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -155,11 +156,7 @@ func encodeRecord(dst []byte, r *Record) []byte {
 	e.varint(r.Tokens.CacheWrite1h)
 	e.varint(r.Tokens.CacheRead)
 	e.str(r.ServiceTier)
-	keys := make([]string, 0, len(r.UsageExtras))
-	for k := range r.UsageExtras {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(r.UsageExtras))
 	e.uvarint(uint64(len(keys)))
 	for _, k := range keys {
 		e.str(k)

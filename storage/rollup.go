@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -270,11 +271,7 @@ func decodeHistInto(d *decoder, h *hist) {
 }
 
 func encodeBreakdowns(e *encoder, m map[string]*Breakdown) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys) // deterministic bytes
+	keys := slices.Sorted(maps.Keys(m)) // deterministic bytes
 	e.uvarint(uint64(len(keys)))
 	for _, k := range keys {
 		b := m[k]
@@ -311,21 +308,13 @@ func (g *rollup) encode(dst []byte) []byte {
 	e.uvarint(g.unknownPrice)
 	encodeTokens(&e, g.tokens)
 	e.float(g.cost)
-	classes := make([]string, 0, len(g.byClass))
-	for c := range g.byClass {
-		classes = append(classes, string(c))
-	}
-	slices.Sort(classes)
+	classes := slices.Sorted(maps.Keys(g.byClass))
 	e.uvarint(uint64(len(classes)))
 	for _, c := range classes {
-		e.str(c)
-		e.uvarint(g.byClass[ErrorClass(c)])
+		e.str(string(c))
+		e.uvarint(g.byClass[c])
 	}
-	types := make([]string, 0, len(g.byType))
-	for t := range g.byType {
-		types = append(types, t)
-	}
-	slices.Sort(types)
+	types := slices.Sorted(maps.Keys(g.byType))
 	e.uvarint(uint64(len(types)))
 	for _, t := range types {
 		e.str(t)

@@ -4,12 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"maps"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -209,12 +210,7 @@ func readClaudeSettings(path string) (map[string]string, error) {
 
 func checkVars(in SetupInput, where string, vars map[string]string) []Trap {
 	var traps []Trap
-	keys := make([]string, 0, len(vars))
-	for k := range vars {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
 		v := vars[k]
 		if v == "" {
 			continue

@@ -3,7 +3,8 @@ package usage
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -83,22 +84,13 @@ func (m *Meter) fillBatch(rec *storage.Record) {
 	rec.Tokens = b.tokens
 	rec.UsageExtras = putExtra(rec.UsageExtras, ExtraBatchResults,
 		fmt.Sprintf("%d succeeded, %d not billed", b.succeeded, b.failed))
-	models := make([]string, 0, len(b.models))
-	for k := range b.models {
-		models = append(models, k)
-	}
-	sort.Strings(models)
+	models := slices.Sorted(maps.Keys(b.models))
 	if len(models) == 1 {
 		rec.Model = models[0]
 	} else if len(models) > 1 {
 		rec.Model = strings.Join(models, ",")
 	}
-	rows := make([]string, 0, len(b.rows))
-	for k := range b.rows {
-		rows = append(rows, k)
-	}
-	sort.Strings(rows)
-	rec.PriceRow = strings.Join(rows, ",")
+	rec.PriceRow = strings.Join(slices.Sorted(maps.Keys(b.rows)), ",")
 	rec.CostUSD = b.cost
 	rec.PriceKnown = b.unknown == 0
 	if b.unknown > 0 {
