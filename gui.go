@@ -18,7 +18,7 @@ import (
 
 	"github.com/ferry-gateway/ferry/proxy/cli"
 	"github.com/ferry-gateway/ferry/proxy/events"
-	"github.com/ferry-gateway/ferry/proxy/server"
+	"github.com/ferry-gateway/ferry/proxy/app"
 	"github.com/ferry-gateway/ferry/ui"
 	"github.com/ferry-gateway/ferry/ui/corebridge"
 )
@@ -30,7 +30,7 @@ var desktop cli.Desktop = runDesktop
 
 // runDesktop runs the tray app around srv until the user quits (or a
 // signal ends ctx); it returns after a clean shutdown.
-func runDesktop(ctx context.Context, srv *server.Server, firstRun bool) error {
+func runDesktop(ctx context.Context, srv *app.Server, firstRun bool) error {
 	if err := displayError(); err != nil {
 		return err
 	}

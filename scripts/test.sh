@@ -52,7 +52,7 @@ grep -q -- "--- PASS: TestKeyInTheOSKeychain" <<<"$keychain_out" || { echo "the 
 
 step "official Anthropic SDK as a client (TypeScript @anthropic-ai/sdk)"
 (cd scripts/sdktest && npm ci --no-audit --no-fund --loglevel=error)
-CGO_ENABLED=0 go test -count=1 -tags sdktest -run SDK ./proxy/server/
+CGO_ENABLED=0 go test -count=1 -tags sdktest -run SDK ./proxy/app/
 
 step "desktop build (cgo, Fyne: the one cold cgo build) and the end-to-end test under Xvfb with a real D-Bus tray"
 go build -o /tmp/ferry-desktop .

@@ -23,7 +23,7 @@ package ui
 //	cancel()
 //	d, err := ui.Run(a, adapter, ui.Options{
 //		FirstRun: firstRun, TrayAvailable: tray,
-//		OnQuit:   server.Stop, // drain, flush, close the database
+//		OnQuit:   app.Stop, // drain, flush, close the database
 //		Restart:  relaunch,    // optional: re-exec after a language change
 //		Logger:   log,
 //	})

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ferry-gateway/ferry/proxy/server"
+	"github.com/ferry-gateway/ferry/proxy/app"
 )
 
 // admin talks to Ferry's admin API, over loopback to a running instance or
@@ -37,7 +37,7 @@ func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // running returns the admin API of the Ferry running on dataDir, or nil
 // when runtime.json is missing or nothing answers at its address.
 func running(ctx context.Context, dataDir string) *admin {
-	rt, err := server.ReadRuntime(dataDir)
+	rt, err := app.ReadRuntime(dataDir)
 	if err != nil {
 		return nil
 	}
@@ -52,13 +52,13 @@ func running(ctx context.Context, dataDir string) *admin {
 }
 
 // connect finds the running Ferry for dataDir, or opens the database itself.
-func connect(ctx context.Context, cfg server.Config) (*admin, error) {
+func connect(ctx context.Context, cfg app.Config) (*admin, error) {
 	if a := running(ctx, cfg.DataDir); a != nil {
 		return a, nil
 	}
 	// Nothing runs, or runtime.json is stale (Ferry was killed): open the
 	// database; if another Ferry really holds it, Open says so.
-	srv, err := server.Open(cfg)
+	srv, err := app.Open(cfg)
 	if err != nil {
 		return nil, err
 	}

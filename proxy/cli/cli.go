@@ -12,12 +12,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ferry-gateway/ferry/proxy/server"
+	"github.com/ferry-gateway/ferry/proxy/app"
 )
 
 // Desktop runs the tray app around a started server until the user quits.
 // main hands it in; headless builds pass nil.
-type Desktop func(ctx context.Context, srv *server.Server, firstRun bool) error
+type Desktop func(ctx context.Context, srv *app.Server, firstRun bool) error
 
 // Env is what a command sees of the outside world, so tests can run
 // commands in-process with their own streams and environment.
@@ -102,7 +102,7 @@ func newLogger(w io.Writer, getenv func(string) string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
-func parseServe(name string, args []string, env Env) (server.Config, error) {
+func parseServe(name string, args []string, env Env) (app.Config, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	opts := serveFlags(fs)
@@ -112,13 +112,13 @@ func parseServe(name string, args []string, env Env) (server.Config, error) {
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return server.Config{}, err
+			return app.Config{}, err
 		}
-		return server.Config{}, errUsage
+		return app.Config{}, errUsage
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(env.Stderr, "%s: unexpected argument %q\n", name, fs.Arg(0))
-		return server.Config{}, errUsage
+		return app.Config{}, errUsage
 	}
 	cfg, err := opts.finish(fs, env.Getenv)
 	if err != nil {
@@ -136,7 +136,7 @@ func runServe(args []string, env Env) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv, err := server.Open(cfg)
+	srv, err := app.Open(cfg)
 	if err != nil {
 		return err
 	}
@@ -174,7 +174,7 @@ func runDesktop(args []string, env Env) error {
 		fmt.Fprintln(env.Stderr, "Ferry is already running: opened its dashboard.")
 		return nil
 	}
-	srv, err := server.Open(cfg)
+	srv, err := app.Open(cfg)
 	if err != nil {
 		return err
 	}

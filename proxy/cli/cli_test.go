@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferry-gateway/ferry/proxy/server"
+	"github.com/ferry-gateway/ferry/proxy/app"
 	"github.com/ferry-gateway/ferry/proxy/testsupport"
 	"github.com/zalando/go-keyring"
 )
@@ -75,7 +75,7 @@ func startServe(t *testing.T, dataDir string, args ...string) *ferryProcess {
 	})
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		if _, err := server.ReadRuntime(dataDir); err == nil {
+		if _, err := app.ReadRuntime(dataDir); err == nil {
 			if resp, err := http.Get(p.base + "/_ferry/health"); err == nil {
 				resp.Body.Close()
 				return p
@@ -92,14 +92,14 @@ func TestServeRunsUntilSIGTERMAndExitsZero(t *testing.T) {
 	dir := t.TempDir()
 	p := startServe(t, dir, "--api-base", fake.URL, "--via", "direct")
 
-	fi, err := os.Stat(filepath.Join(dir, server.RuntimeFile))
+	fi, err := os.Stat(filepath.Join(dir, app.RuntimeFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if fi.Mode().Perm() != 0o600 {
 		t.Errorf("runtime.json mode %v, want 0600", fi.Mode().Perm())
 	}
-	fi, err = os.Stat(filepath.Join(dir, server.DBFile))
+	fi, err = os.Stat(filepath.Join(dir, app.DBFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestServeRunsUntilSIGTERMAndExitsZero(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("no exit within 30 s of SIGTERM")
 	}
-	if _, err := os.Stat(filepath.Join(dir, server.RuntimeFile)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(dir, app.RuntimeFile)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("runtime.json left after shutdown: %v", err)
 	}
 	// The request in flight was recorded before the database closed.
@@ -177,13 +177,13 @@ func TestListenOnNetworkNeedsAllowRemote(t *testing.T) {
 
 func TestSecondInstanceOnOneDataDirFailsFast(t *testing.T) {
 	dir := t.TempDir()
-	srv, err := server.Open(server.Config{DataDir: dir, Listen: "127.0.0.1:0", Getenv: testEnv(nil)})
+	srv, err := app.Open(app.Config{DataDir: dir, Listen: "127.0.0.1:0", Getenv: testEnv(nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Stop(context.Background())
 	start := time.Now()
-	_, err = server.Open(server.Config{DataDir: dir, Listen: "127.0.0.1:0", Getenv: testEnv(nil)})
+	_, err = app.Open(app.Config{DataDir: dir, Listen: "127.0.0.1:0", Getenv: testEnv(nil)})
 	if err == nil {
 		t.Fatal("a second Ferry opened the same database")
 	}
@@ -363,14 +363,14 @@ func TestKeyInTheOSKeychain(t *testing.T) {
 
 	// A new Ferry on the same data dir takes the key from the keychain.
 	fake := testsupport.NewFakeAPI(t)
-	srv, err := server.Open(server.Config{Listen: "127.0.0.1:0", APIBase: fake.URL, DataDir: dir, Via: "direct", Getenv: os.Getenv})
+	srv, err := app.Open(app.Config{Listen: "127.0.0.1:0", APIBase: fake.URL, DataDir: dir, Via: "direct", Getenv: os.Getenv})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := srv.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if src := srv.Keys().KeySource(); src != server.KeyFromKeychain {
+	if src := srv.Keys().KeySource(); src != app.KeyFromKeychain {
 		t.Errorf("key source %q, want keychain", src)
 	}
 	wantUpstreamKey(t, srv.BaseURL(), srv.Keys().LocalToken(), fake, key)

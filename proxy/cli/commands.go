@@ -16,7 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/ferry-gateway/ferry/proxy/server"
+	"github.com/ferry-gateway/ferry/proxy/app"
 	"github.com/ferry-gateway/ferry/proxy/usage"
 )
 
@@ -32,7 +32,7 @@ type subcommand struct {
 func newSubcommand(name string, env Env) *subcommand {
 	s := &subcommand{fs: flag.NewFlagSet(name, flag.ContinueOnError), env: env}
 	s.fs.SetOutput(env.Stderr)
-	s.fs.StringVar(&s.dataDir, "data-dir", server.DefaultDataDir(), "Ferry's data dir [FERRY_DATA_DIR]")
+	s.fs.StringVar(&s.dataDir, "data-dir", app.DefaultDataDir(), "Ferry's data dir [FERRY_DATA_DIR]")
 	return s
 }
 
@@ -67,7 +67,7 @@ func (s *subcommand) arg(i int) string {
 func (s *subcommand) run(f func(ctx context.Context, a *admin) error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cfg := server.Config{
+	cfg := app.Config{
 		DataDir: s.dataDir, Getenv: s.env.Getenv, Version: s.env.Version,
 		Logger: slog.New(slog.NewTextHandler(s.env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
@@ -137,7 +137,7 @@ func runKey(args []string, env Env) error {
 			return err
 		}
 		return s.run(func(ctx context.Context, a *admin) error {
-			var out server.KeyStatus
+			var out app.KeyStatus
 			if err := a.do(ctx, http.MethodPut, "/_ferry/key", key, &out); err != nil {
 				return err
 			}
@@ -148,7 +148,7 @@ func runKey(args []string, env Env) error {
 		return s.say(http.MethodDelete, "/_ferry/key", nil, "API key removed. Clients must now send their own key.")
 	case "status":
 		return s.run(func(ctx context.Context, a *admin) error {
-			var out server.KeyStatus
+			var out app.KeyStatus
 			if err := a.do(ctx, http.MethodGet, "/_ferry/key", nil, &out); err != nil {
 				return err
 			}
@@ -294,7 +294,7 @@ func runRoutes(args []string, env Env) error {
 			method, path = http.MethodPost, "/_ferry/routes/test"
 		}
 		return s.run(func(ctx context.Context, a *admin) error {
-			var out server.RoutesView
+			var out app.RoutesView
 			if err := a.do(ctx, method, path, nil, &out); err != nil {
 				return err
 			}
@@ -334,7 +334,7 @@ func runRoutes(args []string, env Env) error {
 	return s.usage(line)
 }
 
-func printRoutes(w io.Writer, v server.RoutesView) {
+func printRoutes(w io.Writer, v app.RoutesView) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "\tNAME\tURL\tSTATE\tLATENCY\tCONNECT\tHANDSHAKE\tTLS\tLAST ERROR")
 	for _, r := range v.Routes {

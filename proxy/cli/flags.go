@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ferry-gateway/ferry/proxy/server"
+	"github.com/ferry-gateway/ferry/proxy/app"
 )
 
 // envName is the FERRY_* variable that stands for a flag: FERRY_ + the flag
@@ -86,7 +86,7 @@ func parseDays(s string) (time.Duration, error) {
 
 // serveOptions are the flags shared by `ferry` and `ferry serve`.
 type serveOptions struct {
-	cfg         server.Config
+	cfg         app.Config
 	storeBodies optionalBool
 }
 
@@ -95,18 +95,18 @@ type serveOptions struct {
 func serveFlags(fs *flag.FlagSet) *serveOptions {
 	o := &serveOptions{}
 	cfg := &o.cfg
-	fs.StringVar(&cfg.Listen, "listen", server.DefaultListen, "address to listen on (loopback only unless --allow-remote)")
-	fs.StringVar(&cfg.APIBase, "api-base", server.DefaultAPIBase, "where requests go: Anthropic's API, or a relay service's URL")
+	fs.StringVar(&cfg.Listen, "listen", app.DefaultListen, "address to listen on (loopback only unless --allow-remote)")
+	fs.StringVar(&cfg.APIBase, "api-base", app.DefaultAPIBase, "where requests go: Anthropic's API, or a relay service's URL")
 	fs.StringVar(&cfg.Via, "via", "", "upstream route: direct, socks5://[user:pass@]host:port, http://[user:pass@]host:port or https://…\n(default: HTTPS_PROXY / ALL_PROXY / NO_PROXY from the environment, else direct)")
 	fs.BoolVar(&cfg.AllowRemote, "allow-remote", false, "allow --listen on a non-loopback address; the local token is then required on every request")
 	fs.Var((*stringList)(&cfg.AllowOrigins), "allow-origin", "a browser origin allowed to call Ferry, e.g. http://localhost:3000 (repeatable; none by default)")
-	fs.StringVar(&cfg.DataDir, "data-dir", server.DefaultDataDir(), "where ferry.db and runtime.json live")
+	fs.StringVar(&cfg.DataDir, "data-dir", app.DefaultDataDir(), "where ferry.db and runtime.json live")
 	fs.StringVar(&cfg.CAFile, "ca-file", "", "PEM file of extra CA roots to trust, added to the system's (for relays or proxies that re-sign TLS)")
 	fs.BoolVar(&cfg.InsecureSkipVerify, "insecure-skip-verify", false, "DANGEROUS: do not verify the upstream's TLS certificate")
-	fs.DurationVar(&cfg.ConnectTimeout, "connect-timeout", server.DefaultConnectTimeout, "time to connect to the upstream, through the route")
-	fs.DurationVar(&cfg.FirstByteTimeout, "first-byte-timeout", server.DefaultFirstByteTimeout, "time to the upstream's response headers (non-streaming calls may think this long)")
-	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", server.DefaultIdleTimeout, "longest silence between bytes of a response; there is no total timeout")
-	fs.Int64Var(&cfg.MaxBody, "max-body", server.DefaultMaxBody, "largest request body in bytes (files and batches may send up to 500 MB)")
+	fs.DurationVar(&cfg.ConnectTimeout, "connect-timeout", app.DefaultConnectTimeout, "time to connect to the upstream, through the route")
+	fs.DurationVar(&cfg.FirstByteTimeout, "first-byte-timeout", app.DefaultFirstByteTimeout, "time to the upstream's response headers (non-streaming calls may think this long)")
+	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", app.DefaultIdleTimeout, "longest silence between bytes of a response; there is no total timeout")
+	fs.Int64Var(&cfg.MaxBody, "max-body", app.DefaultMaxBody, "largest request body in bytes (files and batches may send up to 500 MB)")
 	fs.Var(durationWithDays{&cfg.Retention}, "retention", "how long usage history is kept, e.g. 90d (default 90d, kept in settings)")
 	fs.Var(&o.storeBodies, "store-bodies", "store prompt and answer bodies in the usage history (default off, kept in settings)")
 	return o
@@ -132,11 +132,11 @@ func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
 }
 
 // finish applies the environment and returns the Config.
-func (o *serveOptions) finish(fs *flag.FlagSet, getenv func(string) string) (server.Config, error) {
+func (o *serveOptions) finish(fs *flag.FlagSet, getenv func(string) string) (app.Config, error) {
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	if err := applyEnv(fs, getenv); err != nil {
-		return server.Config{}, err
+		return app.Config{}, err
 	}
 	if !given["listen"] && getenv(envName("listen")) == "" {
 		o.cfg.Listen = "" // the address stored in the settings, else the default

@@ -52,7 +52,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ferry-gateway/ferry/proxy/server"
+	"github.com/ferry-gateway/ferry/proxy/app"
 	"github.com/ferry-gateway/ferry/proxy/testsupport"
 )
 
@@ -115,7 +115,7 @@ func run() int {
 	flag.BoolVar(&c.skipLatency, "skip-latency", false, "skip the latency phase")
 	flag.IntVar(&c.recording, "recording", 6000, "requests per target and mode in the recording on/off phase (0 skips)")
 	flag.StringVar(&c.barePprof, "bare-pprof", "", "serve net/http/pprof of the bare proxy child on this address")
-	flag.StringVar(&c.profile, "profile", "", "write CPU profiles of the bare proxy and of Ferry to this dir (bare.pprof, ferry.pprof); Ferry's core then runs in a child of this program (the same server.Open/Start as `ferry serve`) instead of the ferry binary")
+	flag.StringVar(&c.profile, "profile", "", "write CPU profiles of the bare proxy and of Ferry to this dir (bare.pprof, ferry.pprof); Ferry's core then runs in a child of this program (the same app.Open/Start as `ferry serve`) instead of the ferry binary")
 	flag.Parse()
 	c.skipIdentical = c.streams <= 0
 	c.skipRSS = c.open <= 0
@@ -216,7 +216,7 @@ func bench(ctx context.Context, c config) error {
 	fmt.Printf("Ferry: `ferry serve` (headless build), recording every request to its database, usage metering, local token swapped for the held key%s.\n",
 		map[bool]string{true: ", --store-bodies", false: ""}[c.storeBodies])
 	if c.profile != "" {
-		fmt.Printf("**Profiling run**: Ferry's core runs in a child of the bench program (server.Open/Start, as `ferry serve` does) under a CPU profile, and so does the bare proxy.\n")
+		fmt.Printf("**Profiling run**: Ferry's core runs in a child of the bench program (app.Open/Start, as `ferry serve` does) under a CPU profile, and so does the bare proxy.\n")
 	}
 	fmt.Printf("Bare proxy: `httputil.ReverseProxy`, full duplex, FlushInterval -1, same pool sizes as Ferry's, in its own process.\n\n")
 
@@ -398,7 +398,7 @@ func startFerry(ctx context.Context, ps *procSet, c config, fakeURL string) (fer
 	// it serves.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		rt, err := server.ReadRuntime(data)
+		rt, err := app.ReadRuntime(data)
 		if err == nil && rt.PID == p.pid {
 			base := rt.BaseURL()
 			if healthy(ctx, base) {
@@ -547,7 +547,7 @@ func startCPUProfile(path string) (func(), error) {
 }
 
 // runFerryCore is the child process of -profile: Ferry's core assembled by
-// server.Open and Start with the configuration `ferry serve` builds from the
+// app.Open and Start with the configuration `ferry serve` builds from the
 // benchmark's flags (and its logger: text lines on stderr at info level),
 // under a CPU profile. It prints "ferry URL TOKEN".
 func runFerryCore(args []string) int {
@@ -565,7 +565,7 @@ func runFerryCore(args []string) int {
 		return 1
 	}
 	defer stopProfile()
-	return serveCore("ferry-core", coreConfig(*apiBase, *data, *storeBodies), func(_ context.Context, srv *server.Server) (func(), error) {
+	return serveCore("ferry-core", coreConfig(*apiBase, *data, *storeBodies), func(_ context.Context, srv *app.Server) (func(), error) {
 		fmt.Println("ferry", srv.BaseURL(), srv.Keys().LocalToken())
 		return func() {}, nil
 	})
@@ -575,12 +575,12 @@ func runFerryCore(args []string) int {
 // with cfg as `ferry serve` does, announced (announce prints the child's
 // line and may start more; what it returns runs once the child is told to
 // stop), then stopped on SIGINT or SIGTERM. It returns the exit code.
-func serveCore(name string, cfg server.Config, announce func(ctx context.Context, srv *server.Server) (after func(), err error)) int {
+func serveCore(name string, cfg app.Config, announce func(ctx context.Context, srv *app.Server) (after func(), err error)) int {
 	fail := func(err error) int {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		return 1
 	}
-	srv, err := server.Open(cfg)
+	srv, err := app.Open(cfg)
 	if err != nil {
 		return fail(err)
 	}
@@ -609,8 +609,8 @@ func serveCore(name string, cfg server.Config, announce func(ctx context.Context
 
 // coreConfig is what `ferry serve` builds from the benchmark's flags, with
 // its logger: text lines on stderr at info level.
-func coreConfig(apiBase, data string, storeBodies bool) server.Config {
-	cfg := server.Config{
+func coreConfig(apiBase, data string, storeBodies bool) app.Config {
+	cfg := app.Config{
 		Listen: "127.0.0.1:0", APIBase: apiBase, Via: "direct", DataDir: data, APIKey: benchKey,
 		Version: "bench", Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		Getenv: func(k string) string {

@@ -25,7 +25,7 @@ import (
 	"time"
 
 	"github.com/ferry-gateway/ferry/proxy"
-	"github.com/ferry-gateway/ferry/proxy/server"
+	"github.com/ferry-gateway/ferry/proxy/app"
 )
 
 // runFerryPair is the child of the recording phase: Ferry's core as
@@ -47,7 +47,7 @@ func runFerryPair(args []string) int {
 		fmt.Fprintln(os.Stderr, "ferry-pair: -api-base:", err)
 		return 2
 	}
-	return serveCore("ferry-pair", cfg, func(ctx context.Context, srv *server.Server) (func(), error) {
+	return serveCore("ferry-pair", cfg, func(ctx context.Context, srv *app.Server) (func(), error) {
 		var served sync.WaitGroup
 		wait := func() { served.Wait() }
 		offURLs := make([]string, 2)

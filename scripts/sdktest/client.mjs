@@ -1,6 +1,6 @@
 // Runs the same calls through the official Anthropic TypeScript SDK against
 // one base URL and prints what the SDK returned, as JSON on stdout. The Go
-// test (proxy/server, -tags sdktest) runs it against the fake API directly
+// test (proxy/app, -tags sdktest) runs it against the fake API directly
 // and through Ferry, and compares.
 //   node client.mjs BASE_URL API_KEY
 import Anthropic from "@anthropic-ai/sdk";

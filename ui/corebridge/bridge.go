@@ -17,7 +17,7 @@ import (
 
 	"github.com/ferry-gateway/ferry/proxy/events"
 	"github.com/ferry-gateway/ferry/proxy/route"
-	"github.com/ferry-gateway/ferry/proxy/server"
+	"github.com/ferry-gateway/ferry/proxy/app"
 	"github.com/ferry-gateway/ferry/proxy/usage"
 	"github.com/ferry-gateway/ferry/storage"
 	"github.com/ferry-gateway/ferry/ui"
@@ -30,13 +30,13 @@ const (
 
 // Bridge is the real core as ui.Core.
 type Bridge struct {
-	srv *server.Server
+	srv *app.Server
 }
 
 var _ ui.Core = (*Bridge)(nil)
 
 // New adapts srv.
-func New(srv *server.Server) *Bridge { return &Bridge{srv: srv} }
+func New(srv *app.Server) *Bridge { return &Bridge{srv: srv} }
 
 func (b *Bridge) Paused() bool  { return b.srv.Proxy().Paused() }
 func (b *Bridge) Pause() error  { b.srv.Proxy().Pause(); return nil }

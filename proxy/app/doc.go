@@ -1,4 +1,4 @@
-// Package server assembles Ferry's core from its parts — storage, routes,
+// Package app assembles Ferry's core from its parts — storage, routes,
 // the proxy handler, usage metering and the admin API — and runs it on the
 // loopback port. It owns the order of start-up and shutdown: open the
 // database, build the routes and the proxy, listen, write runtime.json; and
@@ -7,4 +7,4 @@
 //
 // It knows nothing of the desktop UI: the UI reaches the core through the
 // events bus and the accessors on Server.
-package server
+package app

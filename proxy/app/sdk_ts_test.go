@@ -1,6 +1,6 @@
 //go:build sdktest
 
-package server_test
+package app_test
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferry-gateway/ferry/proxy/server"
+	"github.com/ferry-gateway/ferry/proxy/app"
 	"github.com/ferry-gateway/ferry/proxy/testsupport"
 )
 
@@ -136,7 +136,7 @@ func TestSDKTypeScriptThroughFerry(t *testing.T) {
 					xKey, auth := r.Header.Get("X-Api-Key"), r.Header.Get("Authorization")
 					if xKey != sdkRealKey && auth != "Bearer "+sdkRealKey {
 						t.Errorf("%s %s: upstream x-api-key %q, Authorization %q; want the client's key unchanged",
-							r.Method, r.URI, server.MaskKey(xKey), server.MaskKey(auth))
+							r.Method, r.URI, app.MaskKey(xKey), app.MaskKey(auth))
 					}
 				}
 			})
@@ -155,7 +155,7 @@ func TestSDKTypeScriptThroughFerry(t *testing.T) {
 				for _, r := range reqs {
 					if got := r.Header.Get("X-Api-Key"); got != sdkRealKey || r.Header.Get("Authorization") != "" {
 						t.Errorf("%s %s: upstream x-api-key %q, Authorization set %v; want only the key Ferry holds",
-							r.Method, r.URI, server.MaskKey(got), r.Header.Get("Authorization") != "")
+							r.Method, r.URI, app.MaskKey(got), r.Header.Get("Authorization") != "")
 					}
 				}
 			})

@@ -1,4 +1,4 @@
-package server_test
+package app_test
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	"github.com/anthropics/anthropic-sdk-go"
 	"github.com/anthropics/anthropic-sdk-go/option"
 
-	"github.com/ferry-gateway/ferry/proxy/server"
+	"github.com/ferry-gateway/ferry/proxy/app"
 	"github.com/ferry-gateway/ferry/proxy/testsupport"
 	"github.com/ferry-gateway/ferry/proxy/usage"
 )
@@ -25,9 +25,9 @@ const sdkRealKey = "sk-ant-api03-sdktest-0000000000000000000000000000"
 
 // sdkStartFerry runs a real Ferry on a free loopback port in front of the
 // fake; caFile is the fake's CA when it speaks TLS.
-func sdkStartFerry(t *testing.T, fake *testsupport.FakeAPI, caFile string) *server.Server {
+func sdkStartFerry(t *testing.T, fake *testsupport.FakeAPI, caFile string) *app.Server {
 	t.Helper()
-	srv, err := server.Open(server.Config{
+	srv, err := app.Open(app.Config{
 		Listen:  "127.0.0.1:0",
 		APIBase: fake.URL,
 		DataDir: t.TempDir(),
@@ -207,7 +207,7 @@ func sdkCheckFake(t *testing.T, fake *testsupport.FakeAPI, r sdkResult) {
 
 // sdkWaitStreamRecord polls GET /_ferry/requests (the recorder flushes at
 // least every second) until the streamed /v1/messages record is there.
-func sdkWaitStreamRecord(t *testing.T, srv *server.Server, want testsupport.Usage) usage.RequestJSON {
+func sdkWaitStreamRecord(t *testing.T, srv *app.Server, want testsupport.Usage) usage.RequestJSON {
 	t.Helper()
 	hc := sdkLoopbackClient()
 	deadline := time.Now().Add(15 * time.Second)
@@ -278,7 +278,7 @@ func TestSDKGoThroughFerry(t *testing.T) {
 				sdkCompare(t, direct, viaFerry)
 				for _, r := range fake.Requests() {
 					if got := r.Header.Get("X-Api-Key"); got != sdkRealKey {
-						t.Errorf("%s %s: upstream x-api-key %q, want the client's key", r.Method, r.URI, server.MaskKey(got))
+						t.Errorf("%s %s: upstream x-api-key %q, want the client's key", r.Method, r.URI, app.MaskKey(got))
 					}
 					if tt.tls && r.Proto != "HTTP/2.0" {
 						t.Errorf("%s %s: upstream proto %s, want HTTP/2.0", r.Method, r.URI, r.Proto)
@@ -308,7 +308,7 @@ func TestSDKGoThroughFerry(t *testing.T) {
 				}
 				for _, r := range reqs {
 					if got := r.Header.Get("X-Api-Key"); got != sdkRealKey {
-						t.Errorf("%s %s: upstream x-api-key %q, want the key Ferry holds", r.Method, r.URI, server.MaskKey(got))
+						t.Errorf("%s %s: upstream x-api-key %q, want the key Ferry holds", r.Method, r.URI, app.MaskKey(got))
 					}
 					if r.Header.Get("Authorization") != "" {
 						t.Errorf("%s %s: Authorization reached the upstream", r.Method, r.URI)

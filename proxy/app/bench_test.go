@@ -1,4 +1,4 @@
-package server_test
+package app_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/ferry-gateway/ferry/proxy"
-	"github.com/ferry-gateway/ferry/proxy/server"
+	"github.com/ferry-gateway/ferry/proxy/app"
 	"github.com/ferry-gateway/ferry/proxy/testsupport"
 )
 
@@ -35,7 +35,7 @@ func BenchmarkRecording(b *testing.B) {
 	fake := testsupport.NewFakeAPI(b, testsupport.WithRecordLimit(16))
 	quiet := slog.New(slog.DiscardHandler)
 
-	srv, err := server.Open(server.Config{
+	srv, err := app.Open(app.Config{
 		Listen: "127.0.0.1:0", APIBase: fake.URL, DataDir: b.TempDir(), Via: "direct", Logger: quiet,
 		Getenv: func(k string) string {
 			if k == "FERRY_KEYRING" {
