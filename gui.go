@@ -16,9 +16,9 @@ import (
 
 	"fyne.io/fyne/v2/app"
 
+	"github.com/ferry-gateway/ferry/proxy/app"
 	"github.com/ferry-gateway/ferry/proxy/cli"
 	"github.com/ferry-gateway/ferry/proxy/events"
-	"github.com/ferry-gateway/ferry/proxy/app"
 	"github.com/ferry-gateway/ferry/ui"
 	"github.com/ferry-gateway/ferry/ui/corebridge"
 )

@@ -34,7 +34,7 @@ const (
 // itself was started with.
 const SessionEnvironment = "session environment"
 
-// localTokenPrefix starts every Ferry local token (proxy/server makes
+// localTokenPrefix starts every Ferry local token (proxy/app makes
 // "sk-ferry-" + 48 hex digits).
 const localTokenPrefix = "sk-ferry-"
 

@@ -24,7 +24,7 @@ import (
 // keys and HTTP server settings, without observer or recorder). The issue
 // asks that the two be within noise.
 //
-//	CGO_ENABLED=0 go test ./proxy/server -run '^$' -bench Recording -count 6 | benchstat -
+//	CGO_ENABLED=0 go test ./proxy/app -run '^$' -bench Recording -count 6 | benchstat -
 //
 // Client, proxy and fake share one Go runtime here, where a goroutine made
 // runnable by Ferry runs before the client notices its socket became

@@ -1,4 +1,4 @@
-// Package corebridge adapts Ferry's assembled core (proxy/server) to the
+// Package corebridge adapts Ferry's assembled core (proxy/app) to the
 // small ui.Core interface the desktop app is written against, so that ui/
 // itself never reaches into the core's internals and can be tested on a
 // fake.
@@ -15,9 +15,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ferry-gateway/ferry/proxy/app"
 	"github.com/ferry-gateway/ferry/proxy/events"
 	"github.com/ferry-gateway/ferry/proxy/route"
-	"github.com/ferry-gateway/ferry/proxy/app"
 	"github.com/ferry-gateway/ferry/proxy/usage"
 	"github.com/ferry-gateway/ferry/storage"
 	"github.com/ferry-gateway/ferry/ui"
