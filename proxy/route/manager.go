@@ -1,7 +1,6 @@
 package route
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -25,11 +24,6 @@ type Settings interface {
 const (
 	SettingRoutes = "routes"       // []Route
 	SettingChoice = "route_choice" // a route name or "auto"
-)
-
-const (
-	defaultInterval = 30 * time.Second
-	historyLen      = 30
 )
 
 // ManagerOptions configure a Manager. Only Target is needed for probes to
@@ -72,14 +66,6 @@ type Status struct {
 	// sparkline; 0 marks a probe that found the route down.
 	History []time.Duration `json:"history"`
 }
-
-type linkState int
-
-const (
-	stateUnknown linkState = iota
-	stateUp
-	stateDown
-)
 
 type entry struct {
 	route   Route
@@ -228,23 +214,6 @@ func sameSpec(a, b spec) bool {
 	return a.kind == b.kind && strings.EqualFold(a.addr, b.addr) && a.hasAuth == b.hasAuth && a.user == b.user && a.pass == b.pass
 }
 
-// Current returns the Upstream for the next request without touching the
-// network or taking a lock.
-func (m *Manager) Current() (*Upstream, error) {
-	u := m.cur.Load()
-	if u == nil {
-		return nil, ErrNoRoute
-	}
-	return u, nil
-}
-
-// Choice returns "auto" or the name of the chosen route.
-func (m *Manager) Choice() string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.choice
-}
-
 // Routes lists every route, stored ones first, then the --via route.
 func (m *Manager) Routes() []Status {
 	m.mu.Lock()
@@ -279,40 +248,6 @@ func (m *Manager) CloseIdleConnections() {
 			e.up.Transport.CloseIdleConnections()
 		}
 	}
-}
-
-// Use chooses the named route for the next requests and remembers the
-// choice (unless it is the --via route, which lasts for this run).
-func (m *Manager) Use(name string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	e := m.find(name)
-	if e == nil {
-		return fmt.Errorf("use %q: %w", name, ErrUnknownRoute)
-	}
-	if e.up == nil {
-		return fmt.Errorf("use %q: %w", name, e.broken)
-	}
-	if !e.via {
-		if err := m.saveChoice(e.route.Name); err != nil {
-			return err
-		}
-	}
-	m.choice = e.route.Name
-	m.recompute()
-	return nil
-}
-
-// UseAuto switches to "Auto (fastest)" and remembers it.
-func (m *Manager) UseAuto() error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.saveChoice(AutoChoice); err != nil {
-		return err
-	}
-	m.choice = AutoChoice
-	m.recompute()
-	return nil
 }
 
 // Add stores a new route. It is probed in the next round, which Run starts
@@ -472,184 +407,5 @@ func (m *Manager) saveChoice(choice string) error {
 func (m *Manager) publish(e events.Event) {
 	if m.o.Bus != nil {
 		m.o.Bus.Publish(e)
-	}
-}
-
-func (m *Manager) kickProbe() {
-	select {
-	case m.kick <- struct{}{}:
-	default:
-	}
-}
-
-// recompute picks the route for the next request and publishes
-// RouteSwitched when it changes. m.mu is held.
-func (m *Manager) recompute() {
-	var next *entry
-	if m.choice != AutoChoice {
-		if e := m.find(m.choice); e != nil && e.up != nil {
-			next = e
-		} else {
-			m.choice = AutoChoice
-		}
-	}
-	if next == nil {
-		next = m.fastest()
-	}
-	if next == nil {
-		return
-	}
-	prev := m.pick
-	m.pick = next
-	m.cur.Store(next.up)
-	if prev != nil && prev != next && !strings.EqualFold(prev.route.Name, next.route.Name) {
-		detail := ""
-		if m.choice == AutoChoice {
-			detail = AutoChoice
-		}
-		m.log.Info("route switched", "from", prev.route.Name, "to", next.route.Name, "auto", detail != "")
-		m.publish(events.Event{Kind: events.RouteSwitched, Route: next.route.Name, Detail: detail})
-	}
-}
-
-// fastest is Auto's pick: the healthy route with the lowest recent
-// latency. It keeps the current pick unless another is clearly faster
-// (20 % and 5 ms), because every Auto switch notifies the user and two
-// similar routes would otherwise trade places on jitter. With nothing
-// healthy it keeps the current pick, or takes the first usable route.
-func (m *Manager) fastest() *entry {
-	var best *entry
-	var bestLat time.Duration
-	for _, e := range m.entries {
-		if e.up == nil || e.state != stateUp {
-			continue
-		}
-		if lat := e.score(); best == nil || lat < bestLat {
-			best, bestLat = e, lat
-		}
-	}
-	cur := m.pick
-	curOK := cur != nil && slices.Contains(m.entries, cur) && cur.up != nil
-	if best == nil {
-		if curOK {
-			return cur
-		}
-		for _, e := range m.entries {
-			if e.up != nil {
-				return e
-			}
-		}
-		return nil
-	}
-	if curOK && cur.state == stateUp && cur != best {
-		c := cur.score()
-		if !(bestLat*5/4 < c && bestLat+5*time.Millisecond < c) {
-			return cur
-		}
-	}
-	return best
-}
-
-// score is the median of the last (up to) three latencies while up, so one
-// slow probe does not move Auto.
-func (e *entry) score() time.Duration {
-	var last []time.Duration
-	for i := len(e.history) - 1; i >= 0 && len(last) < 3; i-- {
-		if e.history[i] == 0 {
-			break
-		}
-		last = append(last, e.history[i])
-	}
-	if len(last) == 0 {
-		return e.health.Latency
-	}
-	slices.Sort(last)
-	return last[len(last)/2]
-}
-
-// Run probes every route now and then every Interval (and at once after a
-// route is added or changed) until ctx ends.
-func (m *Manager) Run(ctx context.Context) {
-	t := time.NewTicker(m.o.Interval)
-	defer t.Stop()
-	for {
-		m.probeAll(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-m.kick:
-		}
-	}
-}
-
-// TestNow probes every route at once and returns the results in Routes
-// order; state and events are updated as in a scheduled round.
-func (m *Manager) TestNow(ctx context.Context) []Health {
-	return m.probeAll(ctx)
-}
-
-func (m *Manager) probeAll(ctx context.Context) []Health {
-	m.probe.Lock()
-	defer m.probe.Unlock()
-	m.mu.Lock()
-	snap := slices.Clone(m.entries)
-	m.mu.Unlock()
-
-	results := make([]Health, len(snap))
-	var wg sync.WaitGroup
-	for i, e := range snap {
-		if e.up == nil {
-			results[i] = Health{Route: e.route.Name, Err: e.broken.Error(), Checked: time.Now()}
-			continue
-		}
-		wg.Go(func() { results[i] = e.up.Probe(ctx, m.o.Target) })
-	}
-	wg.Wait()
-	if ctx.Err() != nil {
-		// Shutting down or abandoned by the caller: an interrupted probe
-		// says nothing about the route.
-		return results
-	}
-
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for i, e := range snap {
-		if !slices.Contains(m.entries, e) {
-			continue // removed or replaced while probing
-		}
-		m.apply(e, results[i])
-	}
-	m.recompute()
-	return results
-}
-
-// apply records one probe and publishes its events. m.mu is held.
-func (m *Manager) apply(e *entry, h Health) {
-	e.health = h
-	lat := time.Duration(0)
-	if h.Up {
-		lat = h.Latency
-		if lat <= 0 {
-			lat = 1 // 0 marks "down" in the history
-		}
-	}
-	e.history = append(e.history, lat)
-	if len(e.history) > historyLen {
-		e.history = slices.Delete(e.history, 0, len(e.history)-historyLen)
-	}
-	m.publish(events.Event{Kind: events.RouteHealth, Route: h.Route, Up: h.Up, Latency: h.Latency, Detail: h.Err})
-	switch {
-	case h.Up && e.state == stateDown:
-		m.log.Info("route up", "route", h.Route, "latency", h.Latency)
-		m.publish(events.Event{Kind: events.RouteUp, Route: h.Route, Up: true, Latency: h.Latency})
-	case !h.Up && e.state != stateDown:
-		m.log.Warn("route down", "route", h.Route, "err", h.Err)
-		m.publish(events.Event{Kind: events.RouteDown, Route: h.Route, Detail: h.Err})
-	}
-	if h.Up {
-		e.state = stateUp
-	} else {
-		e.state = stateDown
 	}
 }
