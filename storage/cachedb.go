@@ -87,7 +87,9 @@ type CacheEntry struct {
 	Body []byte
 }
 
-func (e *CacheEntry) size() int64 { return int64(len(e.Key) + len(e.Cred) + len(e.Head) + len(e.Body) + 32) }
+func (e *CacheEntry) size() int64 {
+	return int64(len(e.Key) + len(e.Cred) + len(e.Head) + len(e.Body) + 32)
+}
 
 // CacheStats is a snapshot of the store.
 type CacheStats struct {
