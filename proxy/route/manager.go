@@ -228,8 +228,8 @@ func sameSpec(a, b spec) bool {
 	return a.kind == b.kind && strings.EqualFold(a.addr, b.addr) && a.hasAuth == b.hasAuth && a.user == b.user && a.pass == b.pass
 }
 
-// Current returns the Upstream for the next request without touching the
-// network or taking a lock.
+// Current returns the Upstream of the route chosen now (or Auto's
+// fastest) without touching the network or taking a lock.
 func (m *Manager) Current() (*Upstream, error) {
 	u := m.cur.Load()
 	if u == nil {
@@ -237,6 +237,19 @@ func (m *Manager) Current() (*Upstream, error) {
 	}
 	return u, nil
 }
+
+// Candidates gives the routes to try for a request, best first: today the
+// chosen route alone.
+func (m *Manager) Candidates(Request) ([]*Upstream, error) {
+	u, err := m.Current()
+	if err != nil {
+		return nil, err
+	}
+	return []*Upstream{u}, nil
+}
+
+// Report hears how an attempt on a route went.
+func (m *Manager) Report(Request, *Upstream, Outcome) {}
 
 // Choice returns "auto" or the name of the chosen route.
 func (m *Manager) Choice() string {
