@@ -102,6 +102,10 @@ type Response struct {
 	Upstream *route.Upstream
 	// FirstByte is the time from the request's arrival to these headers.
 	FirstByte time.Duration
+
+	ctx     context.Context // the attempt's: its cause names a timeout
+	length  int64           // the upstream's Content-Length, -1 unknown
+	trailer http.Header
 }
 
 // KeyFunc computes the canonical request key (see Outgoing.Key) once,
