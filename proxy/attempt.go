@@ -42,7 +42,7 @@ func (p *Proxy) attempts(x *exchange, out *Outgoing) (*Response, *Error) {
 		x.rec.Route = up.Route.Name
 		res, ar, ferr := p.attempt(ctx, x, out, up)
 		x.attempts = append(x.attempts, ar)
-		p.routes.Report(req, up, route.Outcome{Class: ar.Class, Status: ar.Status, FirstByte: ar.Elapsed})
+		p.routes.Report(req, up, route.Outcome{Class: ar.Class, Status: ar.Status, FirstByte: ar.Elapsed, Org: orgOf(ar.Header)})
 		if p.opts.Retry == nil || out.Streamed || x.r.Context().Err() != nil && out.attemptCtx == nil {
 			return res, ferr
 		}
@@ -70,6 +70,11 @@ func (p *Proxy) attempts(x *exchange, out *Outgoing) (*Response, *Error) {
 			}
 		}
 	}
+}
+
+// orgOf is the account an answer names, bounded: it keys sticky routes.
+func orgOf(h http.Header) string {
+	return boundedHeader(h.Get("Anthropic-Organization-Id"), 128)
 }
 
 // retryableStatus are the upstream answers a retry policy is asked about;

@@ -1,11 +1,12 @@
 package route
 
 import (
-	"github.com/ferry-gateway/ferry/proxy/testsupport"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ferry-gateway/ferry/proxy/testsupport"
 )
 
 func TestProbe(t *testing.T) {

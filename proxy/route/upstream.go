@@ -132,6 +132,9 @@ type Outcome struct {
 	Class     string
 	Status    int
 	FirstByte time.Duration // to the response headers, when they came
+	// Org is the response's anthropic-organization-id, "" when none came:
+	// the account a sticky route is kept for.
+	Org string
 }
 
 // Chooser gives the ordered candidate routes for a request and hears how
