@@ -116,6 +116,7 @@ func (m *Manager) apply(e *entry, h Health) {
 	}
 	if h.Up {
 		e.state = stateUp
+		m.probeUp(e)
 	} else {
 		e.state = stateDown
 	}

@@ -47,6 +47,22 @@ type ManagerOptions struct {
 	Bus *events.Bus
 	// Logger; nil discards.
 	Logger *slog.Logger
+	// Failover is road.failover (FailoverAutoOnly or FailoverAlways); ""
+	// means auto-only.
+	Failover string
+	// Metrics counts breaker changes and accounts moved by a failover;
+	// nil counts nothing.
+	Metrics RoadMetrics
+}
+
+// RoadMetrics hears the road events the Manager sees (proxy/retry's
+// Metrics implements it for Prometheus).
+type RoadMetrics interface {
+	// BreakerChanged: route's breaker went to state (a Breaker* constant).
+	BreakerChanged(route, state string)
+	// Failover: an account's requests moved from one route to another
+	// after a failure.
+	Failover(from, to string)
 }
 
 // Status is one route as the UI and the admin API show it.
@@ -65,6 +81,13 @@ type Status struct {
 	// History holds the latency of the last probes, oldest first, for a
 	// sparkline; 0 marks a probe that found the route down.
 	History []time.Duration `json:"history"`
+	// Breaker is closed, open (three road failures in a row: skipped
+	// while another route exists, shown down) or half_open.
+	Breaker string `json:"breaker"`
+	// Region, HTTP and KeyShare are the route's fields (Route).
+	Region   string `json:"region,omitempty"`
+	HTTP     string `json:"http"`
+	KeyShare string `json:"tls_key_share"`
 }
 
 type entry struct {
@@ -75,6 +98,7 @@ type entry struct {
 	state   linkState
 	health  Health
 	history []time.Duration
+	brk     breaker
 }
 
 // Manager holds the named routes, probes them, and answers Current with
@@ -93,6 +117,8 @@ type Manager struct {
 	choice      string   // this run's choice: AutoChoice or a name
 	savedChoice string   // what Settings holds
 	pick        *entry   // the route serving now
+	failover    string   // road.failover
+	sticky      *sticky  // accounts' routes in Auto
 }
 
 // NewManager loads the stored routes and choice. With none stored the list
@@ -105,7 +131,16 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 	if o.Target == nil {
 		o.Target = &url.URL{Scheme: "https", Host: "api.anthropic.com"}
 	}
-	m := &Manager{o: o, log: o.Logger, kick: make(chan struct{}, 1), choice: AutoChoice, savedChoice: AutoChoice}
+	failover := FailoverAutoOnly
+	if o.Failover != "" {
+		f, err := ParseFailover(o.Failover)
+		if err != nil {
+			return nil, err
+		}
+		failover = f
+	}
+	m := &Manager{o: o, log: o.Logger, kick: make(chan struct{}, 1), choice: AutoChoice, savedChoice: AutoChoice,
+		failover: failover, sticky: newSticky()}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
 	}
@@ -170,7 +205,7 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 
 func (m *Manager) newEntry(r Route) *entry {
 	e := &entry{route: r}
-	if _, err := Parse(r.Name, r.URL); err != nil {
+	if _, err := normalize(r); err != nil {
 		e.broken = err
 		m.log.Warn("stored route does not parse", "route", r.Name, "url", r.Masked(), "err", err)
 		return e
@@ -226,13 +261,17 @@ func (m *Manager) Routes() []Status {
 		}
 		h.Route = e.route.Name
 		out = append(out, Status{
-			Route:   e.route,
-			Name:    e.route.Name,
-			URL:     e.route.Masked(),
-			Via:     e.via,
-			Chosen:  e == m.pick,
-			Health:  h,
-			History: slices.Clone(e.history),
+			Route:    e.route,
+			Name:     e.route.Name,
+			URL:      e.route.Masked(),
+			Via:      e.via,
+			Chosen:   e == m.pick,
+			Health:   h,
+			History:  slices.Clone(e.history),
+			Breaker:  e.brk.String(),
+			Region:   e.route.Region,
+			HTTP:     orDefault(e.route.HTTP, HTTPAuto),
+			KeyShare: orDefault(e.route.KeyShare, KeyShareAuto),
 		})
 	}
 	return out
@@ -253,7 +292,7 @@ func (m *Manager) CloseIdleConnections() {
 // Add stores a new route. It is probed in the next round, which Run starts
 // at once.
 func (m *Manager) Add(r Route) error {
-	r, err := Parse(r.Name, r.URL)
+	r, err := normalize(r)
 	if err != nil {
 		return err
 	}
@@ -281,7 +320,7 @@ func (m *Manager) Add(r Route) error {
 // both). Requests in flight on the old route finish on its connections;
 // its idle connections are closed.
 func (m *Manager) Update(oldName string, r Route) error {
-	r, err := Parse(r.Name, r.URL)
+	r, err := normalize(r)
 	if err != nil {
 		return err
 	}
@@ -313,12 +352,13 @@ func (m *Manager) Update(oldName string, r Route) error {
 	// every usage record, and it is read without a lock.
 	e := m.newEntry(r)
 	if old.up != nil && sameURL(old.route.URL, r.URL) {
-		e.state, e.health, e.history = old.state, old.health, old.history
+		e.state, e.health, e.history, e.brk = old.state, old.health, old.history, old.brk
 		e.health.Route = r.Name
 	} else {
 		m.kickProbe()
 	}
 	m.entries[i] = e
+	m.sticky.rename(old.route.Name, r.Name)
 	if wasChosen {
 		m.choice = r.Name
 	}

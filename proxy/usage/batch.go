@@ -76,7 +76,7 @@ func (m *Meter) fillBatch(rec *storage.Record) {
 	}
 	// The same results may be downloaded again, in this run or after a
 	// restart: a batch is counted once.
-	if id := batchID(rec.Path); id != "" && !m.ms.firstResults(id, m.start) {
+	if id := batchID(rec.Path); id != "" && !m.ms.ledger.First(id, m.start) {
 		rec.UsageExtras = putExtra(rec.UsageExtras, ExtraBatchResults, "already counted")
 		rec.CostUSD, rec.PriceKnown, rec.PriceRow = 0, true, ""
 		return

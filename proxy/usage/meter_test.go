@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -478,7 +479,7 @@ func TestMeterBatchResultsCountedOnce(t *testing.T) {
 		t.Error("msgbatch_09 not counted")
 	}
 	var ledger map[string]time.Time
-	if _, err := db.GetSetting(BatchesSettingsKey, &ledger); err != nil {
+	if _, err := db.GetSetting(BatchLedgerKey, &ledger); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := ledger["msgbatch_07"]; ok || len(ledger) != 2 {
@@ -494,12 +495,34 @@ func TestMeterClientFamily(t *testing.T) {
 	}
 }
 
+// TestMeterNeverFailsOnGarbage: a body that is no valid stream, JSON or
+// compressed data, fed a byte at a time, is accepted whole (meter checks
+// every Write), reads as usage unknown rather than $0 or a made-up count,
+// and does not trip the meter's panic guard (which would log).
 func TestMeterNeverFailsOnGarbage(t *testing.T) {
-	for _, h := range []http.Header{sseHeader(), jsonHeader(), {"Content-Encoding": {"gzip"}}, {"Content-Encoding": {"deflate"}}} {
-		ms := NewMeters(MetersOptions{})
-		c := meterCase{resp: h, body: []byte("event: message_start\ndata: {\"message\":{\"usage\":{\"input_tokens\":\"x\"}}}\n\n\x00\xff garbage {{{")}
-		rec := meter(t, ms, c, bytewise(c.body))
-		_ = rec
+	headers := map[string]http.Header{
+		"sse": sseHeader(), "json": jsonHeader(),
+		"gzip": {"Content-Encoding": {"gzip"}}, "deflate": {"Content-Encoding": {"deflate"}},
+	}
+	for name, h := range headers {
+		t.Run(name, func(t *testing.T) {
+			var logs bytes.Buffer
+			ms := NewMeters(MetersOptions{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			c := meterCase{resp: h, body: []byte("event: message_start\ndata: {\"message\":{\"usage\":{\"input_tokens\":\"x\"}}}\n\n\x00\xff garbage {{{")}
+			rec := meter(t, ms, c, bytewise(c.body))
+			if logs.Len() > 0 {
+				t.Fatalf("the meter failed: %s", logs.String())
+			}
+			if rec.Tokens != (storage.Tokens{}) || rec.CostUSD != 0 || rec.PriceKnown {
+				t.Errorf("garbage counted: tokens %+v, cost %v, price known %v", rec.Tokens, rec.CostUSD, rec.PriceKnown)
+			}
+			if rec.UsageExtras[ExtraUsageUnknown] == "" {
+				t.Errorf("usage of garbage not marked unknown: extras %v", rec.UsageExtras)
+			}
+			if rec.Status != http.StatusOK || rec.Path != "/v1/messages" {
+				t.Errorf("record fields lost: status %d, path %q", rec.Status, rec.Path)
+			}
+		})
 	}
 }
 
