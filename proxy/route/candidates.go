@@ -52,6 +52,10 @@ func (m *Manager) SetFailover(v string) error {
 func (m *Manager) candidates(cred, session string) []*Upstream {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.candidatesLocked(cred, session)
+}
+
+func (m *Manager) candidatesLocked(cred, session string) []*Upstream {
 	var first *entry
 	manual := m.choice != AutoChoice
 	if manual {
