@@ -169,6 +169,9 @@ func (s *Server) build() (err error) {
 		Bus:      s.bus,
 		Logger:   s.log,
 		Version:  cfg.Version,
+		Stages:   s.stages(),
+		Key:      s.requestKey(),
+		Retry:    s.retryPolicy(),
 	})
 	if err != nil {
 		return fmt.Errorf("proxy: %w", err)

@@ -43,6 +43,21 @@ func (m *Manager) SetFailover(v string) error {
 	return nil
 }
 
+// Candidates gives the routes to try for a request, best first (see
+// candidates); it never touches the network.
+func (m *Manager) Candidates(req Request) ([]*Upstream, error) {
+	c := m.candidates(req.Credential, req.Session)
+	if len(c) == 0 {
+		return nil, ErrNoRoute
+	}
+	return c, nil
+}
+
+// Report hears how an attempt on up went (see report).
+func (m *Manager) Report(req Request, up *Upstream, o Outcome) {
+	m.report(req.Credential, req.Session, up, o.Class, o.Org)
+}
+
 // candidates orders the usable routes for a request of this credential
 // and session. The first is the chosen route (by hand), or in Auto the
 // account's sticky route while it is healthy, else Auto's pick. The rest

@@ -210,10 +210,34 @@ func (u *Upstream) Masked() string { return u.dialer.spec.masked }
 // Direct reports whether the route dials targets without a proxy.
 func (u *Upstream) Direct() bool { return u.dialer.spec.kind == kindDirect }
 
-// Chooser picks the upstream for the next request. Current never touches
-// the network.
+// Request is what a Chooser knows of the request it picks routes for:
+// its headers and credential are inputs, so that one account or session
+// can be kept on one route (a subscription flagged for hopping exits).
+type Request struct {
+	Header     http.Header // as it will be sent upstream; holds credentials
+	Credential string      // the full key or token; never log or keep it
+	Session    string      // Claude Code's session id, "" if none
+}
+
+// Outcome is what one attempt on a route came to.
+type Outcome struct {
+	// Class is "" when response headers came, else the road failure
+	// (proxy.Class* names: connect, proxy_handshake, tls, reset,
+	// first_byte) or "status" for a retryable upstream status.
+	Class     string
+	Status    int
+	FirstByte time.Duration // to the response headers, when they came
+	// Org is the response's anthropic-organization-id, "" when none came:
+	// the account a sticky route is kept for.
+	Org string
+}
+
+// Chooser gives the ordered candidate routes for a request and hears how
+// each attempt went. Candidates never touches the network; it returns at
+// least one route or an error.
 type Chooser interface {
-	Current() (*Upstream, error)
+	Candidates(req Request) ([]*Upstream, error)
+	Report(req Request, up *Upstream, o Outcome)
 }
 
 type fixed struct{ u *Upstream }
@@ -221,9 +245,11 @@ type fixed struct{ u *Upstream }
 // NewFixed returns a Chooser that always answers u.
 func NewFixed(u *Upstream) Chooser { return fixed{u} }
 
-func (f fixed) Current() (*Upstream, error) {
+func (f fixed) Candidates(Request) ([]*Upstream, error) {
 	if f.u == nil {
 		return nil, ErrNoRoute
 	}
-	return f.u, nil
+	return []*Upstream{f.u}, nil
 }
+
+func (fixed) Report(Request, *Upstream, Outcome) {}
