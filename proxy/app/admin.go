@@ -64,6 +64,7 @@ func (s *Server) mountAdmin() {
 	h("POST /_ferry/routes/test", http.HandlerFunc(s.testRoutes), true)
 	h("GET /_ferry/settings", http.HandlerFunc(s.getSettings), false)
 	h("PUT /_ferry/settings", http.HandlerFunc(s.putSettings), true)
+	h("GET /_ferry/events", s.stream, false)
 	h("POST /_ferry/ui/show", http.HandlerFunc(s.showDashboard), true)
 }
 

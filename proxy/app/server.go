@@ -38,6 +38,7 @@ type Server struct {
 	db         *storage.DB
 	keys       *Keys
 	bus        *events.Bus
+	stream     *events.Stream // GET /_ferry/events
 	routes     *route.Manager
 	proxy      *proxy.Proxy
 	recorder   *storage.Recorder
@@ -176,6 +177,7 @@ func (s *Server) build() (err error) {
 	if err != nil {
 		return fmt.Errorf("proxy: %w", err)
 	}
+	s.stream = events.NewStream(s.bus, events.StreamOptions{})
 	s.stats.Register(s.proxy.HandleAdmin)
 	s.mountAdmin()
 	return nil
@@ -291,6 +293,9 @@ func (s *Server) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	ln, cancel := s.ln, s.cancel
 	s.mu.Unlock()
+	// Event streams never end by themselves: end them first, or the drain
+	// would wait for them until its deadline.
+	s.stream.Close()
 	if ln != nil {
 		drainCtx, cancelDrain := context.WithTimeout(ctx, s.cfg.DrainTimeout)
 		if err := s.proxy.Shutdown(drainCtx); err != nil {
