@@ -32,10 +32,10 @@ const (
 type ManagerOptions struct {
 	// Settings persists routes and the choice; nil keeps them in memory.
 	Settings Settings
-	// Extra is the --via route for this run: listed, chosen for this run,
+	// Via is the --via route for this run: listed, chosen for this run,
 	// never stored. A stored route with the same URL is chosen instead of
 	// listing it twice.
-	Extra *Route
+	Via *Route
 	// Dial applies to every route's Upstream.
 	Dial DialOptions
 	// Target is the API base, the host every probe reaches; nil means
@@ -75,8 +75,8 @@ type Status struct {
 	URL   string `json:"url"` // masked
 	// Via marks the --via route of this run.
 	Via bool `json:"via"`
-	// Chosen marks the route that serves the next request.
-	Chosen bool `json:"chosen"`
+	// Current marks the route that serves the next request.
+	Current bool `json:"chosen"`
 	// Health is the last probe; Checked is zero before the first.
 	Health Health `json:"health"`
 	// History holds the latency of the last probes, oldest first, for a
@@ -181,8 +181,8 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 		m.entries = append(m.entries, m.newEntry(r))
 	}
 	m.choice = m.savedChoice
-	if o.Extra != nil {
-		via, err := Parse(o.Extra.Name, o.Extra.URL)
+	if o.Via != nil {
+		via, err := Parse(o.Via.Name, o.Via.URL)
 		if err != nil {
 			return nil, fmt.Errorf("--via: %w", err)
 		}
@@ -283,7 +283,7 @@ func (m *Manager) Routes() []Status {
 			Name:     e.route.Name,
 			URL:      e.route.Masked(),
 			Via:      e.via,
-			Chosen:   e == m.pick,
+			Current:   e == m.pick,
 			Health:   h,
 			History:  slices.Clone(e.history),
 			Breaker:  e.brk.String(),
