@@ -37,6 +37,10 @@
 //     of the same batch counts nothing, after a restart too: the ids of
 //     counted batches are kept in the settings (35 days, longer than the
 //     API keeps results).
+//   - A response is priced by the model it names and the modifiers its
+//     usage reports (speed, inference_geo; multipliers may have prompt-
+//     length tiers), iteration by iteration when usage.iterations is
+//     present (iterations.go); a speed no multiplier prices is unknown.
 //   - A prefix price row never prices a newer minor version: claude-opus-4
 //     does not price claude-opus-4-9, which is unknown until it has a row.
 //

@@ -62,7 +62,6 @@ func (m *Meter) fill(rec *storage.Record) {
 	}
 
 	if m.haveUsage {
-		rec.Tokens = m.usage.tokens()
 		if m.usage.ServiceTier != nil && *m.usage.ServiceTier != "" {
 			rec.ServiceTier = *m.usage.ServiceTier
 		}
@@ -70,11 +69,14 @@ func (m *Meter) fill(rec *storage.Record) {
 		if rec.ServiceTier == "batch" {
 			rec.Batch = true
 		}
+		pr := m.ms.prices.costUsage(rec.Model, &m.usage, at, rec.Batch, priceExtras(rec))
+		rec.Tokens, rec.CostUSD, rec.PriceRow, rec.PriceKnown = pr.tokens, pr.usd, pr.row, pr.known
+		for k, v := range pr.extras {
+			rec.UsageExtras = putExtra(rec.UsageExtras, k, v)
+		}
 		if !m.firstToken.IsZero() && rec.Tokens.Output > 0 && m.lastAt.After(m.firstToken) {
 			rec.TokensPerSec = float64(rec.Tokens.Output) / m.lastAt.Sub(m.firstToken).Seconds()
 		}
-		extras := priceExtras(rec)
-		rec.CostUSD, rec.PriceRow, rec.PriceKnown = m.ms.prices.Cost(rec.Model, rec.Tokens, at, rec.Batch, extras)
 		return
 	}
 
