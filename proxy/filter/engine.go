@@ -280,7 +280,7 @@ func (s *Set) scan(sd Side, text []byte, sc *scratch) []Match {
 		side.keywords.find(sc.f.b, func(id, start, end int) {
 			ri := side.kwRule[id]
 			a, b := sc.f.span(start, end)
-			if b-a <= s.rules[ri].maxLen {
+			if b-a <= s.rules[ri].maxLen && !s.rules[ri].allow[string(text[a:b])] {
 				sc.matches = append(sc.matches, Match{a, b, ri})
 			}
 		})
