@@ -303,3 +303,35 @@ func Int(b []byte, name string) (int, bool) {
 	n, err := strconv.Atoi(string(v))
 	return n, err == nil
 }
+
+// Elements calls fn with the raw bytes of each element of the JSON array
+// in b, in order, until fn returns false. It reports whether it reached
+// the array's closing bracket with nothing but whitespace after it; a
+// malformed array stops it there. Elements are delimited, not validated.
+func Elements(b []byte, fn func(val []byte) bool) bool {
+	i := skipWS(b, 0)
+	if i >= len(b) || b[i] != '[' {
+		return false
+	}
+	i = skipWS(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return skipWS(b, i+1) == len(b)
+	}
+	for {
+		ve := skipValue(b, i)
+		if ve < 0 {
+			return false
+		}
+		if !fn(b[i:ve]) {
+			return false
+		}
+		i = skipWS(b, ve)
+		if i < len(b) && b[i] == ']' {
+			return skipWS(b, i+1) == len(b)
+		}
+		if i >= len(b) || b[i] != ',' {
+			return false
+		}
+		i = skipWS(b, i+1)
+	}
+}

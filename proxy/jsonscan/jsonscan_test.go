@@ -95,3 +95,25 @@ func TestMembers(t *testing.T) {
 		})
 	}
 }
+
+func TestElements(t *testing.T) {
+	cases := []struct {
+		in   string
+		want []string
+		ok   bool
+	}{
+		{`[]`, nil, true},
+		{` [ 1 , "a,]" , {"x":[1,2]} , [3] ] `, []string{`1`, `"a,]"`, `{"x":[1,2]}`, `[3]`}, true},
+		{`[1,]`, []string{`1`}, false},
+		{`[1 2]`, []string{`1`}, false},
+		{`{"a":1}`, nil, false},
+		{`["unterminated]`, nil, false},
+	}
+	for _, c := range cases {
+		var got []string
+		ok := Elements([]byte(c.in), func(v []byte) bool { got = append(got, string(v)); return true })
+		if ok != c.ok || strings.Join(got, "|") != strings.Join(c.want, "|") {
+			t.Errorf("%s: got %q %v, want %q %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}
