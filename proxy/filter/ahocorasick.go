@@ -12,7 +12,16 @@ type acMatcher struct {
 	edges []acEdge // each node's children, sorted by byte
 	outs  []int32  // pattern ids, grouped by node
 	lens  []int    // pattern id → its length in bytes
+	// dfa, for small pattern sets (the built-in anchors), is every
+	// state's transition on every byte, failures folded in: one load per
+	// byte. Big lists (10,000 keywords) would need hundreds of MB for it
+	// and walk the sparse trie instead.
+	dfa    []uint16
+	output []bool // state → some pattern ends here or on its fail chain
 }
+
+// dfaMaxStates bounds the dense table (256 × 2 bytes per state).
+const dfaMaxStates = 4096
 
 type acNode struct {
 	first, n int32 // children: edges[first : first+n]
@@ -101,7 +110,37 @@ func newACMatcher(pats []string) *acMatcher {
 			queue = append(queue, e.to)
 		}
 	}
+	if len(m.nodes) <= dfaMaxStates {
+		m.buildDFA()
+	}
 	return m
+}
+
+// buildDFA folds the failure links into a dense table, breadth first so
+// each state's fail target is complete before the state.
+func (m *acMatcher) buildDFA() {
+	m.dfa = make([]uint16, len(m.nodes)*256)
+	m.output = make([]bool, len(m.nodes))
+	for c := range 256 {
+		m.dfa[c] = uint16(m.root[c])
+	}
+	queue := []int32{}
+	for _, e := range m.children(0) {
+		queue = append(queue, e.to)
+	}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		n := m.nodes[s]
+		m.output[s] = n.outN > 0 || n.dict >= 0
+		f := int(n.fail) * 256
+		row := m.dfa[int(s)*256 : int(s)*256+256]
+		copy(row, m.dfa[f:f+256])
+		for _, e := range m.children(s) {
+			row[e.c] = uint16(e.to)
+			queue = append(queue, e.to)
+		}
+	}
 }
 
 func (m *acMatcher) children(s int32) []acEdge {
@@ -144,6 +183,16 @@ func (m *acMatcher) step(s int32, c byte) int32 {
 // find calls fn for every occurrence of every pattern in b, overlapping
 // ones included, with the pattern's id and the occurrence's byte range.
 func (m *acMatcher) find(b []byte, fn func(id, start, end int)) {
+	if m.dfa != nil {
+		s := 0
+		for i, c := range b {
+			s = int(m.dfa[s<<8|int(c)])
+			if m.output[s] {
+				m.emit(int32(s), i, fn)
+			}
+		}
+		return
+	}
 	s := int32(0)
 	for i := 0; i < len(b); i++ {
 		c := b[i]
@@ -158,14 +207,18 @@ func (m *acMatcher) find(b []byte, fn func(id, start, end int)) {
 			}
 			s = m.nodes[s].fail
 		}
-		if s == 0 {
-			continue
+		if s != 0 {
+			m.emit(s, i, fn)
 		}
-		for o := s; o >= 0; o = m.nodes[o].dict {
-			n := m.nodes[o]
-			for _, id := range m.outs[n.outFirst : n.outFirst+n.outN] {
-				fn(int(id), i+1-m.lens[id], i+1)
-			}
+	}
+}
+
+// emit reports the patterns ending at b[i] in state s.
+func (m *acMatcher) emit(s int32, i int, fn func(id, start, end int)) {
+	for o := s; o >= 0; o = m.nodes[o].dict {
+		n := m.nodes[o]
+		for _, id := range m.outs[n.outFirst : n.outFirst+n.outN] {
+			fn(int(id), i+1-m.lens[id], i+1)
 		}
 	}
 }

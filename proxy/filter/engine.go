@@ -56,6 +56,8 @@ type anchorRef struct {
 	rule int
 	back int // how far before the anchor a match may start
 	fwd  int // how far after the anchor's start it may end
+	line bool
+	near func(text []byte, at int) bool
 }
 
 // Match is one hit in a text.
@@ -152,7 +154,11 @@ func Compile(lists []List, key []byte) (*Set, error) {
 					sdd.anchored = append(sdd.anchored, ri)
 					for _, an := range b.anchors {
 						anchors[sd] = append(anchors[sd], an)
-						sdd.anchorOf = append(sdd.anchorOf, anchorRef{rule: ri, back: r.maxLen, fwd: r.maxLen})
+						fwd := b.fwd
+						if fwd == 0 {
+							fwd = r.maxLen
+						}
+						sdd.anchorOf = append(sdd.anchorOf, anchorRef{rule: ri, back: b.back, fwd: fwd, line: b.line, near: b.near})
 					}
 				default:
 					sdd.plain = append(sdd.plain, ri)
@@ -226,7 +232,10 @@ type scratch struct {
 	matches []Match
 }
 
-type window struct{ rule, start, end int }
+type window struct {
+	rule, start, end int
+	line             bool
+}
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
@@ -249,8 +258,11 @@ func (s *Set) scan(sd Side, text []byte, sc *scratch) []Match {
 	if side.anchors != nil {
 		sc.windows = sc.windows[:0]
 		side.anchors.find(text, func(id, start, end int) {
-			ref := side.anchorOf[id]
-			sc.windows = append(sc.windows, window{ref.rule, max(0, start-ref.back), min(len(text), start+ref.fwd)})
+			ref := &side.anchorOf[id]
+			if ref.near != nil && !ref.near(text, start) {
+				return
+			}
+			sc.windows = append(sc.windows, window{ref.rule, max(0, start-ref.back), min(len(text), start+ref.fwd), ref.line})
 		})
 		slices.SortFunc(sc.windows, func(a, b window) int {
 			if a.rule != b.rule {
@@ -265,10 +277,13 @@ func (s *Set) scan(sd Side, text []byte, sc *scratch) []Match {
 				w.end = max(w.end, sc.windows[j].end)
 				j++
 			}
-			// Whole lines, so ^, $ and word boundaries see the text's
-			// own context, not the window's edge.
-			ws, we := lineStart(text, w.start), lineEnd(text, w.end)
-			s.regexIn(sd, w.rule, text, ws, we, sc)
+			// Whole lines for a rule anchored at line starts, so its ^
+			// sees the text's own context, not the window's edge; the
+			// others check word boundaries against the whole text.
+			if w.line {
+				w.start, w.end = lineStart(text, w.start), lineEnd(text, w.end)
+			}
+			s.regexIn(sd, w.rule, text, w.start, w.end, sc)
 			i = j
 		}
 	}

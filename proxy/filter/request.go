@@ -94,7 +94,7 @@ func (s *Set) FilterRequest(path string, body []byte, subscription bool) Request
 	for _, f := range fields {
 		raw := body[f.start:f.end]
 		if res.Raw {
-			j.text, j.raw = raw, nil
+			j.text, j.src, j.esc = raw, raw, false
 		} else {
 			j.decode(raw)
 		}

@@ -20,6 +20,16 @@ type builtin struct {
 	// of its bytes is part of a longer word, not this token. Nil means
 	// the regex's own context decides.
 	alpha *[256]bool
+	// back and fwd bound the window the regex runs in around an anchor:
+	// how far before the anchor a match may start, and after it end.
+	// Zero back means matches start at the anchor; zero fwd means the
+	// entry's maximum length.
+	back, fwd int
+	// line runs the regex over the anchor's whole line (its ^ needs it).
+	line bool
+	// near is a cheap test that a match is possible around the anchor
+	// at; nil means always.
+	near func(text []byte, at int) bool
 	// reject refuses a matched value (placeholders, example values).
 	reject func(value, whole []byte, groups [][2]int, names []string) bool
 }
@@ -59,7 +69,7 @@ var builtinSecrets = []builtin{
 		anchors: []string{"sk-ant-"}, alpha: alnumDash},
 	{Entry: Entry{Name: "openai-key", Note: "OpenAI API keys (legacy, project, service account, admin)", Regex: true,
 		Pattern: `sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,200}T3BlbkFJ[A-Za-z0-9_-]{20,200}`, MaxLen: 512},
-		anchors: []string{"T3BlbkFJ"}, alpha: alnumDash},
+		anchors: []string{"T3BlbkFJ"}, back: 220, fwd: 220, alpha: alnumDash},
 	{Entry: Entry{Name: "github-token", Note: "GitHub personal, OAuth, app and refresh tokens", Regex: true,
 		Pattern: `gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}`},
 		anchors: []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"}, alpha: alnumUnder},
@@ -71,7 +81,7 @@ var builtinSecrets = []builtin{
 		anchors: []string{"xoxb-", "xoxp-", "xoxa-", "xoxe-", "xapp-"}, alpha: alnumDash},
 	{Entry: Entry{Name: "slack-webhook", Note: "Slack incoming webhook URLs", Regex: true,
 		Pattern: `https://hooks\.slack\.com/services/T[A-Z0-9]{8,12}/B[A-Z0-9]{8,12}/[A-Za-z0-9]{24}`},
-		anchors: []string{"hooks.slack.com/services/"}, alpha: alnum},
+		anchors: []string{"hooks.slack.com/services/"}, back: len("https://"), alpha: alnum},
 	{Entry: Entry{Name: "stripe-key", Note: "Stripe secret and restricted keys", Regex: true,
 		Pattern: `(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{24,247}`},
 		anchors: []string{"sk_live_", "sk_test_", "rk_live_", "rk_test_"}, alpha: alnumUnder},
@@ -92,7 +102,7 @@ var builtinSecrets = []builtin{
 		anchors: []string{"-----BEGIN "}},
 	{Entry: Entry{Name: "url-password", Note: "passwords in URLs (scheme://user:password@host)", Regex: true,
 		Pattern: `[A-Za-z][A-Za-z0-9+.-]{0,30}://[^\s:/?#@"'<>\\]{1,128}:(?P<secret>[^\s:/?#@"'<>\\]{1,256})@[A-Za-z0-9\[]`, MaxLen: 512},
-		anchors: []string{"://"}, reject: rejectPlaceholder},
+		anchors: []string{"://"}, back: 31, near: userinfoAhead, reject: rejectPlaceholder},
 	{Entry: Entry{Name: "aws-access-key-id", Note: "AWS access key ids", Regex: true,
 		Pattern: `(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}`,
 		Allow:   []string{"AKIAIOSFODNN7EXAMPLE", "AKIAI44QH8DHBEXAMPLE"}},
@@ -102,19 +112,51 @@ var builtinSecrets = []builtin{
 	{Entry: Entry{Name: "aws-secret-key", Note: "AWS secret access keys named as such", Regex: true,
 		Pattern: `(?i:aws_?secret_?access_?key|aws_?secret_?key|secret_?access_?key)["']?[ \t]*[:=][ \t]*["']?(?P<secret>[A-Za-z0-9/+]{40})`,
 		Allow:   []string{"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY"}},
-		anchors: []string{"secret_access_key", "SECRET_ACCESS_KEY", "SecretAccessKey", "secretAccessKey", "aws_secret_key", "AWS_SECRET_KEY", "awsSecretKey"},
-		reject:  rejectAWSSecret},
+		anchors: []string{"secret_access_key", "SECRET_ACCESS_KEY", "SecretAccessKey", "secretAccessKey", "aws_secret_key", "AWS_SECRET_KEY", "awsSecretKey"}, back: 4, fwd: 128,
+		reject: rejectAWSSecret},
 	{Entry: Entry{Name: "aws-secret-key", Note: "AWS secret access keys on the line of a key id", Regex: true,
 		Pattern: `(?:AKIA|ASIA)[A-Z2-7]{16}[^A-Za-z0-9/+=\n][^\n]{0,100}?(?P<secret>[A-Za-z0-9/+]{40})|(?P<secret>[A-Za-z0-9/+]{40})[^A-Za-z0-9/+=\n][^\n]{0,100}?(?:AKIA|ASIA)[A-Z2-7]{16}`,
 		Allow:   []string{"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY"}},
-		anchors: []string{"AKIA", "ASIA"},
-		reject:  rejectAWSSecret},
+		anchors: []string{"AKIA", "ASIA"}, back: 160, fwd: 160,
+		reject: rejectAWSSecret},
 	// .env lines, also as Claude Code's Read tool shows them (a line
 	// number and → or a tab before each line).
 	{Entry: Entry{Name: "env-secret", Note: ".env lines NAME=value whose name has a secret, token, password, api_key or private_key part", Regex: true,
 		Pattern: `(?m)^[ \t]*(?:[0-9]+(?:→|\t)[ \t]*)?(?:export[ \t]+)?(?P<name>[A-Za-z_][A-Za-z0-9_.-]{0,127})=(?:"|')?(?P<secret>[^\s"'\x60();,]{8,512})`, MaxLen: 1024},
 		anchors: []string{"SECRET", "secret", "Secret", "TOKEN", "token", "Token", "PASSW", "passw", "Passw", "API", "api", "Api", "PRIVATE", "private", "Private"},
-		reject:  rejectEnv},
+		line:    true, near: assignmentAhead, reject: rejectEnv},
+}
+
+// assignmentAhead: the anchor is in a NAME directly followed by '='
+// (code says `token := …` or `token = …` far more often than .env does
+// `TOKEN=…`, and this skips the regex for all of those).
+func assignmentAhead(text []byte, at int) bool {
+	for i := at; i < len(text) && i < at+128; i++ {
+		switch c := text[i]; {
+		case c == '=':
+			return i > at
+		case c == '_' || c == '.' || c == '-' || '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z':
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// userinfoAhead: after "://" comes user:password@ before the host ends.
+func userinfoAhead(text []byte, at int) bool {
+	colon := false
+	for i := at + 3; i < len(text) && i < at+3+400; i++ {
+		switch text[i] {
+		case '@':
+			return colon
+		case ':':
+			colon = true
+		case '/', '?', '#', ' ', '\n', '\t', '"', '\'', '<', '>', '\\':
+			return false
+		}
+	}
+	return false
 }
 
 // isPlaceholder: values that stand for a secret rather than being one.

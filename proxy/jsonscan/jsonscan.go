@@ -183,31 +183,39 @@ func skipWS(b []byte, i int) int {
 
 // skipString returns the index after the string starting at b[i] == '"',
 // or -1. Strings are most of a request's bytes; short ones (keys, schema
-// words) are cheaper to walk than to hand to IndexByte.
+// words) are cheaper to walk than to hand to IndexByte. In a long one,
+// each quote IndexByte finds is the end unless an odd run of backslashes
+// escapes it: code in tool results is full of \" and \n, and walking
+// such a string byte by byte (or searching it again from every escape)
+// cost more than the rest of a request's filtering.
 func skipString(b []byte, i int) int {
 	j := i + 1
+	end := min(j+16, len(b))
+	for ; j < end; j++ {
+		switch b[j] {
+		case '"':
+			return j + 1
+		case '\\':
+			j++
+		}
+	}
+	if j > len(b) {
+		return -1
+	}
 	for {
-		// Walk a few bytes by hand first.
-		end := min(j+16, len(b))
-		for ; j < end; j++ {
-			switch b[j] {
-			case '"':
-				return j + 1
-			case '\\':
-				j++
-			}
-		}
-		if j >= len(b) {
-			return -1
-		}
 		k := bytes.IndexByte(b[j:], '"')
 		if k < 0 {
 			return -1
 		}
-		if bytes.IndexByte(b[j:j+k], '\\') < 0 {
-			return j + k + 1
+		q := j + k
+		bs := 0
+		for m := q - 1; m > i && b[m] == '\\'; m-- {
+			bs++
 		}
-		// An escape before the quote: walk on from here by hand.
+		if bs%2 == 0 {
+			return q + 1
+		}
+		j = q + 1
 	}
 }
 
