@@ -24,8 +24,8 @@ type folded struct {
 func fold(text []byte, f *folded) {
 	f.b = f.b[:0]
 	f.src = f.src[:0]
-	var it norm.Iter
 	var seg [utf8.UTFMax * 4]byte
+	var nb []byte
 	for i := 0; i < len(text); {
 		c := text[i]
 		if c < utf8.RuneSelf && (i+1 == len(text) || text[i+1] < utf8.RuneSelf) {
@@ -37,13 +37,14 @@ func fold(text []byte, f *folded) {
 			i++
 			continue
 		}
-		it.Init(norm.NFKC, text[i:])
-		out := it.Next()
-		n := it.Pos()
+		// One normalisation segment at a time (norm.Iter would do this,
+		// but it panics on some long runs of non-starters, e.g. "ﴴｅ").
+		n := norm.NFKC.NextBoundary(text[i:], true)
 		if n <= 0 { // never expected; keeps the loop finite
 			n = 1
-			out = text[i : i+1]
 		}
+		nb = norm.NFKC.Append(nb[:0], text[i:i+n]...)
+		out := nb
 		start := len(f.b)
 		for len(out) > 0 {
 			r, size := utf8.DecodeRune(out)

@@ -13,6 +13,7 @@ type Hit struct {
 	Rule   string `json:"rule"`
 	Action Action `json:"action"`
 	Count  int    `json:"count"`
+	Side   string `json:"side,omitempty"` // "response" for hits in an answer
 }
 
 // Blocked says why a request or answer was blocked.
@@ -86,6 +87,11 @@ func (s *Set) FilterRequest(path string, body []byte, subscription bool) Request
 	if !isJSON {
 		fields, res.Raw = []field{{0, len(body), false}}, true
 	}
+	return s.apply(Request, body, fields, subscription, res)
+}
+
+// apply scans fields of body on side sd and makes the redactions.
+func (s *Set) apply(sd Side, body []byte, fields []field, subscription bool, res RequestResult) RequestResult {
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
 	var edits []edit
@@ -98,8 +104,8 @@ func (s *Set) FilterRequest(path string, body []byte, subscription bool) Request
 		} else {
 			j.decode(raw)
 		}
-		for _, m := range s.scan(Request, j.text, sc) {
-			r := s.Rule(Request, m)
+		for _, m := range s.scan(sd, j.text, sc) {
+			r := s.Rule(sd, m)
 			act := r.Action
 			if act == Redact && f.prefix && subscription {
 				act = Block
@@ -110,10 +116,13 @@ func (s *Set) FilterRequest(path string, body []byte, subscription bool) Request
 			h := counts[m.Rule]
 			if h == nil {
 				h = &Hit{List: r.List, Entry: r.Entry, Rule: r.Name, Action: act}
+				if sd == Response {
+					h.Side = Response.String()
+				}
 				counts[m.Rule] = h
 			}
 			h.Count++
-			if act == Block && h.Action != Block {
+			if act == Block {
 				h.Action = Block
 			}
 			switch act {

@@ -53,7 +53,7 @@ func TestRequestClaudeCodeBody(t *testing.T) {
 	if !json.Valid(res.Body) {
 		t.Fatal("output is not JSON")
 	}
-	if got := fmt.Sprint(res.Hits); got != "[{secrets 4 github-token redact 1} {secrets 17 env-secret redact 1}]" {
+	if got := fmt.Sprint(res.Hits); got != "[{secrets 4 github-token redact 1 } {secrets 17 env-secret redact 1 }]" {
 		t.Errorf("hits %s", got)
 	}
 	// Nothing to redact: the very same bytes go upstream.
