@@ -38,6 +38,7 @@ type Server struct {
 	db         *storage.DB
 	keys       *Keys
 	bus        *events.Bus
+	stream     *events.Stream // GET /_ferry/events
 	routes     *route.Manager
 	proxy      *proxy.Proxy
 	recorder   *storage.Recorder
@@ -131,7 +132,7 @@ func (s *Server) build() (err error) {
 		}
 	}
 	s.routes, err = route.NewManager(route.ManagerOptions{
-		Settings: s.db, Extra: extra, Dial: dial, Target: s.apiBase, Bus: s.bus, Logger: s.log,
+		Settings: s.db, Via: extra, Dial: dial, Target: s.apiBase, Bus: s.bus, Logger: s.log,
 	})
 	if err != nil {
 		return fmt.Errorf("routes: %w", err)
@@ -143,10 +144,10 @@ func (s *Server) build() (err error) {
 		s.log.Warn("stored prices unreadable; using the defaults", "err", err)
 	}
 	// One tracker for the meters that fill it and the stats that read it.
-	limits := &usage.RateLimitTracker{}
-	s.meters = usage.NewMeters(usage.MetersOptions{Prices: s.prices, RateLimits: limits, Settings: s.db, Logger: s.log})
+	limits := &usage.HeadroomTracker{}
+	s.meters = usage.NewMeters(usage.MetersOptions{Prices: s.prices, Headroom: limits, Settings: s.db, Logger: s.log})
 	s.stats = usage.NewHandlers(usage.HandlersOptions{
-		DB: s.db, Prices: s.prices, RateLimits: limits, QueueDropped: s.recorder.Dropped,
+		DB: s.db, Prices: s.prices, Headroom: limits, QueueDropped: s.recorder.Dropped,
 		Health: s.upstreamHealth, Logger: s.log,
 	})
 	s.proxy, err = proxy.New(proxy.Options{
@@ -169,10 +170,14 @@ func (s *Server) build() (err error) {
 		Bus:      s.bus,
 		Logger:   s.log,
 		Version:  cfg.Version,
+		Stages:   s.stages(),
+		Key:      s.requestKey(),
+		Retry:    s.retryPolicy(),
 	})
 	if err != nil {
 		return fmt.Errorf("proxy: %w", err)
 	}
+	s.stream = events.NewStream(s.bus, events.StreamOptions{})
 	s.stats.Register(s.proxy.HandleAdmin)
 	s.mountAdmin()
 	return nil
@@ -288,6 +293,9 @@ func (s *Server) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	ln, cancel := s.ln, s.cancel
 	s.mu.Unlock()
+	// Event streams never end by themselves: end them first, or the drain
+	// would wait for them until its deadline.
+	s.stream.Close()
 	if ln != nil {
 		drainCtx, cancelDrain := context.WithTimeout(ctx, s.cfg.DrainTimeout)
 		if err := s.proxy.Shutdown(drainCtx); err != nil {

@@ -44,6 +44,7 @@ type Event struct {
 type Bus struct {
 	mu      sync.Mutex
 	subs    map[int]chan Event
+	taps    map[int]func(Event)
 	next    int
 	dropped atomic.Uint64
 }
@@ -72,6 +73,27 @@ func (b *Bus) Subscribe(buf int) (<-chan Event, func()) {
 	}
 }
 
+// Tap calls f with every event published from now on, on the publisher's
+// goroutine and in publishing order, until the returned cancel is called.
+// f must return at once (append to a buffer, nothing more): it runs inside
+// Publish. Stream uses it so that it sees every event, in order, and never
+// loses one to a full channel.
+func (b *Bus) Tap(f func(Event)) (cancel func()) {
+	b.mu.Lock()
+	if b.taps == nil {
+		b.taps = make(map[int]func(Event))
+	}
+	id := b.next
+	b.next++
+	b.taps[id] = f
+	b.mu.Unlock()
+	return func() {
+		b.mu.Lock()
+		delete(b.taps, id)
+		b.mu.Unlock()
+	}
+}
+
 // Publish sends e to every subscriber that has room. It never blocks.
 func (b *Bus) Publish(e Event) {
 	if e.Time.IsZero() {
@@ -79,6 +101,9 @@ func (b *Bus) Publish(e Event) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	for _, f := range b.taps {
+		f(e)
+	}
 	for _, ch := range b.subs {
 		select {
 		case ch <- e:
