@@ -132,7 +132,7 @@ func (s *Server) build() (err error) {
 		}
 	}
 	s.routes, err = route.NewManager(route.ManagerOptions{
-		Settings: s.db, Extra: extra, Dial: dial, Target: s.apiBase, Bus: s.bus, Logger: s.log,
+		Settings: s.db, Via: extra, Dial: dial, Target: s.apiBase, Bus: s.bus, Logger: s.log,
 	})
 	if err != nil {
 		return fmt.Errorf("routes: %w", err)
@@ -144,10 +144,10 @@ func (s *Server) build() (err error) {
 		s.log.Warn("stored prices unreadable; using the defaults", "err", err)
 	}
 	// One tracker for the meters that fill it and the stats that read it.
-	limits := &usage.RateLimitTracker{}
-	s.meters = usage.NewMeters(usage.MetersOptions{Prices: s.prices, RateLimits: limits, Settings: s.db, Logger: s.log})
+	limits := &usage.HeadroomTracker{}
+	s.meters = usage.NewMeters(usage.MetersOptions{Prices: s.prices, Headroom: limits, Settings: s.db, Logger: s.log})
 	s.stats = usage.NewHandlers(usage.HandlersOptions{
-		DB: s.db, Prices: s.prices, RateLimits: limits, QueueDropped: s.recorder.Dropped,
+		DB: s.db, Prices: s.prices, Headroom: limits, QueueDropped: s.recorder.Dropped,
 		Health: s.upstreamHealth, Logger: s.log,
 	})
 	s.proxy, err = proxy.New(proxy.Options{

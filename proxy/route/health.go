@@ -39,6 +39,11 @@ func (m *Manager) kickProbe() {
 func (m *Manager) Run(ctx context.Context) {
 	t := time.NewTicker(m.o.Interval)
 	defer t.Stop()
+	m.mu.Lock()
+	m.runCtx = ctx
+	m.updateWarm()
+	m.mu.Unlock()
+	defer m.stopAllWarm()
 	for {
 		m.probeAll(ctx)
 		select {
