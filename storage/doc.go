@@ -22,7 +22,7 @@
 //	│   ├── minute/              be64(Unix s of the minute's start, UTC) → binary rollup
 //	│   ├── hour/                be64(Unix s of the hour's start, UTC)   → binary rollup
 //	│   └── day/                 be64(Unix s of the UTC day's start)     → binary rollup
-//	├── cache/                   empty until the dedup cache lands
+//	├── cache/                   unused: the dedup cache keeps its own file (cache.db, cachedb.go)
 //	└── filters/                 empty until the content filters land
 //
 // Records are keyed by an increasing sequence, not by time: they are written
@@ -44,6 +44,10 @@
 // hour rollups HourRollupRetention (400 days), day rollups DayRollupRetention
 // (5 years, about 2 MB). Freed pages are reused by bbolt, so the file stops
 // growing once retention is reached.
+//
+// The dedup cache's answers live apart, in cache.db beside ferry.db
+// (CacheDB, its layout in cachedb.go): a cache failure never touches the
+// history, and the file can always be deleted.
 //
 // Only this package imports bbolt; it imports nothing from proxy or ui.
 package storage
