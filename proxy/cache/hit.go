@@ -35,6 +35,9 @@ type head struct {
 }
 
 func headOf(status int, h http.Header) head {
+	if status == 0 {
+		status = http.StatusOK
+	}
 	return head{Status: status, ContentType: h.Get("Content-Type"),
 		ContentEncoding: strings.ToLower(h.Get("Content-Encoding")), RequestID: h.Get("Request-Id")}
 }
@@ -141,3 +144,24 @@ func (r *frameReader) Read(p []byte) (int, error) {
 }
 
 func (r *frameReader) Close() error { return nil }
+
+// gunzipReader decodes a shared gzip body for a client that didn't ask
+// for gzip; the gzip header is read at the first Read, not before the
+// response headers go out.
+type gunzipReader struct {
+	rc io.ReadCloser
+	zr *gzip.Reader
+}
+
+func (g *gunzipReader) Read(p []byte) (int, error) {
+	if g.zr == nil {
+		zr, err := gzip.NewReader(g.rc)
+		if err != nil {
+			return 0, fmt.Errorf("decode shared gzip answer: %w", err)
+		}
+		g.zr = zr
+	}
+	return g.zr.Read(p)
+}
+
+func (g *gunzipReader) Close() error { return g.rc.Close() }

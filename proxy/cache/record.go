@@ -10,18 +10,19 @@ import "github.com/ferry-gateway/ferry/storage"
 // markSaved: the answer came from the cache or from another client's
 // call; what the meter priced was saved.
 func markSaved(rec *storage.Record, hit bool) {
-	saved := rec.CostUSD
-	savedTokens := rec.Tokens.Prompt() + rec.Tokens.Output
+	rec.SavedUSD = rec.CostUSD
+	rec.SavedTokens = rec.Tokens.Prompt() + rec.Tokens.Output
 	zeroCost(rec)
 	rec.CacheHit = hit
-	setSaved(rec, saved, savedTokens, !hit)
+	rec.Coalesced = !hit
 }
 
 // markLeft: a client that left a shared call others finished: the call's
 // cost goes to the one still attached, and nothing was saved for it.
 func markLeft(rec *storage.Record) {
 	zeroCost(rec)
-	setSaved(rec, 0, 0, true)
+	rec.SavedUSD, rec.SavedTokens = 0, 0
+	rec.Coalesced = true
 }
 
 func zeroCost(rec *storage.Record) {

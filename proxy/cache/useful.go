@@ -37,7 +37,7 @@ func useful(k kind, h head, body []byte) bool {
 		_, ok := jsonscan.Int(body, "input_tokens")
 		return ok
 	case kindModels:
-		return json.Valid(body) && len(jsonscan.Field(body, "type")) == 0 // an error body has "type":"error"
+		return json.Valid(body) && jsonscan.String(jsonscan.Field(body, "type")) != "error"
 	}
 	return false
 }
