@@ -21,9 +21,11 @@ import (
 // Bounds: the buffer holds the answer so far up to max_entry_bytes (so a
 // late joiner gets it from the first byte); past that, nobody joins any
 // more and the buffer keeps only what the slowest attached client has not
-// read. A client more than backlogCap behind is cut (the relay repairs its
-// stream and sends an error frame), so one slow client never holds the
-// others or grows memory without bound. A client that leaves doesn't
+// read. Past max_entry_bytes, a client more than backlogCap behind while
+// another keeps up is cut (the relay repairs its stream and sends an
+// error frame), so one slow client never holds the others or grows memory
+// without bound; when no client keeps up (one client, slower than the
+// upstream), the pump waits for the fastest, as a plain relay would. A client that leaves doesn't
 // cancel the call; the last one leaving does.
 
 // backlogCap is how far a client may fall behind the shared answer.
@@ -73,6 +75,8 @@ type flight struct {
 	joinable bool
 	members  []*member
 	attached int
+	// room wakes the pump waiting for a client to catch up.
+	room chan struct{}
 }
 
 // member is one client of a flight.
@@ -109,7 +113,7 @@ func (c *Cache) join(ctx context.Context, out *proxy.Outgoing, k kind, fill bool
 	}
 	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	f := &flight{c: c, key: out.Key, kind: k, cred: c.credTag(out), fill: fill, ctx: fctx, cancel: cancel,
-		changed: make(chan struct{}), joinable: true}
+		changed: make(chan struct{}), room: make(chan struct{}, 1), joinable: true}
 	c.flights[out.Key] = f
 	return f, f.addLocked(ctx, true)
 }
@@ -203,8 +207,11 @@ func (f *flight) pump(body io.ReadCloser) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := body.Read(buf)
-		if n > 0 && f.append(buf[:n]) {
-			f.abandon() // every client was cut
+		if n > 0 {
+			if f.append(buf[:n]) {
+				f.abandon() // every client was cut
+			}
+			f.waitRoom()
 		}
 		if err != nil {
 			if err == io.EOF {
@@ -225,10 +232,16 @@ func (f *flight) append(p []byte) (abandoned bool) {
 	f.buf = append(f.buf, p...)
 	f.size += int64(len(p))
 	cancel := false
-	for _, m := range f.members {
-		if !m.left && !m.ended && f.size-m.pos > backlogCap {
-			m.cut = errBehind
-			cancel = f.detachLocked(m) || cancel
+	// Up to max_entry_bytes the buffer is kept for late joiners anyway, so
+	// a client behind costs nothing more; past it, what a client hasn't
+	// read is kept for it alone.
+	if f.size > maxEntry && f.backlogLocked() <= backlogCap {
+		// Someone keeps up: those too far behind would hold it.
+		for _, m := range f.members {
+			if !m.left && !m.ended && f.size-m.pos > backlogCap {
+				m.cut = errBehind
+				cancel = f.detachLocked(m) || cancel
+			}
 		}
 	}
 	if f.size > maxEntry {
@@ -247,6 +260,37 @@ func (f *flight) append(p []byte) (abandoned bool) {
 	}
 	f.notifyLocked()
 	return cancel
+}
+
+// backlogLocked is how far the fastest attached client is behind.
+func (f *flight) backlogLocked() int64 {
+	least := int64(-1)
+	for _, m := range f.members {
+		if !m.left && !m.ended && (least < 0 || f.size-m.pos < least) {
+			least = f.size - m.pos
+		}
+	}
+	return max(least, 0)
+}
+
+// waitRoom holds the pump while every attached client is more than
+// backlogCap behind: the upstream then waits for its fastest reader, and
+// the buffer stops growing.
+func (f *flight) waitRoom() {
+	maxEntry := f.c.store.MaxEntryBytes()
+	for {
+		f.mu.Lock()
+		full := f.attached > 0 && f.size > maxEntry && f.backlogLocked() > backlogCap
+		f.mu.Unlock()
+		if !full {
+			return
+		}
+		select {
+		case <-f.room:
+		case <-f.ctx.Done():
+			return
+		}
+	}
 }
 
 // detachLocked records that m stopped reading before the end and reports
@@ -326,6 +370,10 @@ func (r *reader) Read(p []byte) (int, error) {
 			n := copy(p, f.buf[m.pos-f.base:])
 			m.pos += int64(n)
 			f.mu.Unlock()
+			select {
+			case f.room <- struct{}{}:
+			default:
+			}
 			return n, nil
 		}
 		if f.done {
@@ -362,6 +410,10 @@ func (m *member) leave() {
 	last := f.detachLocked(m)
 	f.notifyLocked()
 	f.mu.Unlock()
+	select {
+	case f.room <- struct{}{}: // the pump may have waited for this one
+	default:
+	}
 	if last {
 		f.abandon()
 	}
