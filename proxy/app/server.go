@@ -20,6 +20,7 @@ import (
 
 	"github.com/ferry-gateway/ferry/proxy"
 	"github.com/ferry-gateway/ferry/proxy/events"
+	"github.com/ferry-gateway/ferry/proxy/retry"
 	"github.com/ferry-gateway/ferry/proxy/route"
 	"github.com/ferry-gateway/ferry/proxy/usage"
 	"github.com/ferry-gateway/ferry/storage"
@@ -45,6 +46,7 @@ type Server struct {
 	prices     *usage.Prices
 	meters     *usage.Meters
 	stats      *usage.Handlers
+	road       *retry.Metrics // retries, failovers, stalls, breakers
 	settings   *runtimeSettings
 	adminToken string
 	firstRun   bool
@@ -131,8 +133,10 @@ func (s *Server) build() (err error) {
 			extra = &r
 		}
 	}
+	s.road = retry.NewMetrics(func() []route.Status { return s.routes.Routes() })
 	s.routes, err = route.NewManager(route.ManagerOptions{
 		Settings: s.db, Via: extra, Dial: dial, Target: s.apiBase, Bus: s.bus, Logger: s.log,
+		Metrics: s.road,
 	})
 	if err != nil {
 		return fmt.Errorf("routes: %w", err)
@@ -178,6 +182,9 @@ func (s *Server) build() (err error) {
 		return fmt.Errorf("proxy: %w", err)
 	}
 	s.stream = events.NewStream(s.bus, events.StreamOptions{})
+	if err := s.road.Register(s.stats.Metrics().Registry()); err != nil {
+		return fmt.Errorf("road metrics: %w", err)
+	}
 	s.stats.Register(s.proxy.HandleAdmin)
 	s.mountAdmin()
 	return nil
