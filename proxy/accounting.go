@@ -37,6 +37,9 @@ func (x *exchange) finish() {
 func (x *exchange) account() {
 	rec := &x.rec
 	if obs := x.observer(); obs != nil {
+		if x.summary != nil {
+			obs.(SummaryReader).Summary(x.summary)
+		}
 		obs.Done(rec)
 	}
 	if x.out != nil {

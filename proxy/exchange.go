@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ferry-gateway/ferry/proxy/sse"
 	"github.com/ferry-gateway/ferry/storage"
 )
 
@@ -27,6 +28,9 @@ type exchange struct {
 
 	obs     Observer
 	obsMade bool
+	// summary is the stream's usage frames for an observer that takes
+	// them from the relay's scan (SummaryReader).
+	summary *sse.Summary
 
 	wrote    bool   // the response header went to the client
 	noRecord bool   // a CORS preflight: answered, not recorded

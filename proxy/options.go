@@ -10,6 +10,7 @@ import (
 
 	"github.com/ferry-gateway/ferry/proxy/events"
 	"github.com/ferry-gateway/ferry/proxy/route"
+	"github.com/ferry-gateway/ferry/proxy/sse"
 	"github.com/ferry-gateway/ferry/storage"
 )
 
@@ -133,6 +134,16 @@ type Observer interface {
 	// Done ends the exchange: the observer fills in what it learnt (model,
 	// tokens, cost, first token, error type from an error body …) into rec.
 	Done(rec *storage.Record)
+}
+
+// SummaryReader is an Observer that can take an Anthropic event stream's
+// usage frames from the proxy's own scan (see sse.Summary) instead of
+// scanning the bytes again. UseSummary is called after Response for a
+// stream the proxy scans; returning true means the observer needs no
+// stream bytes, and Summary is then called once, before Done.
+type SummaryReader interface {
+	UseSummary() bool
+	Summary(s *sse.Summary)
 }
 
 // ObserverFactory makes the Observer of one request. body is the request

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ferry-gateway/ferry/proxy/jsonscan"
 	"github.com/ferry-gateway/ferry/proxy/sse"
@@ -47,15 +48,6 @@ func (x *exchange) relay(res *Response) {
 	}
 	removeHopByHop(hdr)
 	x.decorate(hdr)
-	if obs := x.observer(); obs != nil {
-		obs.Response(status, res.Header)
-	}
-	x.w.WriteHeader(status)
-	x.wrote = true
-	if res.Body == nil {
-		return
-	}
-
 	enc := strings.ToLower(res.Header.Get("Content-Encoding"))
 	plain := enc == "" || enc == "identity"
 	length := res.length
@@ -73,6 +65,18 @@ func (x *exchange) relay(res *Response) {
 	}
 	if status >= 400 {
 		st.keepErr = true
+	}
+	if obs := x.observer(); obs != nil {
+		obs.Response(status, res.Header)
+		if sr, ok := obs.(SummaryReader); ok && st.sse && res.Body != nil && sr.UseSummary() {
+			st.sum = &sse.Summary{}
+			x.summary = st.sum
+		}
+	}
+	x.w.WriteHeader(status)
+	x.wrote = true
+	if res.Body == nil {
+		return
 	}
 
 	rerr := x.pump(res.Body, st)
@@ -112,9 +116,12 @@ func (x *exchange) relay(res *Response) {
 // streamState follows an SSE response as it is forwarded, to know what to
 // close if it breaks.
 type streamState struct {
-	sse        bool // plain-text event stream of unknown length: repairable
-	sc         sse.Scanner
-	onFrame    func(sse.Frame)
+	sse     bool // plain-text event stream of unknown length: repairable
+	sc      sse.Scanner
+	onFrame func(sse.Frame)
+	// sum keeps the frames the meter reads usage from, when it takes
+	// them from this scan instead of scanning the stream again.
+	sum        *sse.Summary
 	open       []int // content block indexes started and not stopped
 	started    bool  // message_start seen
 	terminated bool  // message_stop or an error frame seen
@@ -172,6 +179,9 @@ func (x *exchange) pump(src io.Reader, st *streamState) error {
 
 // frame follows the Anthropic stream's structure.
 func (x *exchange) frame(st *streamState, f sse.Frame) {
+	if st.sum != nil {
+		st.sum.Add(f, time.Now)
+	}
 	switch f.Event {
 	case "message_start":
 		st.started = true
@@ -228,7 +238,11 @@ func (x *exchange) streamBroke(st *streamState, e *Error) {
 		fmt.Fprintf(&b, "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":%d}\n\n", i)
 	}
 	msg, _ := json.Marshal(e.Message)
-	fmt.Fprintf(&b, "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":%q,\"message\":%s}}\n\n", e.Type, msg)
+	errFrame := fmt.Appendf(nil, "{\"type\":\"error\",\"error\":{\"type\":%q,\"message\":%s}}", e.Type, msg)
+	fmt.Fprintf(&b, "event: error\ndata: %s\n\n", errFrame)
+	if st.sum != nil {
+		st.sum.Add(sse.Frame{Event: "error", Data: errFrame}, time.Now)
+	}
 	if _, err := x.w.Write(b.Bytes()); err != nil {
 		return
 	}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ferry-gateway/ferry/proxy"
+	"github.com/ferry-gateway/ferry/proxy/budget"
 	"github.com/ferry-gateway/ferry/proxy/events"
 	"github.com/ferry-gateway/ferry/proxy/retry"
 	"github.com/ferry-gateway/ferry/proxy/route"
@@ -47,6 +48,7 @@ type Server struct {
 	meters     *usage.Meters
 	stats      *usage.Handlers
 	road       *retry.Metrics // retries, failovers, stalls, breakers
+	budgets    *budget.Guard
 	settings   *runtimeSettings
 	adminToken string
 	firstRun   bool
@@ -154,6 +156,12 @@ func (s *Server) build() (err error) {
 		DB: s.db, Prices: s.prices, Headroom: limits, QueueDropped: s.recorder.Dropped,
 		Health: s.upstreamHealth, Logger: s.log,
 	})
+	// The budgets count what the history already holds of this month.
+	if s.budgets, err = budget.Open(budget.Options{
+		Settings: s.db, Records: s.db, Publish: s.bus.Publish, Logger: s.log,
+	}); err != nil {
+		s.log.Warn("budgets: part of their state was unreadable", "err", err)
+	}
 	s.proxy, err = proxy.New(proxy.Options{
 		APIBase:            s.apiBase,
 		Routes:             s.routes,
@@ -186,6 +194,7 @@ func (s *Server) build() (err error) {
 		return fmt.Errorf("road metrics: %w", err)
 	}
 	s.stats.Register(s.proxy.HandleAdmin)
+	s.budgets.Register(s.proxy.HandleAdmin)
 	s.mountAdmin()
 	return nil
 }

@@ -128,6 +128,9 @@ const (
 	modeSSE                // frames, held and read at Done (see hold)
 	modeJSONL              // one JSON value per line, held likewise
 	modeIgnore             // nothing to learn from this body
+	// modeSummary is a plain event stream the proxy scans: its usage
+	// frames come from that scan at the end (see UseSummary).
+	modeSummary
 )
 
 // Meter reads one response as it is forwarded and fills the usage fields of
@@ -230,6 +233,9 @@ func (m *Meter) Write(p []byte) (int, error) {
 	defer m.recover("write")
 	at := m.ms.now()
 	m.lastAt = at
+	if m.mode == modeSummary {
+		return len(p), nil
+	}
 	if m.coding != "" {
 		// Encoded bodies are decoded at Done: a decompressor needs a reader
 		// it can block on, and Write must not block or start goroutines.
