@@ -21,6 +21,7 @@ import (
 	"github.com/ferry-gateway/ferry/proxy"
 	"github.com/ferry-gateway/ferry/proxy/events"
 	"github.com/ferry-gateway/ferry/proxy/route"
+	"github.com/ferry-gateway/ferry/proxy/settings"
 	"github.com/ferry-gateway/ferry/proxy/usage"
 	"github.com/ferry-gateway/ferry/storage"
 )
@@ -44,6 +45,7 @@ type Server struct {
 	prices     *usage.Prices
 	meters     *usage.Meters
 	stats      *usage.Handlers
+	registry   *settings.Registry
 	settings   *runtimeSettings
 	adminToken string
 	firstRun   bool
@@ -73,14 +75,11 @@ func Open(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Listen == "" {
-		// No --listen or FERRY_LISTEN: the address chosen in the settings
-		// window, else the default.
-		cfg.Listen = DefaultListen
-		var stored string
-		if ok, err := db.GetSetting(settingListen, &stored); err == nil && ok && stored != "" {
-			cfg.Listen = stored
-		}
+	bus := &events.Bus{}
+	reg, err := openSettings(db, bus, &cfg)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
 	}
 	base, err := cfg.validate()
 	if err != nil {
@@ -88,7 +87,7 @@ func Open(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg: cfg, apiBase: base, log: cfg.Logger, db: db, bus: &events.Bus{},
+		cfg: cfg, apiBase: base, log: cfg.Logger, db: db, bus: bus, registry: reg,
 		firstRun: errors.Is(statErr, os.ErrNotExist), done: make(chan struct{}),
 	}
 	if err := s.build(); err != nil {
@@ -104,9 +103,7 @@ func (s *Server) build() (err error) {
 	if s.keys, err = loadKeys(s.db, cfg.APIKey, keyringAvailable(cfg.Getenv)); err != nil {
 		return err
 	}
-	if s.settings, err = loadRuntimeSettings(s.db, cfg); err != nil {
-		return err
-	}
+	s.settings = newRuntimeSettings(s.registry)
 	dial := route.DialOptions{ConnectTimeout: cfg.ConnectTimeout, InsecureSkipVerify: cfg.InsecureSkipVerify}
 	if cfg.CAFile != "" {
 		if dial.RootCAs, err = loadCAFile(cfg.CAFile); err != nil {
@@ -356,6 +353,9 @@ func (s *Server) Routes() *route.Manager { return s.routes }
 
 // Proxy is the forwarding handler (pause and resume).
 func (s *Server) Proxy() *proxy.Proxy { return s.proxy }
+
+// Registry is the settings registry: every knob, its value and watchers.
+func (s *Server) Registry() *settings.Registry { return s.registry }
 
 // DB is the database (usage queries, settings).
 func (s *Server) DB() *storage.DB { return s.db }
