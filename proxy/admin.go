@@ -157,13 +157,17 @@ func (p *Proxy) serveHealth(w http.ResponseWriter, r *http.Request) {
 		UptimeS: int64(time.Since(p.started).Seconds()),
 		Paused:  p.Paused(),
 	}
-	up, err := p.routes.Current()
+	cands, err := p.routes.Candidates(route.Request{})
+	if err == nil && len(cands) == 0 {
+		err = route.ErrNoRoute
+	}
 	if err != nil {
 		h.Error = redact(err.Error())
 		h.Checked = time.Now()
 		WriteJSON(w, h)
 		return
 	}
+	up := cands[0]
 	h.Route = HealthRoute{Name: up.Route.Name, URL: up.Route.Masked()}
 	res := p.probe(r.Context(), up)
 	h.Reachable = res.Up

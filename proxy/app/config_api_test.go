@@ -288,4 +288,3 @@ func TestKnobsTranslated(t *testing.T) {
 		}
 	}
 }
-

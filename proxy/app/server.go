@@ -19,7 +19,9 @@ import (
 	"time"
 
 	"github.com/ferry-gateway/ferry/proxy"
+	"github.com/ferry-gateway/ferry/proxy/budget"
 	"github.com/ferry-gateway/ferry/proxy/events"
+	"github.com/ferry-gateway/ferry/proxy/retry"
 	"github.com/ferry-gateway/ferry/proxy/route"
 	"github.com/ferry-gateway/ferry/proxy/settings"
 	"github.com/ferry-gateway/ferry/proxy/usage"
@@ -39,6 +41,7 @@ type Server struct {
 	db         *storage.DB
 	keys       *Keys
 	bus        *events.Bus
+	stream     *events.Stream // GET /_ferry/events
 	routes     *route.Manager
 	proxy      *proxy.Proxy
 	recorder   *storage.Recorder
@@ -46,6 +49,8 @@ type Server struct {
 	meters     *usage.Meters
 	stats      *usage.Handlers
 	registry   *settings.Registry
+	road       *retry.Metrics // retries, failovers, stalls, breakers
+	budgets    *budget.Guard
 	settings   *runtimeSettings
 	adminToken string
 	firstRun   bool
@@ -127,8 +132,10 @@ func (s *Server) build() (err error) {
 			extra = &r
 		}
 	}
+	s.road = retry.NewMetrics(func() []route.Status { return s.routes.Routes() })
 	s.routes, err = route.NewManager(route.ManagerOptions{
-		Settings: s.db, Extra: extra, Dial: dial, Target: s.apiBase, Bus: s.bus, Logger: s.log,
+		Settings: s.db, Via: extra, Dial: dial, Target: s.apiBase, Bus: s.bus, Logger: s.log,
+		Metrics: s.road,
 	})
 	if err != nil {
 		return fmt.Errorf("routes: %w", err)
@@ -140,12 +147,18 @@ func (s *Server) build() (err error) {
 		s.log.Warn("stored prices unreadable; using the defaults", "err", err)
 	}
 	// One tracker for the meters that fill it and the stats that read it.
-	limits := &usage.RateLimitTracker{}
-	s.meters = usage.NewMeters(usage.MetersOptions{Prices: s.prices, RateLimits: limits, Settings: s.db, Logger: s.log})
+	limits := &usage.HeadroomTracker{}
+	s.meters = usage.NewMeters(usage.MetersOptions{Prices: s.prices, Headroom: limits, Settings: s.db, Logger: s.log})
 	s.stats = usage.NewHandlers(usage.HandlersOptions{
-		DB: s.db, Prices: s.prices, RateLimits: limits, QueueDropped: s.recorder.Dropped,
+		DB: s.db, Prices: s.prices, Headroom: limits, QueueDropped: s.recorder.Dropped,
 		Health: s.upstreamHealth, Logger: s.log,
 	})
+	// The budgets count what the history already holds of this month.
+	if s.budgets, err = budget.Open(budget.Options{
+		Settings: s.db, Records: s.db, Publish: s.bus.Publish, Logger: s.log,
+	}); err != nil {
+		s.log.Warn("budgets: part of their state was unreadable", "err", err)
+	}
 	s.proxy, err = proxy.New(proxy.Options{
 		APIBase:            s.apiBase,
 		Routes:             s.routes,
@@ -166,11 +179,19 @@ func (s *Server) build() (err error) {
 		Bus:      s.bus,
 		Logger:   s.log,
 		Version:  cfg.Version,
+		Stages:   s.stages(),
+		Key:      s.requestKey(),
+		Retry:    s.retryPolicy(),
 	})
 	if err != nil {
 		return fmt.Errorf("proxy: %w", err)
 	}
+	s.stream = events.NewStream(s.bus, events.StreamOptions{})
+	if err := s.road.Register(s.stats.Metrics().Registry()); err != nil {
+		return fmt.Errorf("road metrics: %w", err)
+	}
 	s.stats.Register(s.proxy.HandleAdmin)
+	s.budgets.Register(s.proxy.HandleAdmin)
 	s.mountAdmin()
 	return nil
 }
@@ -285,6 +306,9 @@ func (s *Server) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	ln, cancel := s.ln, s.cancel
 	s.mu.Unlock()
+	// Event streams never end by themselves: end them first, or the drain
+	// would wait for them until its deadline.
+	s.stream.Close()
 	if ln != nil {
 		drainCtx, cancelDrain := context.WithTimeout(ctx, s.cfg.DrainTimeout)
 		if err := s.proxy.Shutdown(drainCtx); err != nil {

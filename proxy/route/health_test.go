@@ -16,7 +16,7 @@ func TestManagerEventsOnTransitions(t *testing.T) {
 	ch, cancel := bus.Subscribe(64)
 	defer cancel()
 	st := &mapSettings{}
-	st.PutSetting(SettingRoutes, []Route{{"Socks", "socks5://" + ms.Addr}})
+	st.PutSetting(SettingRoutes, []Route{{Name: "Socks", URL: "socks5://" + ms.Addr}})
 	m, err := NewManager(ManagerOptions{Settings: st, Dial: DialOptions{RootCAs: api.Roots, ConnectTimeout: 5 * time.Second}, Target: api.URL, Bus: bus})
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +71,7 @@ func TestManagerRunLoop(t *testing.T) {
 		}
 	}
 	// Adding a route starts a round for it without waiting for the ticker.
-	if err := m.Add(Route{"Again", "direct"}); err != nil {
+	if err := m.Add(Route{Name: "Again", URL: "direct"}); err != nil {
 		t.Fatal(err)
 	}
 	for again := false; !again; {

@@ -57,7 +57,7 @@ func names(st []Status) string {
 	var s []string
 	for _, x := range st {
 		mark := ""
-		if x.Chosen {
+		if x.Current {
 			mark = "*"
 		}
 		if x.Via {
@@ -121,12 +121,12 @@ func TestManagerPersistence(t *testing.T) {
 			t.Fatalf("got %v, want %v", err, want)
 		}
 	}
-	if err := m.Add(Route{"Office", "socks5://alice:pw@10.0.0.1:1080"}); err != nil {
+	if err := m.Add(Route{Name: "Office", URL: "socks5://alice:pw@10.0.0.1:1080"}); err != nil {
 		t.Fatal(err)
 	}
-	mustErr(m.Add(Route{"office", "direct"}), ErrDuplicateRoute)
-	mustErr(m.Add(Route{"Auto", "direct"}), ErrInvalidRoute)
-	mustErr(m.Add(Route{"Bad", "ftp://x"}), ErrInvalidRoute)
+	mustErr(m.Add(Route{Name: "office", URL: "direct"}), ErrDuplicateRoute)
+	mustErr(m.Add(Route{Name: "Auto", URL: "direct"}), ErrInvalidRoute)
+	mustErr(m.Add(Route{Name: "Bad", URL: "ftp://x"}), ErrInvalidRoute)
 	mustErr(m.Use("nope"), ErrUnknownRoute)
 	if err := m.Use("office"); err != nil {
 		t.Fatal(err)
@@ -141,7 +141,7 @@ func TestManagerPersistence(t *testing.T) {
 	var choice string
 	st.get(t, SettingRoutes, &routes)
 	st.get(t, SettingChoice, &choice)
-	if fmt.Sprint(routes) != "[{Direct direct} {Office socks5://alice:pw@10.0.0.1:1080}]" || choice != "Office" {
+	if fmt.Sprint(routes) != "[{Direct direct   } {Office socks5://alice:pw@10.0.0.1:1080   }]" || choice != "Office" {
 		t.Fatalf("stored %v, choice %q", routes, choice)
 	}
 
@@ -154,15 +154,15 @@ func TestManagerPersistence(t *testing.T) {
 		t.Fatalf("reloaded: %s choice %q", got, m2.Choice())
 	}
 	before, _ := m2.Current()
-	if err := m2.Update("Office", Route{"Work", "socks5://alice:pw@10.0.0.1:1080"}); err != nil {
+	if err := m2.Update("Office", Route{Name: "Work", URL: "socks5://alice:pw@10.0.0.1:1080"}); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := m2.Current()
 	if after.Route.Name != "Work" || m2.Choice() != "Work" || before == after {
 		t.Fatalf("after rename: current %q choice %q", after.Route.Name, m2.Choice())
 	}
-	mustErr(m2.Update("Work", Route{"Direct", "direct"}), ErrDuplicateRoute)
-	mustErr(m2.Update("Nope", Route{"X", "direct"}), ErrUnknownRoute)
+	mustErr(m2.Update("Work", Route{Name: "Direct", URL: "direct"}), ErrDuplicateRoute)
+	mustErr(m2.Update("Nope", Route{Name: "X", URL: "direct"}), ErrUnknownRoute)
 	st.get(t, SettingChoice, &choice)
 	if choice != "Work" {
 		t.Fatalf("stored choice after rename %q", choice)
@@ -182,7 +182,7 @@ func TestManagerPersistence(t *testing.T) {
 	}
 
 	// Statuses serialise without credentials.
-	m2.Add(Route{"Secret", "http://u:hunter2@proxy:3128"})
+	m2.Add(Route{Name: "Secret", URL: "http://u:hunter2@proxy:3128"})
 	b, _ := json.Marshal(m2.Routes())
 	if strings.Contains(string(b), "hunter2") || !strings.Contains(string(b), "http://u:***@proxy:3128") {
 		t.Fatalf("Routes JSON: %s", b)
@@ -191,20 +191,20 @@ func TestManagerPersistence(t *testing.T) {
 
 func TestManagerVia(t *testing.T) {
 	st := &mapSettings{}
-	st.PutSetting(SettingRoutes, []Route{{"Direct", "direct"}, {"Office", "socks5://10.0.0.1:1080"}})
+	st.PutSetting(SettingRoutes, []Route{{Name: "Direct", URL: "direct"}, {Name: "Office", URL: "socks5://10.0.0.1:1080"}})
 	st.PutSetting(SettingChoice, "Direct")
 	cases := []struct {
 		name      string
 		via       Route
 		list, cur string
 	}{
-		{"new route", Route{"--via", "http://proxy:3128"}, "Direct,Office,--via*(via)", "--via"},
-		{"same URL as a stored route", Route{"--via", "socks5://10.0.0.1:1080"}, "Direct,Office*", "Office"},
-		{"name taken", Route{"Office", "http://other:3128"}, "Direct,Office,Office (--via)*(via)", "Office (--via)"},
+		{"new route", Route{Name: "--via", URL: "http://proxy:3128"}, "Direct,Office,--via*(via)", "--via"},
+		{"same URL as a stored route", Route{Name: "--via", URL: "socks5://10.0.0.1:1080"}, "Direct,Office*", "Office"},
+		{"name taken", Route{Name: "Office", URL: "http://other:3128"}, "Direct,Office,Office (--via)*(via)", "Office (--via)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := NewManager(ManagerOptions{Settings: st, Extra: &tc.via})
+			m, err := NewManager(ManagerOptions{Settings: st, Via: &tc.via})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -218,18 +218,18 @@ func TestManagerVia(t *testing.T) {
 			}
 		})
 	}
-	m, err := NewManager(ManagerOptions{Settings: st, Extra: &Route{"via", "http://proxy:3128"}})
+	m, err := NewManager(ManagerOptions{Settings: st, Via: &Route{Name: "via", URL: "http://proxy:3128"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := m.Remove("via"); !errors.Is(err, ErrViaRoute) {
 		t.Fatalf("Remove(via) = %v", err)
 	}
-	if err := m.Update("via", Route{"x", "direct"}); !errors.Is(err, ErrViaRoute) {
+	if err := m.Update("via", Route{Name: "x", URL: "direct"}); !errors.Is(err, ErrViaRoute) {
 		t.Fatalf("Update(via) = %v", err)
 	}
 	// Adding keeps the --via route last and is stored without it.
-	if err := m.Add(Route{"Home", "direct"}); err != nil {
+	if err := m.Add(Route{Name: "Home", URL: "direct"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := names(m.Routes()); got != "Direct,Office,Home,via*(via)" {
@@ -240,14 +240,14 @@ func TestManagerVia(t *testing.T) {
 	if len(routes) != 3 {
 		t.Fatalf("stored %v", routes)
 	}
-	if _, err := NewManager(ManagerOptions{Extra: &Route{"bad", "gopher://x"}}); !errors.Is(err, ErrInvalidRoute) {
+	if _, err := NewManager(ManagerOptions{Via: &Route{Name: "bad", URL: "gopher://x"}}); !errors.Is(err, ErrInvalidRoute) {
 		t.Fatalf("bad --via: %v", err)
 	}
 }
 
 func TestManagerBrokenStoredRoute(t *testing.T) {
 	st := &mapSettings{}
-	st.PutSetting(SettingRoutes, []Route{{"Broken", "socks9://x"}, {"Direct", "direct"}})
+	st.PutSetting(SettingRoutes, []Route{{Name: "Broken", URL: "socks9://x"}, {Name: "Direct", URL: "direct"}})
 	st.PutSetting(SettingChoice, "Broken")
 	m, err := NewManager(ManagerOptions{Settings: st})
 	if err != nil {
@@ -264,7 +264,7 @@ func TestManagerBrokenStoredRoute(t *testing.T) {
 		t.Fatalf("Use(Broken) = %v", err)
 	}
 	// It survives other edits and can be fixed.
-	if err := m.Update("Broken", Route{"Fixed", "direct"}); err != nil {
+	if err := m.Update("Broken", Route{Name: "Fixed", URL: "direct"}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -44,6 +44,7 @@ func (m *Manager) Use(name string) error {
 		}
 	}
 	m.choice = e.route.Name
+	m.sticky.clear() // a choice by hand moves everyone
 	m.recompute()
 	return nil
 }
@@ -56,6 +57,7 @@ func (m *Manager) UseAuto() error {
 		return err
 	}
 	m.choice = AutoChoice
+	m.sticky.clear()
 	m.recompute()
 	return nil
 }
@@ -80,6 +82,7 @@ func (m *Manager) recompute() {
 	prev := m.pick
 	m.pick = next
 	m.cur.Store(next.up)
+	m.updateWarm()
 	if prev != nil && prev != next && !strings.EqualFold(prev.route.Name, next.route.Name) {
 		detail := ""
 		if m.choice == AutoChoice {
@@ -99,7 +102,7 @@ func (m *Manager) fastest() *entry {
 	var best *entry
 	var bestLat time.Duration
 	for _, e := range m.entries {
-		if e.up == nil || e.state != stateUp {
+		if e.up == nil || e.state != stateUp || e.brk.open() {
 			continue
 		}
 		if lat := e.score(); best == nil || lat < bestLat {
@@ -119,7 +122,7 @@ func (m *Manager) fastest() *entry {
 		}
 		return nil
 	}
-	if curOK && cur.state == stateUp && cur != best {
+	if curOK && cur.state == stateUp && !cur.brk.open() && cur != best {
 		c := cur.score()
 		if !(bestLat*5/4 < c && bestLat+5*time.Millisecond < c) {
 			return cur

@@ -18,7 +18,7 @@ func TestManagerAutoPicksFaster(t *testing.T) {
 	slowBackend := testsupport.StartMicrosocks(t, "", "")
 	slow := testsupport.StartDelayed(t, slowBackend, 150*time.Millisecond).Addr
 	st := &mapSettings{}
-	if err := st.PutSetting(SettingRoutes, []Route{{"Slow", "socks5://" + slow}, {"Fast", "socks5://" + fast.Addr}}); err != nil {
+	if err := st.PutSetting(SettingRoutes, []Route{{Name: "Slow", URL: "socks5://" + slow}, {Name: "Fast", URL: "socks5://" + fast.Addr}}); err != nil {
 		t.Fatal(err)
 	}
 	bus := &events.Bus{}
@@ -87,7 +87,7 @@ func TestManagerSwitchKeepsStreams(t *testing.T) {
 	target, _ := url.Parse(srv.URL)
 	ms := testsupport.StartMicrosocks(t, "", "")
 	st := &mapSettings{}
-	st.PutSetting(SettingRoutes, []Route{{"Socks", "socks5://" + ms.Addr}, {"Direct", "direct"}})
+	st.PutSetting(SettingRoutes, []Route{{Name: "Socks", URL: "socks5://" + ms.Addr}, {Name: "Direct", URL: "direct"}})
 	st.PutSetting(SettingChoice, "Socks")
 	m, err := NewManager(ManagerOptions{Settings: st, Target: target, Dial: DialOptions{RootCAs: poolOf(srv)}})
 	if err != nil {

@@ -193,3 +193,10 @@ func (c *healthCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(latDesc, prometheus.GaugeValue, h.Latency.Seconds(), h.Route)
 	}
 }
+
+// Observe counts one finished request in the Prometheus metrics. Call it
+// for every events.RequestFinished.
+func (h *Handlers) Observe(rec *storage.Record) { h.metrics.Observe(rec) }
+
+// Metrics returns the Prometheus metrics the handlers serve.
+func (h *Handlers) Metrics() *Metrics { return h.metrics }
