@@ -127,7 +127,7 @@ func (p *Proxy) attempt(parent context.Context, x *exchange, out *Outgoing, up *
 	}
 	req = req.WithContext(httptrace.WithClientTrace(ctx, trace))
 
-	res, err := up.Transport.RoundTrip(req)
+	res, err := up.RoundTrip(req)
 	ar.Elapsed = time.Since(began)
 	if err != nil {
 		wd.stop()

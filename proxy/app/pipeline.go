@@ -1,6 +1,9 @@
 package app
 
-import "github.com/ferry-gateway/ferry/proxy"
+import (
+	"github.com/ferry-gateway/ferry/proxy"
+	"github.com/ferry-gateway/ferry/proxy/retry"
+)
 
 // stages are the guards of the request pipeline, one line each. Their
 // order on the way out is their Phase (proxy/pipeline.go writes it down
@@ -16,5 +19,6 @@ func (s *Server) stages() []proxy.Stage {
 // one is assembled.
 func (s *Server) requestKey() proxy.KeyFunc { return nil }
 
-// retryPolicy decides on retries and failover; nil means one attempt.
-func (s *Server) retryPolicy() proxy.RetryPolicy { return nil }
+// retryPolicy decides on retries and failover before the first byte
+// (issue 9): retry.* defaults until the settings registry carries them.
+func (s *Server) retryPolicy() proxy.RetryPolicy { return &retry.Policy{Metrics: s.road} }

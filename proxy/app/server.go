@@ -22,6 +22,7 @@ import (
 	"github.com/ferry-gateway/ferry/proxy/budget"
 	"github.com/ferry-gateway/ferry/proxy/events"
 	"github.com/ferry-gateway/ferry/proxy/limit"
+	"github.com/ferry-gateway/ferry/proxy/retry"
 	"github.com/ferry-gateway/ferry/proxy/route"
 	"github.com/ferry-gateway/ferry/proxy/usage"
 	"github.com/ferry-gateway/ferry/storage"
@@ -47,6 +48,7 @@ type Server struct {
 	prices     *usage.Prices
 	meters     *usage.Meters
 	stats      *usage.Handlers
+	road       *retry.Metrics // retries, failovers, stalls, breakers
 	budgets    *budget.Guard
 	limits     *limit.Limiter
 	settings   *runtimeSettings
@@ -135,8 +137,10 @@ func (s *Server) build() (err error) {
 			extra = &r
 		}
 	}
+	s.road = retry.NewMetrics(func() []route.Status { return s.routes.Routes() })
 	s.routes, err = route.NewManager(route.ManagerOptions{
 		Settings: s.db, Via: extra, Dial: dial, Target: s.apiBase, Bus: s.bus, Logger: s.log,
+		Metrics: s.road,
 	})
 	if err != nil {
 		return fmt.Errorf("routes: %w", err)
@@ -191,6 +195,9 @@ func (s *Server) build() (err error) {
 		return fmt.Errorf("proxy: %w", err)
 	}
 	s.stream = events.NewStream(s.bus, events.StreamOptions{})
+	if err := s.road.Register(s.stats.Metrics().Registry()); err != nil {
+		return fmt.Errorf("road metrics: %w", err)
+	}
 	s.stats.Register(s.proxy.HandleAdmin)
 	s.budgets.Register(s.proxy.HandleAdmin)
 	s.limits.Register(s.proxy.HandleAdmin)
