@@ -21,6 +21,7 @@ import (
 	"github.com/ferry-gateway/ferry/proxy"
 	"github.com/ferry-gateway/ferry/proxy/budget"
 	"github.com/ferry-gateway/ferry/proxy/events"
+	"github.com/ferry-gateway/ferry/proxy/limit"
 	"github.com/ferry-gateway/ferry/proxy/retry"
 	"github.com/ferry-gateway/ferry/proxy/route"
 	"github.com/ferry-gateway/ferry/proxy/usage"
@@ -49,6 +50,7 @@ type Server struct {
 	stats      *usage.Handlers
 	road       *retry.Metrics // retries, failovers, stalls, breakers
 	budgets    *budget.Guard
+	limits     *limit.Limiter
 	settings   *runtimeSettings
 	adminToken string
 	firstRun   bool
@@ -162,6 +164,9 @@ func (s *Server) build() (err error) {
 	}); err != nil {
 		s.log.Warn("budgets: part of their state was unreadable", "err", err)
 	}
+	if s.limits, err = limit.New(limit.Options{Settings: s.db, Publish: s.bus.Publish, Logger: s.log}); err != nil {
+		s.log.Warn("limits unreadable; using the defaults", "err", err)
+	}
 	s.proxy, err = proxy.New(proxy.Options{
 		APIBase:            s.apiBase,
 		Routes:             s.routes,
@@ -195,6 +200,7 @@ func (s *Server) build() (err error) {
 	}
 	s.stats.Register(s.proxy.HandleAdmin)
 	s.budgets.Register(s.proxy.HandleAdmin)
+	s.limits.Register(s.proxy.HandleAdmin)
 	s.mountAdmin()
 	return nil
 }
@@ -377,6 +383,12 @@ func (s *Server) Keys() *Keys { return s.keys }
 
 // Routes is the route manager (choices, health, probes).
 func (s *Server) Routes() *route.Manager { return s.routes }
+
+// Budgets returns the budgets (the spend guard's PhaseBudget stage).
+func (s *Server) Budgets() *budget.Guard { return s.budgets }
+
+// Limits returns the local rate limits and the concurrency queue.
+func (s *Server) Limits() *limit.Limiter { return s.limits }
 
 // Proxy is the forwarding handler (pause and resume).
 func (s *Server) Proxy() *proxy.Proxy { return s.proxy }
