@@ -25,6 +25,7 @@ import (
 	"github.com/ferry-gateway/ferry/proxy/quota"
 	"github.com/ferry-gateway/ferry/proxy/retry"
 	"github.com/ferry-gateway/ferry/proxy/route"
+	"github.com/ferry-gateway/ferry/proxy/settings"
 	"github.com/ferry-gateway/ferry/proxy/usage"
 	"github.com/ferry-gateway/ferry/storage"
 )
@@ -49,6 +50,7 @@ type Server struct {
 	prices     *usage.Prices
 	meters     *usage.Meters
 	stats      *usage.Handlers
+	registry   *settings.Registry
 	road       *retry.Metrics // retries, failovers, stalls, breakers
 	budgets    *budget.Guard
 	limits     *limit.Limiter
@@ -82,14 +84,11 @@ func Open(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Listen == "" {
-		// No --listen or FERRY_LISTEN: the address chosen in the settings
-		// window, else the default.
-		cfg.Listen = DefaultListen
-		var stored string
-		if ok, err := db.GetSetting(settingListen, &stored); err == nil && ok && stored != "" {
-			cfg.Listen = stored
-		}
+	bus := &events.Bus{}
+	reg, err := openSettings(db, bus, &cfg)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
 	}
 	base, err := cfg.validate()
 	if err != nil {
@@ -97,7 +96,7 @@ func Open(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg: cfg, apiBase: base, log: cfg.Logger, db: db, bus: &events.Bus{},
+		cfg: cfg, apiBase: base, log: cfg.Logger, db: db, bus: bus, registry: reg,
 		firstRun: errors.Is(statErr, os.ErrNotExist), done: make(chan struct{}),
 	}
 	if err := s.build(); err != nil {
@@ -113,9 +112,7 @@ func (s *Server) build() (err error) {
 	if s.keys, err = loadKeys(s.db, cfg.APIKey, keyringAvailable(cfg.Getenv)); err != nil {
 		return err
 	}
-	if s.settings, err = loadRuntimeSettings(s.db, cfg); err != nil {
-		return err
-	}
+	s.settings = newRuntimeSettings(s.registry)
 	dial := route.DialOptions{ConnectTimeout: cfg.ConnectTimeout, InsecureSkipVerify: cfg.InsecureSkipVerify}
 	if cfg.CAFile != "" {
 		if dial.RootCAs, err = loadCAFile(cfg.CAFile); err != nil {
@@ -400,6 +397,9 @@ func (s *Server) Limits() *limit.Limiter { return s.limits }
 
 // Proxy is the forwarding handler (pause and resume).
 func (s *Server) Proxy() *proxy.Proxy { return s.proxy }
+
+// Registry is the settings registry: every knob, its value and watchers.
+func (s *Server) Registry() *settings.Registry { return s.registry }
 
 // DB is the database (usage queries, settings).
 func (s *Server) DB() *storage.DB { return s.db }
