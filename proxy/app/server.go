@@ -22,6 +22,7 @@ import (
 	"github.com/ferry-gateway/ferry/proxy/budget"
 	"github.com/ferry-gateway/ferry/proxy/events"
 	"github.com/ferry-gateway/ferry/proxy/limit"
+	"github.com/ferry-gateway/ferry/proxy/quota"
 	"github.com/ferry-gateway/ferry/proxy/retry"
 	"github.com/ferry-gateway/ferry/proxy/route"
 	"github.com/ferry-gateway/ferry/proxy/settings"
@@ -53,6 +54,7 @@ type Server struct {
 	road       *retry.Metrics // retries, failovers, stalls, breakers
 	budgets    *budget.Guard
 	limits     *limit.Limiter
+	quota      *quota.Tracker
 	settings   *runtimeSettings
 	adminToken string
 	firstRun   bool
@@ -164,6 +166,7 @@ func (s *Server) build() (err error) {
 	if s.limits, err = limit.New(limit.Options{Settings: s.db, Publish: s.bus.Publish, Logger: s.log}); err != nil {
 		s.log.Warn("limits unreadable; using the defaults", "err", err)
 	}
+	s.quota = quota.NewTracker(quota.Options{Publish: s.bus.Publish, Logger: s.log})
 	s.proxy, err = proxy.New(proxy.Options{
 		APIBase:            s.apiBase,
 		Routes:             s.routes,
@@ -198,6 +201,7 @@ func (s *Server) build() (err error) {
 	s.stats.Register(s.proxy.HandleAdmin)
 	s.budgets.Register(s.proxy.HandleAdmin)
 	s.limits.Register(s.proxy.HandleAdmin)
+	s.quota.Register(s.proxy.HandleAdmin)
 	s.mountAdmin()
 	return nil
 }
@@ -315,6 +319,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	// Event streams never end by themselves: end them first, or the drain
 	// would wait for them until its deadline.
 	s.stream.Close()
+	s.quota.Close()
 	if ln != nil {
 		drainCtx, cancelDrain := context.WithTimeout(ctx, s.cfg.DrainTimeout)
 		if err := s.proxy.Shutdown(drainCtx); err != nil {
@@ -383,6 +388,9 @@ func (s *Server) Routes() *route.Manager { return s.routes }
 
 // Budgets returns the budgets (the spend guard's PhaseBudget stage).
 func (s *Server) Budgets() *budget.Guard { return s.budgets }
+
+// Quota returns the subscription quota seen on responses.
+func (s *Server) Quota() *quota.Tracker { return s.quota }
 
 // Limits returns the local rate limits and the concurrency queue.
 func (s *Server) Limits() *limit.Limiter { return s.limits }
