@@ -10,9 +10,10 @@ import (
 // and the README draws it); list them here in that order too, so this
 // file reads as the pipeline does.
 func (s *Server) stages() []proxy.Stage {
-	return []proxy.Stage{
+	return append([]proxy.Stage{
 		s.budgets.Stage(),
-	}
+		s.quota.Stage(),
+	}, s.limits.Stages()...)
 }
 
 // requestKey is the pipeline's canonical request key function; nil until
