@@ -4,13 +4,18 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ferry-gateway/ferry/proxy"
 	"github.com/ferry-gateway/ferry/proxy/app"
 	"github.com/ferry-gateway/ferry/proxy/budget"
+	"github.com/ferry-gateway/ferry/proxy/quota"
 	"github.com/ferry-gateway/ferry/proxy/testsupport"
 )
 
@@ -90,5 +95,102 @@ func TestHardBudgetThroughARealCore(t *testing.T) {
 	}
 	if code, _, body := spendCall(t, srv, "POST", "/v1/messages", spendMessage, key); code != 200 {
 		t.Fatalf("refused during the allowance: %d %s", code, body)
+	}
+}
+
+// countingUpstream runs the fake API behind a handler that counts how
+// many requests are inside it at once.
+type countingUpstream struct {
+	fake         *testsupport.FakeAPI
+	inside, most atomic.Int32
+}
+
+func (c *countingUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	n := c.inside.Add(1)
+	defer c.inside.Add(-1)
+	for {
+		m := c.most.Load()
+		if n <= m || c.most.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	c.fake.ServeHTTP(w, r)
+}
+
+// TestQueueThroughARealCore: a fan-out of 20 clients at limit.concurrency
+// 4 all complete, never more than 4 at once upstream; the queue is
+// visible in /_ferry/limits. Then the local rate limit answers 429 with
+// retry-after.
+func TestQueueThroughARealCore(t *testing.T) {
+	up := &countingUpstream{fake: testsupport.NewFakeAPI(t)}
+	upstream := httptest.NewServer(up)
+	t.Cleanup(upstream.Close)
+	srv := sdkStartFerry(t, &testsupport.FakeAPI{URL: upstream.URL}, "")
+	if code, _, body := spendCall(t, srv, "PUT", "/_ferry/limits", `{"concurrency":4,"rpm":30}`, adminHeaders(srv)); code != 200 {
+		t.Fatalf("set limits: %d %s", code, body)
+	}
+	key := map[string]string{"x-api-key": sdkRealKey, testsupport.ScenarioHeader: "message;delay=150ms"}
+	var wg sync.WaitGroup
+	codes := make([]int, 20)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i], _, _ = spendCall(t, srv, "POST", "/v1/messages", spendMessage, key)
+		}()
+	}
+	wg.Wait()
+	for i, c := range codes {
+		if c != 200 {
+			t.Errorf("client %d: %d", i, c)
+		}
+	}
+	if m := up.most.Load(); m > 4 || m < 2 {
+		t.Errorf("%d requests upstream at once; limit.concurrency is 4", m)
+	}
+	// 20 of the 30-a-minute burst are spent: a few more and it is empty.
+	var code int
+	var h http.Header
+	for range 20 { // a few more: the bucket refilled while the fan-out ran
+		code, h, _ = spendCall(t, srv, "POST", "/v1/messages", spendMessage, key)
+		if code != 200 {
+			break
+		}
+	}
+	if code != 429 || h.Get("Retry-After") == "" || h.Get("x-ferry-error") != "1" {
+		t.Fatalf("over the rpm: %d retry-after %q", code, h.Get("Retry-After"))
+	}
+	if code, _, body := spendCall(t, srv, "POST", "/v1/messages/count_tokens", spendMessage, key); code != 200 {
+		t.Fatalf("count_tokens counted against the rpm: %d %s", code, body)
+	}
+}
+
+// TestQuotaThroughARealCore: a subscription's quota headers on upstream
+// responses show in /_ferry/quota with the tray line.
+func TestQuotaThroughARealCore(t *testing.T) {
+	fake := testsupport.NewFakeAPI(t)
+	reset := time.Now().Add(2 * time.Hour).Truncate(time.Second)
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("anthropic-ratelimit-unified-status", "allowed")
+		h.Set("anthropic-ratelimit-unified-representative-claim", "five_hour")
+		h.Set("anthropic-ratelimit-unified-5h-utilization", "0.42")
+		h.Set("anthropic-ratelimit-unified-5h-reset", strconv.FormatInt(reset.Unix(), 10))
+		h.Set("anthropic-ratelimit-unified-7d-utilization", "0.63")
+		fake.ServeHTTP(w, r)
+	}))
+	t.Cleanup(upstream.Close)
+	srv := sdkStartFerry(t, &testsupport.FakeAPI{URL: upstream.URL}, "")
+	oauth := map[string]string{"authorization": "Bearer sk-ant-oat01-quotatest-000000000000", "anthropic-beta": "oauth-2025-04-20"}
+	if code, _, body := spendCall(t, srv, "POST", "/v1/messages", spendMessage, oauth); code != 200 {
+		t.Fatalf("message: %d %s", code, body)
+	}
+	_, _, body := spendCall(t, srv, "GET", "/_ferry/quota", "", nil)
+	var v quota.View
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
+		t.Fatalf("%v: %s", err, body)
+	}
+	if len(v.Accounts) != 1 || v.Accounts[0].Account != testsupport.OrganizationID || !strings.HasPrefix(v.Line, "5h 42% · resets ") || !strings.HasSuffix(v.Line, " · week 63%") {
+		t.Fatalf("quota view %+v", v)
 	}
 }
