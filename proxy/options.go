@@ -162,9 +162,11 @@ type Observer interface {
 // usage frames from the proxy's own scan (see sse.Summary) instead of
 // scanning the bytes again. UseSummary is called after Response for a
 // stream the proxy scans; returning true means the observer needs no
-// stream bytes, and Summary is then called once, before Done.
+// stream bytes, and Summary is then called once, before Done. The clock it
+// returns dates the first content delta (the meter's time of the write
+// that carried it).
 type SummaryReader interface {
-	UseSummary() bool
+	UseSummary() (clock func() time.Time, ok bool)
 	Summary(s *sse.Summary)
 }
 
