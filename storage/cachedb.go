@@ -385,6 +385,12 @@ func (c *CacheDB) Stats() CacheStats {
 		Dropped: c.dropped.Load(), Evicted: c.evicted.Load()}
 	c.mu.Lock()
 	s.Entries, s.Bytes = len(c.index), c.bytes
+	for k, e := range c.pending { // put, not yet written
+		if c.index[k] == nil {
+			s.Entries++
+			s.Bytes += e.size()
+		}
+	}
 	c.mu.Unlock()
 	if fi, err := os.Stat(c.path); err == nil {
 		s.FileBytes = fi.Size()

@@ -14,7 +14,8 @@
 //	v1/                          root bucket; its name never changes
 //	├── version                  schema version, big-endian uint64 (SchemaVersion)
 //	├── settings/                key → JSON value (GetSetting/PutSetting)
-//	├── secrets/                 name → raw value (used only when the OS has no keychain)
+//	├── secrets/                 name → raw value (used only when the OS has no keychain;
+//	│                            install_key.cache: the request key's per-install HMAC secret)
 //	├── usage/                   be64(record ID) → binary Record (codec.go, record_tags.go); ID = bucket sequence
 //	├── rollups/
 //	│   ├── minute_horizon       be64(Unix s): minute rollups before it were pruned
@@ -46,6 +47,12 @@
 //	history.retention         [knob] proxy/app    how long records are kept (RunRetention)
 //	history.store_bodies      [knob] proxy/app    records keep prompt and answer bodies
 //	ui.language               [knob] ui           the windows', tray's and CLI's language
+//	cache.enabled             [knob] proxy/cache  the dedup cache answers and coalesces
+//	cache.ttl                 [knob] proxy/cache  how long a Messages answer is served again
+//	cache.count_tokens_ttl    [knob] proxy/cache  how long a count_tokens answer is served again
+//	cache.models_ttl          [knob] proxy/cache  how long the model list is served again
+//	cache.max_bytes           [knob] proxy/cache  the cache's size (LRU past it)
+//	cache.max_entry_bytes     [knob] proxy/cache  the largest answer kept
 //	routes                    proxy/route   []Route: the saved routes
 //	route_choice              proxy/route   the chosen route's name, or "auto"
 //	route_learnt              proxy/route   what each route learnt (key shares), by route name

@@ -122,6 +122,9 @@ func (s *Server) putKey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) {
+	// Its cached answers go with it: they were served without Anthropic
+	// seeing the key.
+	s.dropCachedAnswers(s.keys.APIKey())
 	if err := s.keys.ClearAPIKey(); err != nil {
 		proxy.WriteError(w, http.StatusInternalServerError, "api_error", err.Error())
 		return

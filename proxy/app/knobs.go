@@ -8,6 +8,7 @@ import (
 
 	"github.com/ferry-gateway/ferry/assets/i18n"
 	"github.com/ferry-gateway/ferry/proxy"
+	"github.com/ferry-gateway/ferry/proxy/cache"
 	"github.com/ferry-gateway/ferry/proxy/settings"
 )
 
@@ -31,7 +32,7 @@ const (
 // range, help and Applies) and lists it here; `ferry serve` gets a flag for
 // each knob with a Flag.
 func Knobs() []settings.Knob {
-	return []settings.Knob{
+	knobs := []settings.Knob{
 		{
 			Key: KeyListen, Owner: "proxy/app", Type: settings.String, Default: DefaultListen,
 			Help:    "The address Ferry listens on",
@@ -86,6 +87,7 @@ func Knobs() []settings.Knob {
 			Applies: settings.WindowRestart, Legacy: "language",
 		},
 	}
+	return append(knobs, cache.Knobs()...)
 }
 
 func formatDefault(d time.Duration) string { return d.String() }

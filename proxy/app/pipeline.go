@@ -13,12 +13,13 @@ func (s *Server) stages() []proxy.Stage {
 	return append([]proxy.Stage{
 		s.budgets.Stage(),
 		s.quota.Stage(),
+		s.cache.Stage(),
 	}, s.limits.Stages()...)
 }
 
-// requestKey is the pipeline's canonical request key function; nil until
-// one is assembled.
-func (s *Server) requestKey() proxy.KeyFunc { return nil }
+// requestKey is the pipeline's canonical request key (proxy/reqkey): the
+// cache and the runaway brake compare requests by it.
+func (s *Server) requestKey() proxy.KeyFunc { return s.keyer.KeyFunc(nil) }
 
 // retryPolicy decides on retries and failover before the first byte
 // (issue 9): retry.* defaults until the settings registry carries them.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ferry-gateway/ferry/proxy/cache"
 	"io"
 	"log/slog"
 	"net/http"
@@ -34,6 +35,9 @@ func sdkStartFerry(t *testing.T, fake *testsupport.FakeAPI, caFile string) *app.
 		CAFile:  caFile,
 		Version: "sdktest",
 		Logger:  slog.New(slog.DiscardHandler),
+		// These tests count the upstream calls of identical requests,
+		// which the dedup cache would answer (it has its own tests).
+		Overrides: []app.Override{{Key: cache.KeyEnabled, Text: "off", From: "test"}},
 		Getenv: func(k string) string {
 			if k == "FERRY_KEYRING" {
 				return "off"

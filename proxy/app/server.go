@@ -20,9 +20,11 @@ import (
 
 	"github.com/ferry-gateway/ferry/proxy"
 	"github.com/ferry-gateway/ferry/proxy/budget"
+	"github.com/ferry-gateway/ferry/proxy/cache"
 	"github.com/ferry-gateway/ferry/proxy/events"
 	"github.com/ferry-gateway/ferry/proxy/limit"
 	"github.com/ferry-gateway/ferry/proxy/quota"
+	"github.com/ferry-gateway/ferry/proxy/reqkey"
 	"github.com/ferry-gateway/ferry/proxy/retry"
 	"github.com/ferry-gateway/ferry/proxy/route"
 	"github.com/ferry-gateway/ferry/proxy/settings"
@@ -55,6 +57,9 @@ type Server struct {
 	budgets    *budget.Guard
 	limits     *limit.Limiter
 	quota      *quota.Tracker
+	keyer      *reqkey.Keyer
+	cache      *cache.Cache
+	cacheDB    *storage.CacheDB
 	settings   *runtimeSettings
 	adminToken string
 	firstRun   bool
@@ -167,6 +172,9 @@ func (s *Server) build() (err error) {
 		s.log.Warn("limits unreadable; using the defaults", "err", err)
 	}
 	s.quota = quota.NewTracker(quota.Options{Publish: s.bus.Publish, Logger: s.log})
+	if err := s.buildCache(); err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
 	s.proxy, err = proxy.New(proxy.Options{
 		APIBase:            s.apiBase,
 		Routes:             s.routes,
@@ -201,6 +209,7 @@ func (s *Server) build() (err error) {
 	}
 	s.stats.Register(s.proxy.HandleAdmin)
 	s.budgets.Register(s.proxy.HandleAdmin)
+	(&cache.Handlers{Cache: s.cache, Store: s.cacheDB, History: s.db}).Register(s.proxy.HandleAdmin)
 	s.limits.Register(s.proxy.HandleAdmin)
 	s.quota.Register(s.proxy.HandleAdmin)
 	s.mountAdmin()
@@ -337,6 +346,9 @@ func (s *Server) Stop(ctx context.Context) error {
 		if err := removeRuntime(s.cfg.DataDir, os.Getpid()); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if err := s.cacheDB.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close cache: %w", err))
 	}
 	if err := s.db.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close database: %w", err))

@@ -57,6 +57,8 @@ func Main(args []string, env Env) int {
 		err = runRoutes(rest, env)
 	case "config":
 		err = runConfig(rest, env)
+	case "cache":
+		err = runCache(rest, env)
 	case "version":
 		fmt.Fprintln(env.Stdout, "ferry", env.Version)
 	case "help", "-h", "--help":
@@ -91,6 +93,7 @@ Usage:
   ferry prices list|set|import|export|reset
   ferry routes list|add NAME URL|remove NAME|use NAME|auto|test
   ferry config list|get KEY|set KEY VALUE|reset KEY
+  ferry cache stats|clear [--older-than D]   the dedup cache
   ferry version
 
 Point clients at Ferry:  export ANTHROPIC_BASE_URL=http://127.0.0.1:7856
