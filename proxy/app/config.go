@@ -1,12 +1,15 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
 	"os"
+	"os/user"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/ferry-gateway/ferry/proxy"
@@ -45,20 +48,41 @@ type Config struct {
 	StoreBodies        *bool         // nil = stored setting, else off
 	DrainTimeout       time.Duration
 	APIKey             string // FERRY_API_KEY: a key for this run, never stored
+	// MetricsPublic opens /_ferry/metrics to callers without a token (a
+	// Prometheus scraper); off by default: metrics show models, routes
+	// and spend. The settings registry's metrics.public.
+	MetricsPublic bool
 
 	Version string
 	Logger  *slog.Logger
 	Getenv  func(string) string // nil = os.Getenv; tests pass their own environment
 }
 
-// DefaultDataDir is the OS config dir + /ferry.
+// DefaultDataDir is the OS config dir + /ferry. Without $HOME (a systemd
+// unit, env -i) the config dir is found from the user's passwd entry; when
+// even that fails it is "" and Open asks for --data-dir. It never falls
+// back to the temp dir: /tmp/ferry is a name any local user can create
+// first, and whoever owns it reads the tokens (issue 14).
 func DefaultDataDir() string {
-	dir, err := os.UserConfigDir()
-	if err != nil {
-		dir = os.TempDir()
+	if dir, err := os.UserConfigDir(); err == nil {
+		return filepath.Join(dir, "ferry")
 	}
-	return filepath.Join(dir, "ferry")
+	u, err := user.Current()
+	if err != nil || u.HomeDir == "" || !filepath.IsAbs(u.HomeDir) {
+		return ""
+	}
+	switch runtime.GOOS {
+	case "darwin", "ios":
+		return filepath.Join(u.HomeDir, "Library", "Application Support", "ferry")
+	case "windows", "plan9":
+		return "" // UserConfigDir reads %AppData% / $home there; no guess
+	default:
+		return filepath.Join(u.HomeDir, ".config", "ferry")
+	}
 }
+
+// errNoDataDir is Open's answer when no data dir could be found.
+var errNoDataDir = errors.New("no data dir: $HOME is unset and the user has no home directory in the passwd database; give one with --data-dir DIR (FERRY_DATA_DIR)")
 
 func (c *Config) applyDefaults() {
 	if c.APIBase == "" {
