@@ -166,6 +166,12 @@ func (s *Server) build() (err error) {
 	s.stats = usage.NewHandlers(usage.HandlersOptions{
 		DB: s.db, Prices: s.prices, RateLimits: limits, QueueDropped: s.recorder.Dropped,
 		Health: s.upstreamHealth, Logger: s.log,
+		Refused: func() map[string]uint64 {
+			if s.proxy == nil {
+				return nil
+			}
+			return s.proxy.Refusals()
+		},
 	})
 	s.proxy, err = proxy.New(proxy.Options{
 		APIBase:            s.apiBase,
@@ -407,6 +413,14 @@ type countingRecorder struct {
 }
 
 func (c countingRecorder) Record(rec storage.Record) {
+	// Outside strings are bounded before they are counted or stored
+	// (issue 14): the path a client chose, the model and error type a
+	// client or upstream sent.
+	rec.Path = proxy.TruncatePath(rec.Path)
+	rec.Model = storage.NormalizeModel(rec.Model)
+	if rec.ErrorType != "" {
+		rec.ErrorType = storage.NormalizeModel(rec.ErrorType)
+	}
 	c.stats.Observe(&rec)
 	c.queue.Record(rec)
 }
