@@ -207,25 +207,28 @@ func (p *Proxy) serveHealth(w http.ResponseWriter, r *http.Request) {
 		UptimeS: int64(time.Since(p.started).Seconds()),
 		Paused:  p.Paused(),
 	}
+	cands, err := p.routes.Candidates(route.Request{})
+	if err == nil && len(cands) == 0 {
+		err = route.ErrNoRoute
+	}
 	if !p.hasReadToken(r) {
 		// Open to anyone: up/down and the version, nothing about the
 		// route (its host and user name are the user's business).
-		up, err := p.routes.Current()
 		if err == nil {
-			h.Reachable = p.probe(r.Context(), up).Up
+			h.Reachable = p.probe(r.Context(), cands[0]).Up
 		}
 		h.UptimeS = 0
 		h.Checked = time.Now()
 		WriteJSON(w, h)
 		return
 	}
-	up, err := p.routes.Current()
 	if err != nil {
 		h.Error = redact(err.Error())
 		h.Checked = time.Now()
 		WriteJSON(w, h)
 		return
 	}
+	up := cands[0]
 	h.Route = HealthRoute{Name: up.Route.Name, URL: up.Route.Masked()}
 	res := p.probe(r.Context(), up)
 	h.Reachable = res.Up

@@ -20,6 +20,14 @@
 // It must not know how usage is metered or priced (an Observer does that),
 // how records are stored (a Recorder), how routes are dialled or chosen
 // (proxy/route), where keys are kept (Keys), or anything of the UI. The
-// guards of later issues (cache, filters, limits, budgets) plug in as
-// RequestHooks and Observers, not as code here.
+// guards (cache, filters, limits, budgets, the brake) plug in as Stages
+// and response hooks in the order pipeline.go writes down, not as code
+// here; retries and failover are a RetryPolicy around attempts.
+//
+// Files, one concern each: request.go (the way out: guards, body,
+// stages), pipeline.go (the stage contract and its order), attempt.go
+// (attempts, retries, failover), relay.go (the way back: headers, body,
+// stream repair), watchdog.go (first-byte and idle clocks), headers.go
+// (hop-by-hop, encodings, target URL), accounting.go (record, event, log),
+// guard.go, body.go, admin.go, serve.go.
 package proxy

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 
+	"github.com/ferry-gateway/ferry/proxy/reply"
 	"github.com/ferry-gateway/ferry/proxy/route"
 	"github.com/ferry-gateway/ferry/storage"
 )
@@ -38,17 +39,18 @@ const StatusOverloaded = 529
 // before the exchange ended, as nginx and Caddy do.
 const StatusClientClosed = 499
 
-// Anthropic error.type values Ferry uses.
+// Anthropic error.type values Ferry uses (reply owns them; these names
+// stay for the proxy's callers).
 const (
-	TypeInvalidRequest  = "invalid_request_error"
-	TypeAuthentication  = "authentication_error"
-	TypePermission      = "permission_error"
-	TypeNotFound        = "not_found_error"
-	TypeRequestTooLarge = "request_too_large"
-	TypeRateLimit       = "rate_limit_error"
-	TypeAPI             = "api_error"
-	TypeTimeout         = "timeout_error"
-	TypeOverloaded      = "overloaded_error"
+	TypeInvalidRequest  = reply.TypeInvalidRequest
+	TypeAuthentication  = reply.TypeAuthentication
+	TypePermission      = reply.TypePermission
+	TypeNotFound        = reply.TypeNotFound
+	TypeRequestTooLarge = reply.TypeRequestTooLarge
+	TypeRateLimit       = reply.TypeRateLimit
+	TypeAPI             = reply.TypeAPI
+	TypeTimeout         = reply.TypeTimeout
+	TypeOverloaded      = reply.TypeOverloaded
 	// typeClientClosed is recorded for a client that went away; it is
 	// never sent.
 	typeClientClosed = "client_closed_request"

@@ -157,9 +157,9 @@ func TestPanicLoggedWithRequestID(t *testing.T) {
 	t.Parallel()
 	fake := testsupport.NewFakeAPI(t)
 	h := newHarness(t, fake.URL, func(o *Options) {
-		o.Before = []RequestHook{func(ctx context.Context, out *Outgoing) (*Answer, error) {
+		o.Stages = []Stage{{Phase: PhaseFilter, Name: "exploding", Run: func(ctx context.Context, out *Outgoing) (*Response, error) {
 			panic("hook exploded")
-		}}
+		}}}
 	})
 	url, _, _ := serve(t, h.p)
 	req, _ := http.NewRequest("POST", url+"/v1/messages", strings.NewReader(`{"model":"m"}`))

@@ -202,10 +202,10 @@ func TestLargeEndpointStreamsBody(t *testing.T) {
 	hookRan := false
 	h := newHarness(t, up.URL, func(o *Options) {
 		o.MaxBody = 1 << 20
-		o.Before = []RequestHook{func(ctx contextT, out *Outgoing) (*Answer, error) {
+		o.Stages = []Stage{{Phase: PhaseFilter, Name: "test", Run: func(ctx contextT, out *Outgoing) (*Response, error) {
 			hookRan, hookBody = true, out.Body
 			return nil, nil
-		}}
+		}}}
 	})
 	body := bytes.Repeat([]byte("0123456789abcdef"), 3<<20/16) // 3 MB, over MaxBody
 	for _, chunked := range []bool{false, true} {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,22 +15,22 @@ import (
 	"github.com/ferry-gateway/ferry/storage"
 )
 
-// TestRequestHooks drives the seam the cache, filters, limits and budgets
-// will use: answer, rewrite, refuse.
-func TestRequestHooks(t *testing.T) {
+// TestStages drives the seam the cache, filters, limits and budgets use:
+// answer, rewrite, refuse.
+func TestStages(t *testing.T) {
 	t.Parallel()
 	fake := testsupport.NewFakeAPI(t)
 	cached := fake.ExpectedBody(testsupport.ScenarioStream)
 	var seenFP string
-	hook := func(ctx context.Context, out *Outgoing) (*Answer, error) {
+	hook := func(ctx context.Context, out *Outgoing) (*Response, error) {
 		seenFP = out.KeyFingerprint
 		if out.Header.Get("X-Api-Key") != testKey {
 			return nil, errors.New("hook did not see the swapped key")
 		}
 		switch {
 		case bytes.Contains(out.Body, []byte("cache-me")):
-			return &Answer{Header: http.Header{"Content-Type": {"text/event-stream"}, "Request-Id": {"req_cached"}},
-				Body: bytes.NewReader(cached), CacheHit: true}, nil
+			return &Response{Header: http.Header{"Content-Type": {"text/event-stream"}, "Request-Id": {"req_cached"}},
+				Body: io.NopCloser(bytes.NewReader(cached)), CacheHit: true}, nil
 		case bytes.Contains(out.Body, []byte("secret-word")):
 			out.Body = bytes.ReplaceAll(out.Body, []byte("secret-word"), []byte("[REDACTED]"))
 			out.Header.Set("X-Filtered", "1")
@@ -44,7 +45,7 @@ func TestRequestHooks(t *testing.T) {
 		}
 		return nil, nil
 	}
-	h := newHarness(t, fake.URL, func(o *Options) { o.Before = []RequestHook{hook} })
+	h := newHarness(t, fake.URL, func(o *Options) { o.Stages = []Stage{{Phase: PhaseFilter, Name: "test filter", Run: hook}} })
 	evs, cancel := h.bus.Subscribe(64)
 	defer cancel()
 

@@ -2,14 +2,15 @@ package proxy
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/ferry-gateway/ferry/proxy/events"
 	"github.com/ferry-gateway/ferry/proxy/route"
+	"github.com/ferry-gateway/ferry/proxy/sse"
 	"github.com/ferry-gateway/ferry/storage"
 )
 
@@ -91,10 +92,16 @@ type Options struct {
 	// Version is reported by /_ferry/health. Empty means "dev".
 	Version string
 
-	// Before are run in order on every API request that passed the
-	// guards, with its body read (or nil when streamed), before a route is
-	// chosen. See RequestHook.
-	Before []RequestHook
+	// Stages are the guards on the way out, run in Phase order (see
+	// pipeline.go; within a phase, in the order listed). Nil means none.
+	Stages []Stage
+	// Key computes the canonical request key once, after the request
+	// filters (Outgoing.Key). Nil means requests have none.
+	Key KeyFunc
+	// Retry decides on further attempts after a failed one (retry and
+	// failover before the first byte). Nil means one attempt, as the
+	// transport makes it.
+	Retry RetryPolicy
 
 	// DrainTimeout bounds the graceful drain of Serve when its context
 	// ends. Zero means 30 s.
@@ -129,6 +136,16 @@ type Observer interface {
 	Done(rec *storage.Record)
 }
 
+// SummaryReader is an Observer that can take an Anthropic event stream's
+// usage frames from the proxy's own scan (see sse.Summary) instead of
+// scanning the bytes again. UseSummary is called after Response for a
+// stream the proxy scans; returning true means the observer needs no
+// stream bytes, and Summary is then called once, before Done.
+type SummaryReader interface {
+	UseSummary() bool
+	Summary(s *sse.Summary)
+}
+
 // ObserverFactory makes the Observer of one request. body is the request
 // body, nil when it was streamed rather than buffered (or never read because
 // a guard refused the request first). It may return nil for "no observer".
@@ -139,45 +156,56 @@ type Recorder interface {
 	Record(rec storage.Record)
 }
 
-// Outgoing is a request about to be forwarded, as a RequestHook sees it.
+// Outgoing is a request on its way through the pipeline, as the stages,
+// the key function and the retry policy see it. It also carries the
+// per-request state they share (Set/Value, OnResponse, Annotate, Refuse).
 type Outgoing struct {
 	Method   string
 	Path     string // the client's path, e.g. /v1/messages
 	RawQuery string
-	// Header is what will be sent upstream: hop-by-hop headers gone, the
-	// real key already in place. It holds credentials: never log it.
+	// Header is what will be sent upstream: hop-by-hop and x-ferry-*
+	// headers gone, the real key already in place, Accept-Encoding
+	// settled (a response filter that needs plain text may set identity).
+	// It holds credentials: never log it.
 	Header http.Header
 	// Body is the whole request body, or nil when it is streamed (files,
-	// batches). A hook may replace it; Content-Length follows. Replace it
-	// only to change what must change: re-serialised JSON breaks
-	// thinking-block signatures.
-	Body   []byte
-	Model  string // from the request JSON, "" if none
-	Stream bool   // "stream": true in the request JSON
+	// batches: Streamed is true, and such a request is never retried). A
+	// stage may replace it; Content-Length follows. Replace it only to
+	// change what must change: re-serialised JSON breaks thinking-block
+	// signatures.
+	Body     []byte
+	Streamed bool
+	Model    string // from the request JSON, "" if none
+	Stream   bool   // "stream": true in the request JSON
+	// Key is the canonical request key (Options.Key), computed once after
+	// PhaseFilter; "" before that or when the request has none.
+	Key string
 	// KeyFingerprint is the short hash of the key that will be used.
 	KeyFingerprint string
 	// Client is the client's User-Agent.
 	Client string
+	// Session is Claude Code's X-Claude-Code-Session-Id, "" if none.
+	Session string
+	// Arrived is when the request reached Ferry.
+	Arrived time.Time
+	// ID is Ferry's request id.
+	ID string
+
+	refusal    *Error
+	values     map[any]any
+	respHooks  []respHook
+	notes      []func(*storage.Record)
+	attemptCtx context.Context
 }
 
-// Answer is a response a RequestHook gives instead of the upstream's
-// (a cache hit, for example). It is written as is and observed like an
-// upstream response.
-type Answer struct {
-	Status int         // zero means 200
-	Header http.Header // copied to the response
-	Body   io.Reader   // streamed to the client with a flush per read; nil means no body
-	// CacheHit marks the record as served from cache.
-	CacheHit bool
+// Credential is the full credential that will be sent upstream (x-api-key
+// or the Bearer token), "" if none. Never log or store it.
+func (o *Outgoing) Credential() string {
+	if k := o.Header.Get("X-Api-Key"); k != "" {
+		return k
+	}
+	if a := o.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
+		return a[7:]
+	}
+	return ""
 }
-
-// RequestHook sees each API request after the guards and before it goes
-// upstream. It returns:
-//   - (nil, nil) to let it go on, possibly with out.Body or out.Header changed;
-//   - (answer, nil) to answer it itself (cache hit);
-//   - (nil, err) to refuse it: an *Error (filter block 400, rate limit 429
-//     with retry-after, budget 400) is written as is, any other error
-//     becomes a 500 api_error from Ferry.
-//
-// ctx ends when the client goes away. Hooks run on the request's goroutine.
-type RequestHook func(ctx context.Context, out *Outgoing) (*Answer, error)

@@ -1,12 +1,14 @@
 package proxy
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -31,6 +33,9 @@ type Proxy struct {
 	log     *slog.Logger
 	started time.Time
 	paused  atomic.Bool
+
+	// stages are Options.Stages in pipeline order (stable by Phase).
+	stages []Stage
 
 	admin  *http.ServeMux
 	health healthCache
@@ -98,7 +103,9 @@ func New(o Options) (*Proxy, error) {
 		started:  time.Now(),
 		admin:    http.NewServeMux(),
 		idPrefix: "ferry_" + hex.EncodeToString(idb[:]),
+		stages:   slices.Clone(o.Stages),
 	}
+	slices.SortStableFunc(p.stages, func(a, b Stage) int { return cmp.Compare(a.Phase, b.Phase) })
 	p.mountBuiltins()
 	return p, nil
 }
@@ -148,121 +155,6 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	p.serveAPI(x)
 	x.finish()
-}
-
-func (p *Proxy) serveAPI(x *exchange) {
-	r := x.r
-	origin, gerr := p.guard(r)
-	if gerr != nil {
-		x.fail(gerr)
-		return
-	}
-	x.origin = origin
-	if isPreflight(r) {
-		// A CORS handshake from an allowed origin, answered here: it is
-		// not an API call, so it is not recorded either.
-		writePreflight(x.w, r, origin)
-		x.noRecord = true
-		return
-	}
-	if p.paused.Load() {
-		x.fail(&Error{Status: http.StatusServiceUnavailable, Type: TypeAPI, Class: storage.ClassFerry,
-			Message: "Ferry is paused; resume it from the tray menu or with POST /_ferry/resume"})
-		return
-	}
-	out := r.Header.Clone()
-	removeHopByHop(out)
-	key, aerr := p.authorize(r.URL.Path, out)
-	if aerr != nil {
-		x.fail(aerr)
-		return
-	}
-	x.rec.KeyFingerprint = fingerprint(key)
-
-	var (
-		body   []byte
-		stream *deadlineBody
-	)
-	if largeEndpoint(r.URL.Path) {
-		if r.ContentLength > p.opts.MaxBodyLarge {
-			x.fail(tooLarge(p.opts.MaxBodyLarge))
-			return
-		}
-		if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
-			// Keep reading the upload while the response is written:
-			// without it the HTTP/1.1 server closes the request body at
-			// the first write (golang/go#40747). Buffered bodies need
-			// none: they are read whole before anything is written.
-			// Unsupported on HTTP/2, which needs none either.
-			_ = http.NewResponseController(x.w).EnableFullDuplex()
-			stream = &deadlineBody{
-				rc:   http.NewResponseController(x.w),
-				body: http.MaxBytesReader(x.w, r.Body, p.opts.MaxBodyLarge),
-				idle: p.opts.IdleTimeout,
-				n:    &x.rec.BytesIn,
-			}
-			x.upload = stream
-		}
-	} else {
-		var err error
-		body, err = readBody(x.w, r, p.opts.MaxBody, p.opts.IdleTimeout)
-		if err != nil {
-			x.fail(errorFor(r.Context(), r.Context(), err, p.where(nil)))
-			return
-		}
-		x.rec.BytesIn = int64(len(body))
-		facts := sniffRequest(body, r.URL.Path == "/v1/messages" || r.URL.Path == "/v1/chat/completions")
-		x.rec.Model, x.rec.Stream = facts.model, facts.stream
-	}
-
-	if len(p.opts.Before) > 0 {
-		og := &Outgoing{
-			Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery,
-			Header: out, Body: body, Model: x.rec.Model, Stream: x.rec.Stream,
-			KeyFingerprint: x.rec.KeyFingerprint, Client: x.rec.Client,
-		}
-		for _, hook := range p.opts.Before {
-			ans, err := hook(r.Context(), og)
-			if err != nil {
-				x.fail(hookError(err))
-				return
-			}
-			if ans != nil {
-				x.body = og.Body
-				x.answer(ans)
-				return
-			}
-		}
-		out = og.Header
-		if stream == nil {
-			body = og.Body
-		}
-	}
-	x.body = body
-
-	out.Set("Accept-Encoding", upstreamEncoding(r.Header.Values("Accept-Encoding"), x.rec.Stream))
-	if _, ok := out["User-Agent"]; !ok {
-		// Otherwise the transport adds Go's own.
-		out["User-Agent"] = []string{""}
-	}
-
-	up, err := p.routes.Current()
-	if err != nil {
-		x.fail(&Error{Status: http.StatusBadGateway, Type: TypeAPI, Class: storage.ClassNetwork, Err: err,
-			Message: "no usable upstream route: " + redact(err.Error())})
-		return
-	}
-	x.rec.Route = up.Route.Name
-	p.forward(x, up, out, body, stream)
-}
-
-// hookError turns what a RequestHook returned into the error written.
-func hookError(err error) *Error {
-	if fe, ok := err.(*Error); ok {
-		return fe
-	}
-	return &Error{Status: http.StatusInternalServerError, Type: TypeAPI, Class: storage.ClassFerry, Err: err,
-		Message: "Ferry failed to process the request: " + redact(err.Error())}
 }
 
 // where names the route and target of an exchange for error messages.

@@ -15,15 +15,21 @@
 //	├── version                  schema version, big-endian uint64 (SchemaVersion)
 //	├── settings/                key → JSON value (GetSetting/PutSetting)
 //	├── secrets/                 name → raw value (used only when the OS has no keychain)
-//	├── usage/                   be64(record ID) → binary Record (codec.go); ID = bucket sequence
+//	├── usage/                   be64(record ID) → binary Record (codec.go, record_tags.go); ID = bucket sequence
 //	├── rollups/
 //	│   ├── minute_horizon       be64(Unix s): minute rollups before it were pruned
 //	│   ├── hour_horizon         be64(Unix s): hour rollups before it were pruned
 //	│   ├── minute/              be64(Unix s of the minute's start, UTC) → binary rollup
 //	│   ├── hour/                be64(Unix s of the hour's start, UTC)   → binary rollup
 //	│   └── day/                 be64(Unix s of the UTC day's start)     → binary rollup
-//	├── cache/                   empty until the dedup cache lands
+//	├── cache/                   unused: the dedup cache keeps its own file (cache.db, cachedb.go)
 //	└── filters/                 empty until the content filters land
+//
+// A Record's optional fields (attempts, session, cache savings, filter hits,
+// queue wait, API-equivalent cost, and those of later issues) are tagged
+// fields after the fixed ones: adding one needs a new tag, not a migration,
+// and a Ferry that does not know a tag skips it. Record's doc lists every
+// field with the one package that owns it.
 //
 // Records are keyed by an increasing sequence, not by time: they are written
 // when a request ends, so their Time (when it started) is only nearly in key
@@ -44,6 +50,10 @@
 // hour rollups HourRollupRetention (400 days), day rollups DayRollupRetention
 // (5 years, about 2 MB). Freed pages are reused by bbolt, so the file stops
 // growing once retention is reached.
+//
+// The dedup cache's answers live apart, in cache.db beside ferry.db
+// (CacheDB, its layout in cachedb.go): a cache failure never touches the
+// history, and the file can always be deleted.
 //
 // Only this package imports bbolt; it imports nothing from proxy or ui.
 package storage

@@ -50,53 +50,26 @@ var migrations = []migration{
 	{3, "add the cache and filters buckets", migrateV3},
 }
 
+// Each migration is frozen: it names its buckets itself and calls no code
+// that follows the current schema (migrate_v2.go says why), so it writes
+// exactly the layout of its version however the live code changes.
+
 func migrateV1(tx *bolt.Tx) error {
-	r, err := tx.CreateBucketIfNotExists(bucketRoot)
+	r, err := tx.CreateBucketIfNotExists([]byte("v1"))
 	if err != nil {
 		return err
 	}
-	for _, name := range [][]byte{bucketSettings, bucketSecrets, bucketUsage} {
-		if _, err := r.CreateBucketIfNotExists(name); err != nil {
+	for _, name := range []string{"settings", "secrets", "usage"} {
+		if _, err := r.CreateBucketIfNotExists([]byte(name)); err != nil {
 			return fmt.Errorf("bucket %s: %w", name, err)
 		}
 	}
 	return nil
 }
 
-func migrateV2(tx *bolt.Tx) error {
-	rb, err := root(tx).CreateBucketIfNotExists(bucketRollups)
-	if err != nil {
-		return err
-	}
-	for _, g := range grains {
-		if _, err := rb.CreateBucketIfNotExists(g.bucket); err != nil {
-			return fmt.Errorf("bucket %s: %w", g.bucket, err)
-		}
-	}
-	// Chunks bound memory: records are nearly in time order, so each chunk
-	// touches few rollups.
-	const chunk = 4096
-	recs := make([]Record, 0, chunk)
-	c := sub(tx, bucketUsage).Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		r, err := decodeRecord(binary.BigEndian.Uint64(k), v)
-		if err != nil {
-			return err
-		}
-		recs = append(recs, r)
-		if len(recs) == chunk {
-			if err := addToRollups(tx, recs); err != nil {
-				return err
-			}
-			recs = recs[:0]
-		}
-	}
-	return addToRollups(tx, recs)
-}
-
 func migrateV3(tx *bolt.Tx) error {
-	for _, name := range [][]byte{bucketCache, bucketFilters} {
-		if _, err := root(tx).CreateBucketIfNotExists(name); err != nil {
+	for _, name := range []string{"cache", "filters"} {
+		if _, err := tx.Bucket([]byte("v1")).CreateBucketIfNotExists([]byte(name)); err != nil {
 			return fmt.Errorf("bucket %s: %w", name, err)
 		}
 	}
@@ -141,67 +114,6 @@ func (db *DB) migrate() error {
 			return fmt.Errorf("migrate %s to schema version %d (%s): %w", db.path, m.version, m.name, err)
 		}
 		db.log.Info("database migrated", "path", db.path, "version", m.version, "migration", m.name, "took", time.Since(start))
-	}
-	return nil
-}
-
-// writeRecords stores recs with fresh IDs (set in place) and adds them to
-// the rollups, in the caller's transaction. bbolt keeps the value slices
-// until commit, so every value gets its own; arena hands them out of one
-// allocation per few hundred records.
-func writeRecords(tx *bolt.Tx, recs []Record) error {
-	var arena []byte
-	ub := sub(tx, bucketUsage)
-	ub.FillPercent = 0.95 // keys only ever append: pack pages full
-	for i := range recs {
-		id, err := ub.NextSequence()
-		if err != nil {
-			return err
-		}
-		recs[i].ID = id
-		start := len(arena)
-		if cap(arena)-start < 1024 {
-			arena = make([]byte, 0, 256<<10) // the old arena stays alive through its slices
-			start = 0
-		}
-		arena = encodeRecord(arena, &recs[i])
-		if err := ub.Put(be64(id), arena[start:len(arena):len(arena)]); err != nil {
-			return fmt.Errorf("put record %d: %w", id, err)
-		}
-	}
-	return addToRollups(tx, recs)
-}
-
-func addToRollups(tx *bolt.Tx, recs []Record) error {
-	if len(recs) == 0 {
-		return nil
-	}
-	rb := sub(tx, bucketRollups)
-	for _, g := range grains {
-		b := rb.Bucket(g.bucket)
-		b.FillPercent = 0.9
-		groups := map[int64]*rollup{}
-		var order []int64
-		for i := range recs {
-			k := g.start(recs[i].Time)
-			r := groups[k]
-			if r == nil {
-				r = &rollup{}
-				if v := b.Get(rollupKey(k)); v != nil {
-					if err := r.mergeEncoded(v); err != nil {
-						return fmt.Errorf("rollup %s %d: %w", g.bucket, k, err)
-					}
-				}
-				groups[k] = r
-				order = append(order, k)
-			}
-			r.apply(&recs[i])
-		}
-		for _, k := range order {
-			if err := b.Put(rollupKey(k), groups[k].encode(nil)); err != nil {
-				return fmt.Errorf("put rollup %s %d: %w", g.bucket, k, err)
-			}
-		}
 	}
 	return nil
 }

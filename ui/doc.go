@@ -5,8 +5,11 @@
 // It owns what the user sees and nothing else. It talks to the proxy, the
 // route manager and the usage store only through the Core interface defined
 // in core.go, which main adapts from the real packages; it must not import
-// proxy/..., storage internals or bbolt (storage.Record, a plain value type,
-// is the one exception). It never creates the Fyne app either: main does,
+// proxy/..., storage internals or bbolt, with two exceptions that are plain
+// values: storage.Record and proxy/events (the kinds of event the core
+// publishes, which the event loop turns into notifications). The
+// import-rule test in proxy/app checks this. It never creates the Fyne app
+// either: main does,
 // with app.NewWithID, and hands it to Run, so that this package builds and
 // tests with Fyne's test driver and CGO_ENABLED=0.
 //

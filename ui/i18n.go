@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"embed"
 	"fmt"
 	"os"
 	"runtime"
@@ -9,20 +8,19 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/lang"
+
+	"github.com/ferry-gateway/ferry/assets/i18n"
 )
 
-// Translations are named after their locale (en.json, zh-CN.json): Fyne's
-// lang package (go-i18n underneath) takes the language tag from the file
-// name.
-//
-//go:embed translations/*.json
-var translationFiles embed.FS
+// The translations live in assets/i18n, shared with the core and the CLI.
+// They are named after their locale (en.json, zh-CN.json): Fyne's lang
+// package (go-i18n underneath) takes the language tag from the file name.
 
 // Language choices stored in Settings.Language.
 const (
-	LanguageSystem  = "system"
-	LanguageEnglish = "en"
-	LanguageChinese = "zh-CN"
+	LanguageSystem  = i18n.System
+	LanguageEnglish = i18n.English
+	LanguageChinese = i18n.Chinese
 )
 
 // Environment variables through which the language is forced. Fyne reads
@@ -30,10 +28,11 @@ const (
 // and the BSDs (github.com/jeandeaual/go-locale); the originals are kept in
 // the FERRY_ORIG_* variables so that a restart after choosing "system"
 // gets the session's own language back.
+// i18n.Resolve reads the same variables for the CLI and the core.
 const (
-	envOverride     = "FERRY_LANG_OVERRIDE"
-	envOrigLanguage = "FERRY_ORIG_LANGUAGE"
-	envOrigLCAll    = "FERRY_ORIG_LC_ALL"
+	envOverride     = i18n.EnvOverride
+	envOrigLanguage = i18n.EnvOrigLanguage
+	envOrigLCAll    = i18n.EnvOrigLCAll
 )
 
 // ApplyLanguage makes Fyne's lang package (and so every lang.L in this
@@ -64,7 +63,7 @@ func ApplyLanguage(choice string) error {
 		}
 	}
 	// Adding translations makes Fyne re-read the user's languages.
-	if err := lang.AddTranslationsFS(translationFiles, "translations"); err != nil {
+	if err := lang.AddTranslationsFS(i18n.FS(), i18n.Dir); err != nil {
 		return fmt.Errorf("load translations: %w", err)
 	}
 	if choice != LanguageEnglish && choice != LanguageChinese {
@@ -74,7 +73,7 @@ func ApplyLanguage(choice string) error {
 	if sameLanguage(sys, choice) || runtime.GOOS == "linux" {
 		return nil
 	}
-	data, err := translationFiles.ReadFile("translations/" + choice + ".json")
+	data, err := i18n.FS().ReadFile(i18n.Dir + "/" + choice + ".json")
 	if err != nil {
 		return fmt.Errorf("read %s translations: %w", choice, err)
 	}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ferry-gateway/ferry/assets/i18n"
 )
 
 var langCall = regexp.MustCompile(`lang\.(?:L|X)\(("(?:[^"\\]|\\.)*"|` + "`[^`]*`" + `)`)
@@ -46,15 +48,11 @@ func usedKeys(t *testing.T) []string {
 	return keys
 }
 
-func translationKeys(t *testing.T, name string) map[string]string {
+func translationKeys(t *testing.T, tag string) map[string]string {
 	t.Helper()
-	b, err := translationFiles.ReadFile("translations/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := map[string]string{}
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("%s: %v", name, err)
+	m := i18n.Messages(tag)
+	if m == nil {
+		t.Fatalf("no %s translations", tag)
 	}
 	return m
 }
@@ -66,7 +64,7 @@ func TestTranslationsComplete(t *testing.T) {
 	if len(keys) < 50 {
 		t.Fatalf("found only %d keys: is the scanner broken?", len(keys))
 	}
-	en, zh := translationKeys(t, "en.json"), translationKeys(t, "zh-CN.json")
+	en, zh := translationKeys(t, i18n.English), translationKeys(t, i18n.Chinese)
 	for _, k := range keys {
 		if _, ok := en[k]; !ok {
 			t.Errorf("en.json lacks %q", k)
@@ -102,7 +100,7 @@ func TestPrintMissingKeys(t *testing.T) {
 	if os.Getenv("FERRY_PRINT_KEYS") == "" {
 		t.Skip("set FERRY_PRINT_KEYS=1")
 	}
-	zh := translationKeys(t, "zh-CN.json")
+	zh := translationKeys(t, i18n.Chinese)
 	out := map[string]string{}
 	for _, k := range usedKeys(t) {
 		if _, ok := zh[k]; !ok {

@@ -316,7 +316,7 @@ func TestChineseLabels(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	m := TrayMenu(TrayState{Routes: []TrayRoute{office, direct}, Choice: AutoChoice, Active: "Office SOCKS", SpendCents: 123, RequestsToday: 4}, TrayActions{})
+	m := TrayMenu(TrayState{Routes: []TrayRoute{office, direct}, Choice: AutoChoice, Current: "Office SOCKS", SpendCents: 123, RequestsToday: 4}, TrayActions{})
 	want := []string{"自动 → Office SOCKS · 182 毫秒 — 今日 $1.23 · 4 次请求", "---", "暂停 Ferry", "线路", "---", "复制基础 URL", "复制 Claude Code 环境变量", "---", "打开仪表盘", "设置…", "登录时启动", "---", "退出 Ferry"}
 	if got := labels(m); !slices.Equal(got, want) {
 		t.Fatalf("zh-CN tray:\n got %q\nwant %q", got, want)

@@ -31,8 +31,8 @@ type TrayState struct {
 	Routes []TrayRoute
 	// Choice is a route name or AutoChoice.
 	Choice string
-	// Active is the route serving the next request ("" when none).
-	Active string
+	// Current is the route serving the next request ("" when none).
+	Current string
 	// SpendCents and RequestsToday are today's totals (local time).
 	SpendCents    int64
 	RequestsToday int64
@@ -41,7 +41,7 @@ type TrayState struct {
 
 // Equal reports whether two states show the same menu.
 func (s TrayState) Equal(o TrayState) bool {
-	return s.Paused == o.Paused && s.Choice == o.Choice && s.Active == o.Active &&
+	return s.Paused == o.Paused && s.Choice == o.Choice && s.Current == o.Current &&
 		s.SpendCents == o.SpendCents && s.RequestsToday == o.RequestsToday &&
 		s.StartAtLogin == o.StartAtLogin && slices.Equal(s.Routes, o.Routes)
 }
@@ -63,7 +63,7 @@ func (s TrayState) Icon() IconState {
 	}
 	anyUp := false
 	for _, r := range s.Routes {
-		if r.Name == s.Active && r.Checked && !r.Up {
+		if r.Name == s.Current && r.Checked && !r.Up {
 			return IconRouteDown
 		}
 		anyUp = anyUp || !r.Checked || r.Up
@@ -100,12 +100,12 @@ func TrayStateFrom(routes []RouteStatus, choice string, paused bool, today Stats
 	}
 	for _, r := range routes {
 		s.Routes = append(s.Routes, TrayRoute{Name: r.Name, Checked: r.Checked, Up: r.Up, LatencyMS: r.Latency.Round(time.Millisecond).Milliseconds()})
-		if r.Active {
-			s.Active = r.Name
+		if r.Current {
+			s.Current = r.Name
 		}
 	}
-	if s.Active == "" && choice != AutoChoice {
-		s.Active = choice
+	if s.Current == "" && choice != AutoChoice {
+		s.Current = choice
 	}
 	return s
 }
@@ -128,7 +128,7 @@ func RouteLabel(r TrayRoute) string {
 func StatusLine(s TrayState) string {
 	var route string
 	for _, r := range s.Routes {
-		if r.Name == s.Active {
+		if r.Name == s.Current {
 			route = RouteLabel(r)
 		}
 	}

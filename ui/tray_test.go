@@ -74,7 +74,7 @@ func TestTrayMenuStates(t *testing.T) {
 	}{
 		{
 			name:       "running",
-			state:      TrayState{Routes: []TrayRoute{office, direct}, Choice: "Office SOCKS", Active: "Office SOCKS", SpendCents: 123, RequestsToday: 45},
+			state:      TrayState{Routes: []TrayRoute{office, direct}, Choice: "Office SOCKS", Current: "Office SOCKS", SpendCents: 123, RequestsToday: 45},
 			status:     "Office SOCKS · 182 ms — $1.23 · 45 requests today",
 			pause:      "Pause Ferry",
 			routeItems: []string{"Office SOCKS · 182 ms", "Direct · down", "Auto (fastest)", "---", "Test latency now"},
@@ -83,7 +83,7 @@ func TestTrayMenuStates(t *testing.T) {
 		},
 		{
 			name:       "paused",
-			state:      TrayState{Paused: true, Routes: []TrayRoute{office}, Choice: "Office SOCKS", Active: "Office SOCKS"},
+			state:      TrayState{Paused: true, Routes: []TrayRoute{office}, Choice: "Office SOCKS", Current: "Office SOCKS"},
 			status:     "Paused — $0.00 · 0 requests today",
 			pause:      "Resume Ferry",
 			routeItems: []string{"Office SOCKS · 182 ms", "Auto (fastest)", "---", "Test latency now"},
@@ -92,7 +92,7 @@ func TestTrayMenuStates(t *testing.T) {
 		},
 		{
 			name:       "route down",
-			state:      TrayState{Routes: []TrayRoute{office, direct}, Choice: "Direct", Active: "Direct", StartAtLogin: true},
+			state:      TrayState{Routes: []TrayRoute{office, direct}, Choice: "Direct", Current: "Direct", StartAtLogin: true},
 			status:     "Direct · down — $0.00 · 0 requests today",
 			pause:      "Pause Ferry",
 			routeItems: []string{"Office SOCKS · 182 ms", "Direct · down", "Auto (fastest)", "---", "Test latency now"},
@@ -101,7 +101,7 @@ func TestTrayMenuStates(t *testing.T) {
 		},
 		{
 			name:       "auto",
-			state:      TrayState{Routes: []TrayRoute{office, direct, home}, Choice: AutoChoice, Active: "Office SOCKS", SpendCents: 5, RequestsToday: 1},
+			state:      TrayState{Routes: []TrayRoute{office, direct, home}, Choice: AutoChoice, Current: "Office SOCKS", SpendCents: 5, RequestsToday: 1},
 			status:     "Auto → Office SOCKS · 182 ms — $0.05 · 1 requests today",
 			pause:      "Pause Ferry",
 			routeItems: []string{"Office SOCKS · 182 ms", "Direct · down", "Home HTTP · untested", "Auto (fastest)", "---", "Test latency now"},
@@ -167,7 +167,7 @@ func TestTrayMenuActions(t *testing.T) {
 		ToggleStartAtLogin: rec("login"),
 		Quit:               rec("quit"),
 	}
-	s := TrayState{Routes: []TrayRoute{office, direct}, Choice: "Office SOCKS", Active: "Office SOCKS"}
+	s := TrayState{Routes: []TrayRoute{office, direct}, Choice: "Office SOCKS", Current: "Office SOCKS"}
 	m := TrayMenu(s, a)
 	route := item(t, m, "Route").ChildMenu
 	for _, l := range []string{"Pause Ferry", "Copy base URL", "Copy Claude Code environment", "Open dashboard", "Settings…", "Start at login", "Quit Ferry"} {
@@ -184,11 +184,11 @@ func TestTrayMenuActions(t *testing.T) {
 
 func TestTrayStateEqualAndFrom(t *testing.T) {
 	routes := []RouteStatus{
-		{Name: "Office SOCKS", Checked: true, Up: true, Latency: 182400 * time.Microsecond, Active: true},
+		{Name: "Office SOCKS", Checked: true, Up: true, Latency: 182400 * time.Microsecond, Current: true},
 		{Name: "Direct", Checked: true},
 	}
 	a := TrayStateFrom(routes, AutoChoice, false, Stats{SpendToday: 1.234, RequestsToday: 7}, true)
-	if a.Active != "Office SOCKS" || a.SpendCents != 123 || a.Routes[0].LatencyMS != 182 || !a.StartAtLogin {
+	if a.Current != "Office SOCKS" || a.SpendCents != 123 || a.Routes[0].LatencyMS != 182 || !a.StartAtLogin {
 		t.Fatalf("state = %+v", a)
 	}
 	routes[0].Latency = 182300 * time.Microsecond // same millisecond: no rebuild

@@ -35,7 +35,7 @@ type RouteView struct {
 	TLS       time.Duration `json:"tls_ns"`
 	Err       string        `json:"error,omitempty"`
 	Checked   time.Time     `json:"checked"`
-	Temporary bool          `json:"temporary,omitempty"` // the --via route of this run
+	Via       bool          `json:"temporary,omitempty"` // the --via route of this run
 }
 
 // RoutesView is the route list and the current choice.
@@ -76,6 +76,7 @@ func (s *Server) mountAdmin() {
 	h("POST /_ferry/routes/test", http.HandlerFunc(s.testRoutes), true)
 	h("GET /_ferry/settings", http.HandlerFunc(s.getSettings), false)
 	h("PUT /_ferry/settings", http.HandlerFunc(s.putSettings), true)
+	h("GET /_ferry/events", s.stream, false)
 	h("POST /_ferry/ui/show", http.HandlerFunc(s.showDashboard), true)
 }
 
@@ -324,8 +325,8 @@ func (s *Server) showDashboard(w http.ResponseWriter, r *http.Request) {
 
 func routeView(st route.Status) RouteView {
 	return RouteView{
-		Name: st.Name, URL: st.URL, Current: st.Chosen, Up: st.Health.Up, Latency: st.Health.Latency,
+		Name: st.Name, URL: st.URL, Current: st.Current, Up: st.Health.Up, Latency: st.Health.Latency,
 		Connect: st.Health.Connect, Handshake: st.Health.Handshake, TLS: st.Health.TLS,
-		Err: st.Health.Err, Checked: st.Health.Checked, Temporary: st.Via,
+		Err: st.Health.Err, Checked: st.Health.Checked, Via: st.Via,
 	}
 }

@@ -7,4 +7,9 @@
 //
 // It knows nothing of the desktop UI: the UI reaches the core through the
 // events bus and the accessors on Server.
+//
+// layout_test.go here holds the rules of the whole tree's layout, checked
+// against `go list -deps` for the default and headless builds: which
+// package may import what (as each doc.go says) and no non-test Go file
+// over 600 lines.
 package app

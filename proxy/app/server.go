@@ -20,7 +20,10 @@ import (
 	"time"
 
 	"github.com/ferry-gateway/ferry/proxy"
+	"github.com/ferry-gateway/ferry/proxy/budget"
 	"github.com/ferry-gateway/ferry/proxy/events"
+	"github.com/ferry-gateway/ferry/proxy/limit"
+	"github.com/ferry-gateway/ferry/proxy/retry"
 	"github.com/ferry-gateway/ferry/proxy/route"
 	"github.com/ferry-gateway/ferry/proxy/secrets"
 	"github.com/ferry-gateway/ferry/proxy/usage"
@@ -41,12 +44,16 @@ type Server struct {
 	secrets    *secrets.Store
 	keys       *Keys
 	bus        *events.Bus
+	stream     *events.Stream // GET /_ferry/events
 	routes     *route.Manager
 	proxy      *proxy.Proxy
 	recorder   *storage.Recorder
 	prices     *usage.Prices
 	meters     *usage.Meters
 	stats      *usage.Handlers
+	road       *retry.Metrics // retries, failovers, stalls, breakers
+	budgets    *budget.Guard
+	limits     *limit.Limiter
 	settings   *runtimeSettings
 	adminToken string
 	firstRun   bool
@@ -148,8 +155,10 @@ func (s *Server) build() (err error) {
 			extra = &r
 		}
 	}
+	s.road = retry.NewMetrics(func() []route.Status { return s.routes.Routes() })
 	s.routes, err = route.NewManager(route.ManagerOptions{
-		Settings: s.db, Extra: extra, Dial: dial, Target: s.apiBase, Bus: s.bus, Logger: s.log,
+		Settings: s.db, Via: extra, Dial: dial, Target: s.apiBase, Bus: s.bus, Logger: s.log,
+		Metrics: s.road,
 	})
 	if err != nil {
 		return fmt.Errorf("routes: %w", err)
@@ -161,10 +170,10 @@ func (s *Server) build() (err error) {
 		s.log.Warn("stored prices unreadable; using the defaults", "err", err)
 	}
 	// One tracker for the meters that fill it and the stats that read it.
-	limits := &usage.RateLimitTracker{}
-	s.meters = usage.NewMeters(usage.MetersOptions{Prices: s.prices, RateLimits: limits, Settings: s.db, Logger: s.log})
+	limits := &usage.HeadroomTracker{}
+	s.meters = usage.NewMeters(usage.MetersOptions{Prices: s.prices, Headroom: limits, Settings: s.db, Logger: s.log})
 	s.stats = usage.NewHandlers(usage.HandlersOptions{
-		DB: s.db, Prices: s.prices, RateLimits: limits, QueueDropped: s.recorder.Dropped,
+		DB: s.db, Prices: s.prices, Headroom: limits, QueueDropped: s.recorder.Dropped,
 		Health: s.upstreamHealth, Logger: s.log,
 		Refused: func() map[string]uint64 {
 			if s.proxy == nil {
@@ -173,6 +182,15 @@ func (s *Server) build() (err error) {
 			return s.proxy.Refusals()
 		},
 	})
+	// The budgets count what the history already holds of this month.
+	if s.budgets, err = budget.Open(budget.Options{
+		Settings: s.db, Records: s.db, Publish: s.bus.Publish, Logger: s.log,
+	}); err != nil {
+		s.log.Warn("budgets: part of their state was unreadable", "err", err)
+	}
+	if s.limits, err = limit.New(limit.Options{Settings: s.db, Publish: s.bus.Publish, Logger: s.log}); err != nil {
+		s.log.Warn("limits unreadable; using the defaults", "err", err)
+	}
 	s.proxy, err = proxy.New(proxy.Options{
 		APIBase:            s.apiBase,
 		Routes:             s.routes,
@@ -193,11 +211,20 @@ func (s *Server) build() (err error) {
 		Bus:      s.bus,
 		Logger:   s.log,
 		Version:  cfg.Version,
+		Stages:   s.stages(),
+		Key:      s.requestKey(),
+		Retry:    s.retryPolicy(),
 	})
 	if err != nil {
 		return fmt.Errorf("proxy: %w", err)
 	}
+	s.stream = events.NewStream(s.bus, events.StreamOptions{})
+	if err := s.road.Register(s.stats.Metrics().Registry()); err != nil {
+		return fmt.Errorf("road metrics: %w", err)
+	}
 	s.stats.Register(s.mountStats)
+	s.budgets.Register(s.proxy.HandleAdmin)
+	s.limits.Register(s.proxy.HandleAdmin)
 	s.mountAdmin()
 	return nil
 }
@@ -323,6 +350,9 @@ func (s *Server) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	ln, cancel := s.ln, s.cancel
 	s.mu.Unlock()
+	// Event streams never end by themselves: end them first, or the drain
+	// would wait for them until its deadline.
+	s.stream.Close()
 	if ln != nil {
 		drainCtx, cancelDrain := context.WithTimeout(ctx, s.cfg.DrainTimeout)
 		if err := s.proxy.Shutdown(drainCtx); err != nil {
@@ -392,6 +422,12 @@ func (s *Server) Keys() *Keys { return s.keys }
 
 // Routes is the route manager (choices, health, probes).
 func (s *Server) Routes() *route.Manager { return s.routes }
+
+// Budgets returns the budgets (the spend guard's PhaseBudget stage).
+func (s *Server) Budgets() *budget.Guard { return s.budgets }
+
+// Limits returns the local rate limits and the concurrency queue.
+func (s *Server) Limits() *limit.Limiter { return s.limits }
 
 // Proxy is the forwarding handler (pause and resume).
 func (s *Server) Proxy() *proxy.Proxy { return s.proxy }

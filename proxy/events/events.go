@@ -26,6 +26,15 @@ const (
 	StateChanged    Kind = "state.changed"    // Detail: "paused" or "running"
 	SettingsChanged Kind = "settings.changed" // Detail: the settings key
 	ListenFailed    Kind = "listen.failed"    // Detail: the error, with the fix
+
+	// The spend guard's events (issue 12). Detail is an English sentence
+	// for logs; Attrs carry the figures for a notification in any language.
+	BudgetAlert   Kind = "budget.alert"   // Attrs: budget, level (80, 95, 100), spent, limit, unit, basis, mode, period, resets
+	BudgetAllowed Kind = "budget.allowed" // Attrs: until (RFC 3339), by
+	LimitHit      Kind = "limit.hit"      // Attrs: limit (rpm, itpm, otpm, concurrency, upstream), key (credential fingerprint), retry_after
+	QuotaAlert    Kind = "quota.alert"    // Attrs: account, window (5h, 7d…), level (80, 95, 100 or "reset"), utilization, resets
+	BrakeFired    Kind = "brake.fired"    // Attrs: session, reason, repeats, tool
+	BrakeReleased Kind = "brake.released" // Attrs: session, until, by
 )
 
 // Event is one thing that happened. Only the fields its Kind names are set.
@@ -37,6 +46,7 @@ type Event struct {
 	Up      bool
 	Latency time.Duration
 	Detail  string
+	Attrs   map[string]string
 }
 
 // Bus fans events out to subscribers without ever blocking the publisher.
@@ -44,6 +54,7 @@ type Event struct {
 type Bus struct {
 	mu      sync.Mutex
 	subs    map[int]chan Event
+	taps    map[int]func(Event)
 	next    int
 	dropped atomic.Uint64
 }
@@ -72,6 +83,27 @@ func (b *Bus) Subscribe(buf int) (<-chan Event, func()) {
 	}
 }
 
+// Tap calls f with every event published from now on, on the publisher's
+// goroutine and in publishing order, until the returned cancel is called.
+// f must return at once (append to a buffer, nothing more): it runs inside
+// Publish. Stream uses it so that it sees every event, in order, and never
+// loses one to a full channel.
+func (b *Bus) Tap(f func(Event)) (cancel func()) {
+	b.mu.Lock()
+	if b.taps == nil {
+		b.taps = make(map[int]func(Event))
+	}
+	id := b.next
+	b.next++
+	b.taps[id] = f
+	b.mu.Unlock()
+	return func() {
+		b.mu.Lock()
+		delete(b.taps, id)
+		b.mu.Unlock()
+	}
+}
+
 // Publish sends e to every subscriber that has room. It never blocks.
 func (b *Bus) Publish(e Event) {
 	if e.Time.IsZero() {
@@ -79,6 +111,9 @@ func (b *Bus) Publish(e Event) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	for _, f := range b.taps {
+		f(e)
+	}
 	for _, ch := range b.subs {
 		select {
 		case ch <- e:

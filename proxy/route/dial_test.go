@@ -5,13 +5,14 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"github.com/ferry-gateway/ferry/proxy/testsupport"
 	"io"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ferry-gateway/ferry/proxy/testsupport"
 )
 
 // tlsFront terminates TLS on a loopback port and relays each connection to

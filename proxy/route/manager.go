@@ -27,20 +27,15 @@ const (
 	SettingChoice = "route_choice" // a route name or "auto"
 )
 
-const (
-	defaultInterval = 30 * time.Second
-	historyLen      = 30
-)
-
 // ManagerOptions configure a Manager. Only Target is needed for probes to
 // mean anything; every other field has a working zero value.
 type ManagerOptions struct {
 	// Settings persists routes and the choice; nil keeps them in memory.
 	Settings Settings
-	// Extra is the --via route for this run: listed, chosen for this run,
+	// Via is the --via route for this run: listed, chosen for this run,
 	// never stored. A stored route with the same URL is chosen instead of
 	// listing it twice.
-	Extra *Route
+	Via *Route
 	// Dial applies to every route's Upstream.
 	Dial DialOptions
 	// Target is the API base, the host every probe reaches; nil means
@@ -53,6 +48,22 @@ type ManagerOptions struct {
 	Bus *events.Bus
 	// Logger; nil discards.
 	Logger *slog.Logger
+	// Failover is road.failover (FailoverAutoOnly or FailoverAlways); ""
+	// means auto-only.
+	Failover string
+	// Metrics counts breaker changes and accounts moved by a failover;
+	// nil counts nothing.
+	Metrics RoadMetrics
+}
+
+// RoadMetrics hears the road events the Manager sees (proxy/retry's
+// Metrics implements it for Prometheus).
+type RoadMetrics interface {
+	// BreakerChanged: route's breaker went to state (a Breaker* constant).
+	BreakerChanged(route, state string)
+	// Failover: an account's requests moved from one route to another
+	// after a failure.
+	Failover(from, to string)
 }
 
 // Status is one route as the UI and the admin API show it.
@@ -64,22 +75,26 @@ type Status struct {
 	URL   string `json:"url"` // masked
 	// Via marks the --via route of this run.
 	Via bool `json:"via"`
-	// Chosen marks the route that serves the next request.
-	Chosen bool `json:"chosen"`
+	// Current marks the route that serves the next request.
+	Current bool `json:"chosen"`
 	// Health is the last probe; Checked is zero before the first.
 	Health Health `json:"health"`
 	// History holds the latency of the last probes, oldest first, for a
 	// sparkline; 0 marks a probe that found the route down.
 	History []time.Duration `json:"history"`
+	// Breaker is closed, open (three road failures in a row: skipped
+	// while another route exists, shown down) or half_open.
+	Breaker string `json:"breaker"`
+	// Region, HTTP and KeyShare are the route's fields (Route).
+	Region   string `json:"region,omitempty"`
+	HTTP     string `json:"http"`
+	KeyShare string `json:"tls_key_share"`
+	// Learnt is what the route learnt from failures (HTTP/1.1, classic
+	// key shares); `ferry routes forget NAME` clears it.
+	Learnt Learnt `json:"learnt"`
+	// Warm reports a connection to the API host open ahead of need.
+	Warm bool `json:"warm"`
 }
-
-type linkState int
-
-const (
-	stateUnknown linkState = iota
-	stateUp
-	stateDown
-)
 
 type entry struct {
 	route   Route
@@ -89,6 +104,7 @@ type entry struct {
 	state   linkState
 	health  Health
 	history []time.Duration
+	brk     breaker
 }
 
 // Manager holds the named routes, probes them, and answers Current with
@@ -103,10 +119,15 @@ type Manager struct {
 	probe sync.Mutex // one probe round at a time
 
 	mu          sync.Mutex
-	entries     []*entry // stored routes in order, then the --via route
-	choice      string   // this run's choice: AutoChoice or a name
-	savedChoice string   // what Settings holds
-	pick        *entry   // the route serving now
+	entries     []*entry          // stored routes in order, then the --via route
+	choice      string            // this run's choice: AutoChoice or a name
+	savedChoice string            // what Settings holds
+	pick        *entry            // the route serving now
+	failover    string            // road.failover
+	sticky      *sticky           // accounts' routes in Auto
+	learnt      map[string]Learnt // as loaded; entries' learners hold the live state
+	noWarm      bool              // road.keep_warm off
+	runCtx      context.Context   // Run's, for warm connections; nil before Run
 }
 
 // NewManager loads the stored routes and choice. With none stored the list
@@ -119,7 +140,16 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 	if o.Target == nil {
 		o.Target = &url.URL{Scheme: "https", Host: "api.anthropic.com"}
 	}
-	m := &Manager{o: o, log: o.Logger, kick: make(chan struct{}, 1), choice: AutoChoice, savedChoice: AutoChoice}
+	failover := FailoverAutoOnly
+	if o.Failover != "" {
+		f, err := ParseFailover(o.Failover)
+		if err != nil {
+			return nil, err
+		}
+		failover = f
+	}
+	m := &Manager{o: o, log: o.Logger, kick: make(chan struct{}, 1), choice: AutoChoice, savedChoice: AutoChoice,
+		failover: failover, sticky: newSticky()}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
 	}
@@ -136,6 +166,9 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 		if found && choice != "" {
 			m.savedChoice = choice
 		}
+		if _, err := o.Settings.GetSetting(SettingLearnt, &m.learnt); err != nil {
+			return nil, fmt.Errorf("load what routes learnt: %w", err)
+		}
 	}
 	if len(stored) == 0 {
 		stored = []Route{{Name: "Direct", URL: DirectURL}}
@@ -148,8 +181,8 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 		m.entries = append(m.entries, m.newEntry(r))
 	}
 	m.choice = m.savedChoice
-	if o.Extra != nil {
-		via, err := Parse(o.Extra.Name, o.Extra.URL)
+	if o.Via != nil {
+		via, err := Parse(o.Via.Name, o.Via.URL)
 		if err != nil {
 			return nil, fmt.Errorf("--via: %w", err)
 		}
@@ -184,16 +217,22 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 
 func (m *Manager) newEntry(r Route) *entry {
 	e := &entry{route: r}
-	if _, err := Parse(r.Name, r.URL); err != nil {
+	if _, err := normalize(r); err != nil {
 		e.broken = err
 		m.log.Warn("stored route does not parse", "route", r.Name, "url", r.Masked(), "err", err)
 		return e
 	}
-	u, err := NewUpstream(r, m.o.Dial)
+	d := m.o.Dial
+	if d.Logger == nil {
+		d.Logger = m.log
+	}
+	u, err := NewUpstream(r, d)
 	if err != nil {
 		e.broken = err
 		return e
 	}
+	u.learn.set(m.learnt[r.Name])
+	u.learn.changed = m.saveLearnt
 	e.up = u
 	return e
 }
@@ -228,23 +267,6 @@ func sameSpec(a, b spec) bool {
 	return a.kind == b.kind && strings.EqualFold(a.addr, b.addr) && a.hasAuth == b.hasAuth && a.user == b.user && a.pass == b.pass
 }
 
-// Current returns the Upstream for the next request without touching the
-// network or taking a lock.
-func (m *Manager) Current() (*Upstream, error) {
-	u := m.cur.Load()
-	if u == nil {
-		return nil, ErrNoRoute
-	}
-	return u, nil
-}
-
-// Choice returns "auto" or the name of the chosen route.
-func (m *Manager) Choice() string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.choice
-}
-
 // Routes lists every route, stored ones first, then the --via route.
 func (m *Manager) Routes() []Status {
 	m.mu.Lock()
@@ -257,13 +279,19 @@ func (m *Manager) Routes() []Status {
 		}
 		h.Route = e.route.Name
 		out = append(out, Status{
-			Route:   e.route,
-			Name:    e.route.Name,
-			URL:     e.route.Masked(),
-			Via:     e.via,
-			Chosen:  e == m.pick,
-			Health:  h,
-			History: slices.Clone(e.history),
+			Route:    e.route,
+			Name:     e.route.Name,
+			URL:      e.route.Masked(),
+			Via:      e.via,
+			Current:  e == m.pick,
+			Health:   h,
+			History:  slices.Clone(e.history),
+			Breaker:  e.brk.String(),
+			Region:   e.route.Region,
+			HTTP:     orDefault(e.route.HTTP, HTTPAuto),
+			KeyShare: orDefault(e.route.KeyShare, KeyShareAuto),
+			Learnt:   learntOf(e),
+			Warm:     e.up != nil && e.up.Warm(),
 		})
 	}
 	return out
@@ -281,44 +309,10 @@ func (m *Manager) CloseIdleConnections() {
 	}
 }
 
-// Use chooses the named route for the next requests and remembers the
-// choice (unless it is the --via route, which lasts for this run).
-func (m *Manager) Use(name string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	e := m.find(name)
-	if e == nil {
-		return fmt.Errorf("use %q: %w", name, ErrUnknownRoute)
-	}
-	if e.up == nil {
-		return fmt.Errorf("use %q: %w", name, e.broken)
-	}
-	if !e.via {
-		if err := m.saveChoice(e.route.Name); err != nil {
-			return err
-		}
-	}
-	m.choice = e.route.Name
-	m.recompute()
-	return nil
-}
-
-// UseAuto switches to "Auto (fastest)" and remembers it.
-func (m *Manager) UseAuto() error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.saveChoice(AutoChoice); err != nil {
-		return err
-	}
-	m.choice = AutoChoice
-	m.recompute()
-	return nil
-}
-
 // Add stores a new route. It is probed in the next round, which Run starts
 // at once.
 func (m *Manager) Add(r Route) error {
-	r, err := Parse(r.Name, r.URL)
+	r, err := normalize(r)
 	if err != nil {
 		return err
 	}
@@ -346,7 +340,7 @@ func (m *Manager) Add(r Route) error {
 // both). Requests in flight on the old route finish on its connections;
 // its idle connections are closed.
 func (m *Manager) Update(oldName string, r Route) error {
-	r, err := Parse(r.Name, r.URL)
+	r, err := normalize(r)
 	if err != nil {
 		return err
 	}
@@ -378,12 +372,16 @@ func (m *Manager) Update(oldName string, r Route) error {
 	// every usage record, and it is read without a lock.
 	e := m.newEntry(r)
 	if old.up != nil && sameURL(old.route.URL, r.URL) {
-		e.state, e.health, e.history = old.state, old.health, old.history
+		e.state, e.health, e.history, e.brk = old.state, old.health, old.history, old.brk
 		e.health.Route = r.Name
+		if e.up != nil {
+			e.up.learn.set(old.up.Learnt())
+		}
 	} else {
 		m.kickProbe()
 	}
 	m.entries[i] = e
+	m.sticky.rename(old.route.Name, r.Name)
 	if wasChosen {
 		m.choice = r.Name
 	}
@@ -394,6 +392,7 @@ func (m *Manager) Update(oldName string, r Route) error {
 	}
 	m.recompute()
 	if old.up != nil {
+		old.up.stopWarm()
 		old.up.Transport.CloseIdleConnections()
 	}
 	return nil
@@ -432,6 +431,7 @@ func (m *Manager) Remove(name string) error {
 	m.recompute()
 	if e.up != nil {
 		// Requests in flight keep their connections; idle ones go now.
+		e.up.stopWarm()
 		e.up.Transport.CloseIdleConnections()
 	}
 	return nil
@@ -472,184 +472,5 @@ func (m *Manager) saveChoice(choice string) error {
 func (m *Manager) publish(e events.Event) {
 	if m.o.Bus != nil {
 		m.o.Bus.Publish(e)
-	}
-}
-
-func (m *Manager) kickProbe() {
-	select {
-	case m.kick <- struct{}{}:
-	default:
-	}
-}
-
-// recompute picks the route for the next request and publishes
-// RouteSwitched when it changes. m.mu is held.
-func (m *Manager) recompute() {
-	var next *entry
-	if m.choice != AutoChoice {
-		if e := m.find(m.choice); e != nil && e.up != nil {
-			next = e
-		} else {
-			m.choice = AutoChoice
-		}
-	}
-	if next == nil {
-		next = m.fastest()
-	}
-	if next == nil {
-		return
-	}
-	prev := m.pick
-	m.pick = next
-	m.cur.Store(next.up)
-	if prev != nil && prev != next && !strings.EqualFold(prev.route.Name, next.route.Name) {
-		detail := ""
-		if m.choice == AutoChoice {
-			detail = AutoChoice
-		}
-		m.log.Info("route switched", "from", prev.route.Name, "to", next.route.Name, "auto", detail != "")
-		m.publish(events.Event{Kind: events.RouteSwitched, Route: next.route.Name, Detail: detail})
-	}
-}
-
-// fastest is Auto's pick: the healthy route with the lowest recent
-// latency. It keeps the current pick unless another is clearly faster
-// (20 % and 5 ms), because every Auto switch notifies the user and two
-// similar routes would otherwise trade places on jitter. With nothing
-// healthy it keeps the current pick, or takes the first usable route.
-func (m *Manager) fastest() *entry {
-	var best *entry
-	var bestLat time.Duration
-	for _, e := range m.entries {
-		if e.up == nil || e.state != stateUp {
-			continue
-		}
-		if lat := e.score(); best == nil || lat < bestLat {
-			best, bestLat = e, lat
-		}
-	}
-	cur := m.pick
-	curOK := cur != nil && slices.Contains(m.entries, cur) && cur.up != nil
-	if best == nil {
-		if curOK {
-			return cur
-		}
-		for _, e := range m.entries {
-			if e.up != nil {
-				return e
-			}
-		}
-		return nil
-	}
-	if curOK && cur.state == stateUp && cur != best {
-		c := cur.score()
-		if !(bestLat*5/4 < c && bestLat+5*time.Millisecond < c) {
-			return cur
-		}
-	}
-	return best
-}
-
-// score is the median of the last (up to) three latencies while up, so one
-// slow probe does not move Auto.
-func (e *entry) score() time.Duration {
-	var last []time.Duration
-	for i := len(e.history) - 1; i >= 0 && len(last) < 3; i-- {
-		if e.history[i] == 0 {
-			break
-		}
-		last = append(last, e.history[i])
-	}
-	if len(last) == 0 {
-		return e.health.Latency
-	}
-	slices.Sort(last)
-	return last[len(last)/2]
-}
-
-// Run probes every route now and then every Interval (and at once after a
-// route is added or changed) until ctx ends.
-func (m *Manager) Run(ctx context.Context) {
-	t := time.NewTicker(m.o.Interval)
-	defer t.Stop()
-	for {
-		m.probeAll(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-m.kick:
-		}
-	}
-}
-
-// TestNow probes every route at once and returns the results in Routes
-// order; state and events are updated as in a scheduled round.
-func (m *Manager) TestNow(ctx context.Context) []Health {
-	return m.probeAll(ctx)
-}
-
-func (m *Manager) probeAll(ctx context.Context) []Health {
-	m.probe.Lock()
-	defer m.probe.Unlock()
-	m.mu.Lock()
-	snap := slices.Clone(m.entries)
-	m.mu.Unlock()
-
-	results := make([]Health, len(snap))
-	var wg sync.WaitGroup
-	for i, e := range snap {
-		if e.up == nil {
-			results[i] = Health{Route: e.route.Name, Err: e.broken.Error(), Checked: time.Now()}
-			continue
-		}
-		wg.Go(func() { results[i] = e.up.Probe(ctx, m.o.Target) })
-	}
-	wg.Wait()
-	if ctx.Err() != nil {
-		// Shutting down or abandoned by the caller: an interrupted probe
-		// says nothing about the route.
-		return results
-	}
-
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for i, e := range snap {
-		if !slices.Contains(m.entries, e) {
-			continue // removed or replaced while probing
-		}
-		m.apply(e, results[i])
-	}
-	m.recompute()
-	return results
-}
-
-// apply records one probe and publishes its events. m.mu is held.
-func (m *Manager) apply(e *entry, h Health) {
-	e.health = h
-	lat := time.Duration(0)
-	if h.Up {
-		lat = h.Latency
-		if lat <= 0 {
-			lat = 1 // 0 marks "down" in the history
-		}
-	}
-	e.history = append(e.history, lat)
-	if len(e.history) > historyLen {
-		e.history = slices.Delete(e.history, 0, len(e.history)-historyLen)
-	}
-	m.publish(events.Event{Kind: events.RouteHealth, Route: h.Route, Up: h.Up, Latency: h.Latency, Detail: h.Err})
-	switch {
-	case h.Up && e.state == stateDown:
-		m.log.Info("route up", "route", h.Route, "latency", h.Latency)
-		m.publish(events.Event{Kind: events.RouteUp, Route: h.Route, Up: true, Latency: h.Latency})
-	case !h.Up && e.state != stateDown:
-		m.log.Warn("route down", "route", h.Route, "err", h.Err)
-		m.publish(events.Event{Kind: events.RouteDown, Route: h.Route, Detail: h.Err})
-	}
-	if h.Up {
-		e.state = stateUp
-	} else {
-		e.state = stateDown
 	}
 }

@@ -15,6 +15,16 @@ import (
 type Route struct {
 	Name string `json:"name"`
 	URL  string `json:"url"`
+	// Region is an optional exit-region label ("jp", "us-west"): a sticky
+	// account fails over to a route with the same label first.
+	Region string `json:"region,omitempty"`
+	// HTTP is the protocol with the API host: auto (HTTP/2, falling back
+	// to HTTP/1.1 after protocol errors), 1.1 or 2. "" means auto.
+	HTTP string `json:"http,omitempty"`
+	// KeyShare is the TLS key share offered to the API host: auto (Go's
+	// post-quantum default, classic after resets), classic or pq. ""
+	// means auto.
+	KeyShare string `json:"tls_key_share,omitempty"`
 }
 
 // DirectURL is the URL of a route that dials the target itself.
@@ -72,6 +82,23 @@ func Parse(name, raw string) (Route, error) {
 		raw = DirectURL
 	}
 	return Route{Name: name, URL: raw}, nil
+}
+
+// normalize validates r's URL, name and fields, returning it trimmed.
+func normalize(r Route) (Route, error) {
+	p, err := Parse(r.Name, r.URL)
+	if err != nil {
+		return Route{}, err
+	}
+	for _, kv := range [][2]string{{FieldRegion, r.Region}, {FieldHTTP, r.HTTP}, {FieldKeyShare, r.KeyShare}} {
+		if kv[1] == "" {
+			continue
+		}
+		if p, err = p.With(kv[0], kv[1]); err != nil {
+			return Route{}, err
+		}
+	}
+	return p, nil
 }
 
 func parseSpec(raw string) (spec, error) {

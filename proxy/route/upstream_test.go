@@ -2,12 +2,13 @@ package route
 
 import (
 	"errors"
-	"github.com/ferry-gateway/ferry/proxy/testsupport"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ferry-gateway/ferry/proxy/testsupport"
 )
 
 func get(t *testing.T, u *Upstream, target string) (*http.Response, string, error) {

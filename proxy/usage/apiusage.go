@@ -26,6 +26,9 @@ type apiUsage struct {
 	ServiceTier              *string           `json:"service_tier"`
 	InferenceGeo             *string           `json:"inference_geo"`
 	Speed                    *string           `json:"speed"`
+	// Iterations is kept raw and read only when priced (iterations.go):
+	// few responses carry it, and each of its entries is a usage object.
+	Iterations json.RawMessage `json:"iterations"`
 }
 
 type apiCacheCreation struct {
@@ -42,7 +45,7 @@ type apiServerToolUse struct {
 // apiUsage's fields (TestUsageKeysAreTheTags keeps them in step).
 var (
 	usageKeys = []string{"input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
-		"cache_creation", "server_tool_use", "service_tier", "inference_geo", "speed"}
+		"cache_creation", "server_tool_use", "service_tier", "inference_geo", "speed", "iterations"}
 	cacheCreationKeys = []string{"ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens"}
 	serverToolUseKeys = []string{"web_search_requests", "web_fetch_requests"}
 )
@@ -80,6 +83,10 @@ func (u *apiUsage) decode(b []byte) error {
 			return decodeString(&u.InferenceGeo, val)
 		case "speed":
 			return decodeString(&u.Speed, val)
+		case "iterations":
+			// json.Unmarshal keeps a RawMessage's bytes whatever they
+			// hold, null included.
+			u.Iterations = bytes.Clone(val)
 		}
 		return nil
 	})
@@ -238,6 +245,9 @@ func (u *apiUsage) overlay(o *apiUsage) {
 	setStr(&u.ServiceTier, o.ServiceTier)
 	setStr(&u.InferenceGeo, o.InferenceGeo)
 	setStr(&u.Speed, o.Speed)
+	if o.Iterations != nil && !isNull(o.Iterations) {
+		u.Iterations = bytes.Clone(o.Iterations)
+	}
 }
 
 func setInt(dst **int64, v *int64) {

@@ -196,6 +196,8 @@ func FuzzUsageDecode(f *testing.F) {
 		"{\"cache_read_input_to\u212aens\":4,\"\u017Fpeed\":\"f\\u00e9\\\"\xff\"}",
 		`{"output_tokens":1.5,"input_tokens":1e3,"speed":7}`,
 		`{"input_tokens":-9223372036854775808,"output_tokens":9223372036854775808}`,
+		`{"input_tokens":10,"output_tokens":5,"iterations":[{"type":"compaction","model":"claude-sonnet-4-6","input_tokens":100,"output_tokens":20},{"type":"message","input_tokens":10,"output_tokens":5}]}`,
+		`{"iterations" : [ 1 ] , "ITERATIONS":null}`, `{"iterations":{"a":[]},"speed":"fast"}`,
 		` null `, `{}`, `[]`, `{"server_tool_use":null,"server_tool_use":{}}`,
 	} {
 		f.Add([]byte(s))

@@ -45,12 +45,12 @@ func (m *Meter) batchLine(line []byte) {
 	}
 	b.succeeded++
 	u := v.Result.Message.Usage
-	t := u.tokens()
-	b.tokens = b.tokens.Add(t)
 	extras := u.extras(nil)
 	extras = putExtra(extras, "service_tier", "batch")
 	model := v.Result.Message.Model
-	cost, row, known := m.ms.prices.Cost(model, t, m.start, true, extras)
+	pr := m.ms.prices.costUsage(model, u, m.start, true, extras)
+	b.tokens = b.tokens.Add(pr.tokens)
+	cost, row, known := pr.usd, pr.row, pr.known
 	if b.models == nil {
 		b.models, b.rows = make(map[string]int), make(map[string]bool)
 	}
@@ -76,7 +76,7 @@ func (m *Meter) fillBatch(rec *storage.Record) {
 	}
 	// The same results may be downloaded again, in this run or after a
 	// restart: a batch is counted once.
-	if id := batchID(rec.Path); id != "" && !m.ms.firstResults(id, m.start) {
+	if id := batchID(rec.Path); id != "" && !m.ms.ledger.First(id, m.start) {
 		rec.UsageExtras = putExtra(rec.UsageExtras, ExtraBatchResults, "already counted")
 		rec.CostUSD, rec.PriceKnown, rec.PriceRow = 0, true, ""
 		return

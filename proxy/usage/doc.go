@@ -11,6 +11,8 @@
 //     prompt-length tiers, batch discount, multipliers for usage fields such
 //     as inference_geo or speed), model-id matching and Cost, persisted
 //     through a Settings interface under the key "prices";
+//   - the BatchLedger: which batches' results were already counted, kept
+//     under the settings key "batch_results_counted";
 //   - ClientFamily: the User-Agent family of a request (claude-cli, the SDKs,
 //     IDE plugins);
 //   - the read side over storage: /_ferry/stats, /_ferry/requests,
@@ -35,6 +37,10 @@
 //     of the same batch counts nothing, after a restart too: the ids of
 //     counted batches are kept in the settings (35 days, longer than the
 //     API keeps results).
+//   - A response is priced by the model it names and the modifiers its
+//     usage reports (speed, inference_geo; multipliers may have prompt-
+//     length tiers), iteration by iteration when usage.iterations is
+//     present (iterations.go); a speed no multiplier prices is unknown.
 //   - A prefix price row never prices a newer minor version: claude-opus-4
 //     does not price claude-opus-4-9, which is unknown until it has a row.
 //
@@ -42,6 +48,8 @@
 // how records are stored: the proxy hands it a request and the response
 // bytes, storage hands it query results through small interfaces defined
 // here. It never imports package proxy (proxy does not import usage either:
-// the lead wires a Meters.NewObserver into proxy.ObserverFactory), and it
-// never imports bbolt or the UI.
+// proxy/app wires a Meters.NewObserver into proxy.ObserverFactory); its
+// handlers answer through the leaf package proxy/reply, as the proxy does.
+// It never imports bbolt or the UI. The import-rule test in proxy/app
+// checks this.
 package usage

@@ -55,7 +55,7 @@ func TestThroughProxy(t *testing.T) {
 		fake := testsupport.NewFakeAPI(t, testsupport.WithGzip(gz))
 		base, _ := url.Parse(fake.URL)
 		rec := &memRecorder{}
-		meters := usage.NewMeters(usage.MetersOptions{RateLimits: &usage.RateLimitTracker{}})
+		meters := usage.NewMeters(usage.MetersOptions{Headroom: &usage.HeadroomTracker{}})
 		p, err := proxy.New(proxy.Options{
 			APIBase:  base,
 			Recorder: rec,

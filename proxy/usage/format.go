@@ -152,7 +152,11 @@ func WritePricesTable(w io.Writer, t PriceTable) error {
 			if len(m.Models) > 0 {
 				models = strings.Join(m.Models, ", ")
 			}
-			fmt.Fprintf(w, "  %s=%s ×%s (%s)\n", m.Field, m.Value, price(m.Factor), models)
+			fmt.Fprintf(w, "  %s=%s ×%s", m.Field, m.Value, price(m.Factor))
+			for _, t := range m.Tiers {
+				fmt.Fprintf(w, ", ×%s for prompts > %s", price(t.Factor), group(t.AbovePromptTokens))
+			}
+			fmt.Fprintf(w, " (%s)\n", models)
 		}
 	}
 	if len(custom) > 0 {

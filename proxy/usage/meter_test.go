@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -348,7 +349,7 @@ func TestMeterTiming(t *testing.T) {
 		}
 	}
 	c := &clock{now: t0}
-	ms := NewMeters(MetersOptions{Now: c.Now, RateLimits: &RateLimitTracker{}})
+	ms := NewMeters(MetersOptions{Now: c.Now, Headroom: &HeadroomTracker{}})
 	rec := meter(t, ms, meterCase{resp: sseHeader()}, writes)
 	// Response reads the clock at +10ms; write k (from 0) at +(20+10k) ms.
 	// Frame 2 (message_start, content_block_start, then the first
@@ -378,7 +379,7 @@ func TestMeterTiming(t *testing.T) {
 	zw.Close()
 	zwrites[len(zwrites)-1] = append(zwrites[len(zwrites)-1], zbuf.Bytes()...)
 	c = &clock{now: t0}
-	ms = NewMeters(MetersOptions{Now: c.Now, RateLimits: &RateLimitTracker{}})
+	ms = NewMeters(MetersOptions{Now: c.Now, Headroom: &HeadroomTracker{}})
 	rec = meter(t, ms, meterCase{resp: http.Header{"Content-Type": {"text/event-stream"}, "Content-Encoding": {"gzip"}}}, zwrites)
 	if rec.FirstToken != 40*time.Millisecond {
 		t.Errorf("gzip: FirstToken = %v, want 40ms", rec.FirstToken)
@@ -478,7 +479,7 @@ func TestMeterBatchResultsCountedOnce(t *testing.T) {
 		t.Error("msgbatch_09 not counted")
 	}
 	var ledger map[string]time.Time
-	if _, err := db.GetSetting(BatchesSettingsKey, &ledger); err != nil {
+	if _, err := db.GetSetting(BatchLedgerKey, &ledger); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := ledger["msgbatch_07"]; ok || len(ledger) != 2 {
@@ -494,12 +495,34 @@ func TestMeterClientFamily(t *testing.T) {
 	}
 }
 
+// TestMeterNeverFailsOnGarbage: a body that is no valid stream, JSON or
+// compressed data, fed a byte at a time, is accepted whole (meter checks
+// every Write), reads as usage unknown rather than $0 or a made-up count,
+// and does not trip the meter's panic guard (which would log).
 func TestMeterNeverFailsOnGarbage(t *testing.T) {
-	for _, h := range []http.Header{sseHeader(), jsonHeader(), {"Content-Encoding": {"gzip"}}, {"Content-Encoding": {"deflate"}}} {
-		ms := NewMeters(MetersOptions{})
-		c := meterCase{resp: h, body: []byte("event: message_start\ndata: {\"message\":{\"usage\":{\"input_tokens\":\"x\"}}}\n\n\x00\xff garbage {{{")}
-		rec := meter(t, ms, c, bytewise(c.body))
-		_ = rec
+	headers := map[string]http.Header{
+		"sse": sseHeader(), "json": jsonHeader(),
+		"gzip": {"Content-Encoding": {"gzip"}}, "deflate": {"Content-Encoding": {"deflate"}},
+	}
+	for name, h := range headers {
+		t.Run(name, func(t *testing.T) {
+			var logs bytes.Buffer
+			ms := NewMeters(MetersOptions{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			c := meterCase{resp: h, body: []byte("event: message_start\ndata: {\"message\":{\"usage\":{\"input_tokens\":\"x\"}}}\n\n\x00\xff garbage {{{")}
+			rec := meter(t, ms, c, bytewise(c.body))
+			if logs.Len() > 0 {
+				t.Fatalf("the meter failed: %s", logs.String())
+			}
+			if rec.Tokens != (storage.Tokens{}) || rec.CostUSD != 0 || rec.PriceKnown {
+				t.Errorf("garbage counted: tokens %+v, cost %v, price known %v", rec.Tokens, rec.CostUSD, rec.PriceKnown)
+			}
+			if rec.UsageExtras[ExtraUsageUnknown] == "" {
+				t.Errorf("usage of garbage not marked unknown: extras %v", rec.UsageExtras)
+			}
+			if rec.Status != http.StatusOK || rec.Path != "/v1/messages" {
+				t.Errorf("record fields lost: status %d, path %q", rec.Status, rec.Path)
+			}
+		})
 	}
 }
 

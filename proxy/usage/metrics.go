@@ -218,3 +218,10 @@ func (c *refusedCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(refusedDesc, prometheus.CounterValue, float64(n), reason)
 	}
 }
+
+// Observe counts one finished request in the Prometheus metrics. Call it
+// for every events.RequestFinished.
+func (h *Handlers) Observe(rec *storage.Record) { h.metrics.Observe(rec) }
+
+// Metrics returns the Prometheus metrics the handlers serve.
+func (h *Handlers) Metrics() *Metrics { return h.metrics }

@@ -60,17 +60,6 @@ func (r PriceRow) Key() string {
 	return r.Model + "@" + r.From
 }
 
-// Multiplier scales the whole price of a request whose usage carries
-// Field=Value (service_tier, inference_geo, speed), for the models it
-// names (ids or families, matched like price rows) or for all when Models
-// is empty.
-type Multiplier struct {
-	Field  string   `json:"field"`
-	Value  string   `json:"value"`
-	Factor float64  `json:"factor"`
-	Models []string `json:"models,omitempty"`
-}
-
 // PriceTable is the whole table, as exported, imported and listed.
 type PriceTable struct {
 	Rows        []PriceRow   `json:"rows"`
@@ -88,9 +77,9 @@ const DefaultBatchFactor = 0.5
 
 // DefaultTable returns the prices Ferry ships with, from Anthropic's
 // pricing page as of late 2026 (see shared/anthropic-api.md), every row.
-// No multipliers: the pricing page as Ferry read it gives no figure for
-// service_tier, inference_geo or speed, so none is invented; users add
-// them with Set or Import when their contract says so.
+// The multipliers are the ones the pricing page gives figures for
+// (DefaultMultipliers); users add others with Import when their contract
+// says so.
 func DefaultTable() PriceTable {
 	r := func(model string, in, w5, w1, read, out float64) PriceRow {
 		return PriceRow{Model: model, Rates: Rates{Input: in, CacheWrite5m: w5, CacheWrite1h: w1, CacheRead: read, Output: out}}
@@ -120,8 +109,10 @@ func DefaultTable() PriceTable {
 			r("claude-3-5-haiku", 0.80, 1, 1.6, 0.08, 4),
 			r("claude-3-haiku", 0.25, 0.30, 0.50, 0.03, 1.25),
 			r("claude-fable-5-1", 10, 12.50, 20, 0.25, 50),
+			// From 2026-11-09, 1M context without a long-context tier.
+			r("claude-fable-5-2", 8, 10, 16, 0.20, 40),
 		},
-		Multipliers: []Multiplier{},
+		Multipliers: DefaultMultipliers(),
 		BatchFactor: DefaultBatchFactor,
 	}
 }
@@ -355,10 +346,6 @@ func equalRows(a, b PriceRow) bool {
 	return a.Model == b.Model && a.From == b.From && a.Rates == b.Rates && slices.Equal(a.Tiers, b.Tiers)
 }
 
-func equalMultipliers(a, b Multiplier) bool {
-	return a.Field == b.Field && a.Value == b.Value && a.Factor == b.Factor && slices.Equal(a.Models, b.Models)
-}
-
 func (r PriceRow) validate() error {
 	if r.Model == "" || strings.ContainsAny(r.Model, " \t\n") {
 		return fmt.Errorf("model %q: %w", r.Model, ErrBadPriceRow)
@@ -387,16 +374,6 @@ func (r Rates) validate() error {
 		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 			return fmt.Errorf("price %v: %w", v, ErrBadPriceRow)
 		}
-	}
-	return nil
-}
-
-func (m Multiplier) validate() error {
-	if m.Field == "" || m.Value == "" {
-		return fmt.Errorf("multiplier needs field and value: %w", ErrBadPriceRow)
-	}
-	if m.Factor <= 0 || math.IsNaN(m.Factor) || math.IsInf(m.Factor, 0) {
-		return fmt.Errorf("multiplier %s=%s: factor %v: %w", m.Field, m.Value, m.Factor, ErrBadPriceRow)
 	}
 	return nil
 }
@@ -526,17 +503,14 @@ func (p *Prices) Cost(model string, t storage.Tokens, at time.Time, batch bool, 
 		float64(t.CacheWrite1h)*rates.CacheWrite1h +
 		float64(t.CacheRead)*rates.CacheRead +
 		float64(t.Output)*rates.Output) / 1e6
-	id := normalizeModel(model)
-	for _, m := range p.table.Multipliers {
-		if extras[m.Field] != m.Value {
-			continue
-		}
-		if len(m.Models) > 0 && !slices.ContainsFunc(m.Models, func(f string) bool { return familyOf(id, normalizeModel(f)) }) {
-			continue
-		}
-		usd *= m.Factor
-		fmt.Fprintf(&label, " %s=%s×%s", m.Field, m.Value, strconv.FormatFloat(m.Factor, 'f', -1, 64))
+	f, ok := p.modifiers(normalizeModel(model), prompt, extras, &label)
+	if !ok {
+		// A fast-mode (or other speed) request on a model with no figure
+		// for it costs some unknown multiple of standard: unknown, never
+		// the standard price.
+		return 0, label.String(), false
 	}
+	usd *= f
 	if batch || extras["service_tier"] == "batch" {
 		usd *= p.table.BatchFactor
 		fmt.Fprintf(&label, " batch×%s", strconv.FormatFloat(p.table.BatchFactor, 'f', -1, 64))

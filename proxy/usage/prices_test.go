@@ -151,11 +151,60 @@ func TestCost(t *testing.T) {
 			usd: 0.346, row: "claude-fable-5-1",
 		},
 		{
-			name: "no multiplier by default", model: "claude-opus-5-5",
+			name: "fable-5-2, new in the default table", model: "claude-fable-5-2",
+			tokens: storage.Tokens{Input: 1000, CacheWrite5m: 2000, CacheWrite1h: 3000, CacheRead: 4000, Output: 5000}, at: day("2026-11-20"),
+			// 1000×8 + 2000×10 + 3000×16 + 4000×0.2 + 5000×40 = 8000 + 20000 + 48000 + 800 + 200000 = 276800 µ$
+			usd: 0.2768, row: "claude-fable-5-2",
+		},
+		{
+			name: "fable-5-2 has no long-context tier", model: "claude-fable-5-2",
+			tokens: storage.Tokens{Input: 900_000, Output: 1000}, at: day("2026-11-20"),
+			usd: 900_000*8/1e6 + 1000*40/1e6, row: "claude-fable-5-2",
+		},
+		{
+			name: "service tier priority has no figure: standard price", model: "claude-opus-5-5",
 			tokens: storage.Tokens{Input: 1_000_000}, at: day("2026-11-01"),
-			extras: map[string]string{"inference_geo": "us", "speed": "fast", "service_tier": "priority"},
+			extras: map[string]string{"service_tier": "priority", "speed": "standard", "inference_geo": "global"},
 			usd:    4, row: "claude-opus-5-5",
 		},
+		{
+			name: "US-only inference is 1.1× on any model", model: "claude-opus-5-5",
+			tokens: storage.Tokens{Input: 1_000_000}, at: day("2026-11-01"),
+			extras: map[string]string{"inference_geo": "us"},
+			usd:    4.4, row: "claude-opus-5-5 inference_geo=us×1.1",
+		},
+		{
+			name: "fast mode on Opus 5 is 2×", model: "claude-opus-5-20261001",
+			tokens: storage.Tokens{Input: 100_000, Output: 10_000}, at: day("2026-11-01"),
+			extras: map[string]string{"speed": "fast"},
+			// (100000×5 + 10000×25) × 2 = 1500000 µ$
+			usd: 1.5, row: "claude-opus-5 speed=fast×2",
+		},
+		{
+			name: "fast mode on Opus 4.6 up to 200K is 6×", model: "claude-opus-4-6",
+			tokens: storage.Tokens{Input: 50_000, CacheRead: 150_000, Output: 1000}, at: day("2026-11-01"),
+			extras: map[string]string{"speed": "fast"},
+			// prompt exactly 200000: (50000×5 + 150000×0.5 + 1000×25) × 6 = (250000+75000+25000)×6 = 2100000 µ$
+			usd: 2.1, row: "claude-opus-4-6 speed=fast×6",
+		},
+		{
+			name: "fast mode on Opus 4.6 above 200K is 12×, with geo", model: "claude-opus-4-6",
+			tokens: storage.Tokens{Input: 50_001, CacheRead: 150_000, Output: 1000}, at: day("2026-11-01"),
+			extras: map[string]string{"speed": "fast", "inference_geo": "us"},
+			usd:    (50_001*5 + 150_000*0.5 + 1000*25) / 1e6 * 12 * 1.1, row: "claude-opus-4-6 speed=fast×12 inference_geo=us×1.1",
+		},
+	}
+	for _, c := range []struct{ name, model string }{
+		{"fast mode on a model without a figure is unknown", "claude-opus-5-5"},
+		{"fast mode on Opus 4.5 is unknown, not Opus 4.6's", "claude-opus-4-5"},
+		{"fast mode on Sonnet is unknown", "claude-sonnet-4-6"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			usd, row, known := p.Cost(c.model, storage.Tokens{Input: 1000}, day("2026-11-01"), false, map[string]string{"speed": "fast"})
+			if known || usd != 0 || !strings.Contains(row, "speed=fast unpriced") {
+				t.Errorf("Cost = %v, %q, %v; want unknown", usd, row, known)
+			}
+		})
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -59,9 +59,9 @@ func (b *Bridge) Routes() []ui.RouteStatus {
 	out := make([]ui.RouteStatus, 0, len(sts))
 	for _, st := range sts {
 		out = append(out, ui.RouteStatus{
-			Name: st.Name, URL: st.URL, Temporary: st.Via,
+			Name: st.Name, URL: st.URL, Via: st.Via,
 			Checked: !st.Health.Checked.IsZero(), Up: st.Health.Up, Latency: st.Health.Latency,
-			LastError: st.Health.Err, History: slices.Clone(st.History), Active: st.Chosen,
+			Err: st.Health.Err, History: slices.Clone(st.History), Current: st.Current,
 		})
 	}
 	return out
@@ -151,7 +151,7 @@ func (b *Bridge) Stats(ctx context.Context, from, to time.Time) (ui.Stats, error
 		FirstToken: percentiles(sum.LatencyMS.FirstToken), Total: percentiles(sum.LatencyMS.Total),
 		Tokens: sum.Tokens, CostUSD: sum.CostUSD, SpendToday: sum.SpendTodayUSD, SpendMonth: sum.SpendMonthUSD,
 		RequestsToday: int64(sum.RequestsToday), ByModel: breakdowns(sum.ByModel), ByRoute: breakdowns(sum.ByRoute),
-		RateLimit: rateLimit(sum.RateLimit),
+		Headroom: headroom(sum.Headroom),
 	}
 	for k, v := range sum.Errors.ByType {
 		st.ErrorsByType[k] = int64(v)
@@ -159,8 +159,8 @@ func (b *Bridge) Stats(ctx context.Context, from, to time.Time) (ui.Stats, error
 	return st, ctx.Err()
 }
 
-func rateLimit(s map[string]usage.RateLimit) ui.RateLimit {
-	var r ui.RateLimit
+func headroom(s map[string]usage.Headroom) ui.Headroom {
+	var r ui.Headroom
 	for name, l := range s {
 		switch name {
 		case "requests":
@@ -234,14 +234,14 @@ func (b *Bridge) Prices() ([]ui.PriceRow, error) {
 	t := p.Table()
 	out := make([]ui.PriceRow, 0, len(t.Rows))
 	for _, r := range t.Rows {
-		out = append(out, ui.PriceRow{Model: r.Model, Since: r.From, Input: r.Input, Output: r.Output,
+		out = append(out, ui.PriceRow{Model: r.Model, From: r.From, Input: r.Input, Output: r.Output,
 			CacheWrite5m: r.CacheWrite5m, CacheWrite1h: r.CacheWrite1h, CacheRead: r.CacheRead, Custom: p.Custom(r.Key())})
 	}
 	return out, nil
 }
 
 func (b *Bridge) SetPrice(pr ui.PriceRow) error {
-	row := usage.PriceRow{Model: pr.Model, From: pr.Since, Rates: usage.Rates{Input: pr.Input, Output: pr.Output,
+	row := usage.PriceRow{Model: pr.Model, From: pr.From, Rates: usage.Rates{Input: pr.Input, Output: pr.Output,
 		CacheWrite5m: pr.CacheWrite5m, CacheWrite1h: pr.CacheWrite1h, CacheRead: pr.CacheRead}}
 	// The settings table edits the base rates only: keep the row's tiers.
 	for _, old := range b.srv.Prices().Table().Rows {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/ferry-gateway/ferry/assets/i18n"
 	"github.com/ferry-gateway/ferry/proxy/testsupport"
 	"github.com/ferry-gateway/ferry/ui/dbusmenu"
 )
@@ -384,13 +385,9 @@ func TestDesktopWithoutTray(t *testing.T) {
 
 func translations(t *testing.T, name string) map[string]string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "translations", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := map[string]string{}
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
+	m := i18n.Messages(name)
+	if m == nil {
+		t.Fatalf("no %s translations", name)
 	}
 	return m
 }

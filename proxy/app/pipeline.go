@@ -1,0 +1,24 @@
+package app
+
+import (
+	"github.com/ferry-gateway/ferry/proxy"
+	"github.com/ferry-gateway/ferry/proxy/retry"
+)
+
+// stages are the guards of the request pipeline, one line each. Their
+// order on the way out is their Phase (proxy/pipeline.go writes it down
+// and the README draws it); list them here in that order too, so this
+// file reads as the pipeline does.
+func (s *Server) stages() []proxy.Stage {
+	return append([]proxy.Stage{
+		s.budgets.Stage(),
+	}, s.limits.Stages()...)
+}
+
+// requestKey is the pipeline's canonical request key function; nil until
+// one is assembled.
+func (s *Server) requestKey() proxy.KeyFunc { return nil }
+
+// retryPolicy decides on retries and failover before the first byte
+// (issue 9): retry.* defaults until the settings registry carries them.
+func (s *Server) retryPolicy() proxy.RetryPolicy { return &retry.Policy{Metrics: s.road} }

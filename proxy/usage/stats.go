@@ -1,0 +1,121 @@
+package usage
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ferry-gateway/ferry/proxy/reply"
+	"github.com/ferry-gateway/ferry/storage"
+)
+
+// Windows are the /_ferry/stats windows the dashboard offers; ParseSpan
+// accepts any other number of minutes, hours or days too.
+var Windows = []string{"5m", "15m", "1h", "24h", "7d", "30d"}
+
+// maxSpan bounds a window: storage keeps about a year of rollups.
+const maxSpan = 400 * 24 * time.Hour
+
+// ParseSpan reads a window such as "5m", "24h", "7d" (and Go durations).
+func ParseSpan(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	var d time.Duration
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil {
+			return 0, fmt.Errorf("window %q: want a number of days such as 7d", s)
+		}
+		d = time.Duration(days) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			return 0, fmt.Errorf("window %q: want 5m, 15m, 1h, 24h, 7d or 30d", s)
+		}
+	}
+	if d <= 0 || d > maxSpan {
+		return 0, fmt.Errorf("window %q: want more than 0 and at most 400d", s)
+	}
+	return d, nil
+}
+
+// Stats is the JSON of /_ferry/stats.
+type Stats struct {
+	Window               string                       `json:"window"`
+	From                 time.Time                    `json:"from"`
+	To                   time.Time                    `json:"to"`
+	Requests             uint64                       `json:"requests"`
+	SuccessRate          float64                      `json:"success_rate"`
+	Errors               storage.ErrorCounts          `json:"errors"`
+	LatencyMS            storage.Latency              `json:"latency_ms"`
+	Tokens               storage.Tokens               `json:"tokens"`
+	CostUSD              float64                      `json:"cost_usd"`
+	UnknownPriceRequests uint64                       `json:"unknown_price_requests"`
+	CacheHits            uint64                       `json:"cache_hits"`
+	SpendTodayUSD        float64                      `json:"spend_today_usd"`
+	RequestsToday        uint64                       `json:"requests_today"`
+	SpendMonthUSD        float64                      `json:"spend_month_usd"`
+	ByModel              map[string]storage.Breakdown `json:"by_model"`
+	ByRoute              map[string]storage.Breakdown `json:"by_route"`
+	Headroom             map[string]Headroom          `json:"ratelimit"`
+	QueueDropped         uint64                       `json:"queue_dropped"`
+}
+
+// Stats computes /_ferry/stats for the window ending now.
+func (h *Handlers) Stats(window string) (Stats, error) {
+	span, err := ParseSpan(window)
+	if err != nil {
+		return Stats{}, errors.Join(errBadQuery, err)
+	}
+	now := h.now()
+	st, err := h.StatsBetween(now.Add(-span), now)
+	st.Window = window
+	return st, err
+}
+
+// StatsBetween computes the figures of /_ferry/stats for [from, to), with
+// today's and this month's spend (local time) up to now whatever the
+// window: the dashboard asks for its own windows.
+func (h *Handlers) StatsBetween(from, to time.Time) (Stats, error) {
+	now := h.now()
+	s, err := h.db.Summary(from, to)
+	if err != nil {
+		return Stats{}, err
+	}
+	local := now.In(h.loc)
+	day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, h.loc)
+	month := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, h.loc)
+	today, err := h.db.Summary(day, now)
+	if err != nil {
+		return Stats{}, err
+	}
+	thisMonth, err := h.db.Summary(month, now)
+	if err != nil {
+		return Stats{}, err
+	}
+	return Stats{
+		From: s.From, To: s.To,
+		Requests: s.Requests, SuccessRate: s.SuccessRate, Errors: s.Errors, LatencyMS: s.LatencyMS,
+		Tokens: s.Tokens, CostUSD: s.CostUSD, UnknownPriceRequests: s.UnknownPrice, CacheHits: s.CacheHits,
+		SpendTodayUSD: today.CostUSD, RequestsToday: today.Requests, SpendMonthUSD: thisMonth.CostUSD,
+		ByModel: s.ByModel, ByRoute: s.ByRoute,
+		Headroom: h.limits.Snapshot(), QueueDropped: h.dropped(),
+	}, nil
+}
+
+// StatsHandler serves GET /_ferry/stats?window=5m|15m|1h|24h|7d|30d
+// (default 24h).
+func (h *Handlers) StatsHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		window := cmp.Or(r.URL.Query().Get("window"), "24h")
+		s, err := h.Stats(window)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		reply.JSON(w, s)
+	})
+}
