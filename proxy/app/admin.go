@@ -4,15 +4,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ferry-gateway/ferry/proxy"
-	"github.com/ferry-gateway/ferry/proxy/events"
 	"github.com/ferry-gateway/ferry/proxy/route"
 )
 
@@ -55,7 +53,7 @@ type SettingsView struct {
 // token while metrics.public is on (for a Prometheus scraper without one).
 func (s *Server) mountStats(pattern string, h http.Handler, mutating bool) {
 	if pattern == "GET /_ferry/metrics" {
-		s.proxy.Mount(pattern, h, proxy.AccessRead, func() bool { return s.cfg.MetricsPublic })
+		s.proxy.Mount(pattern, h, proxy.AccessRead, func() bool { return s.registry.Value(KeyMetricsPublic).Bool() })
 		return
 	}
 	s.proxy.HandleAdmin(pattern, h, mutating)
@@ -78,6 +76,7 @@ func (s *Server) mountAdmin() {
 	h("PUT /_ferry/settings", http.HandlerFunc(s.putSettings), true)
 	h("GET /_ferry/events", s.stream, false)
 	h("POST /_ferry/ui/show", http.HandlerFunc(s.showDashboard), true)
+	s.mountConfig()
 }
 
 func badRequest(w http.ResponseWriter, msg string) {
@@ -239,11 +238,11 @@ func (s *Server) Retention() time.Duration { return s.settings.Retention() }
 
 // StoredListen is the listen address used when no --listen is given.
 func (s *Server) StoredListen() string {
-	var v string
-	if ok, err := s.db.GetSetting(settingListen, &v); err != nil || !ok || v == "" {
+	e, err := s.registry.Entry(KeyListen)
+	if err != nil || e.Stored == nil {
 		return s.Listen()
 	}
-	return v
+	return e.Stored.String()
 }
 
 // SetStoredListen stores the listen address for the next start.
@@ -251,33 +250,20 @@ func (s *Server) SetStoredListen(addr string) error {
 	if addr == s.StoredListen() {
 		return nil
 	}
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("listen address %q: want host:port", addr)
-	}
-	if !proxy.IsLoopbackHost(host) && !s.cfg.AllowRemote {
-		return fmt.Errorf("listen address %s is not loopback: start Ferry with --allow-remote to listen on the network", addr)
-	}
-	return s.changed(settingListen, s.db.PutSetting(settingListen, addr))
-}
-
-// changed publishes SettingsChanged for key when err is nil (the change was
-// stored), whoever made it: the admin API or the desktop. It returns err.
-func (s *Server) changed(key string, err error) error {
-	if err == nil {
-		s.bus.Publish(events.Event{Kind: events.SettingsChanged, Detail: key})
-	}
+	_, err := s.registry.Set(KeyListen, addr)
 	return err
 }
 
 // SetRetention changes how long usage history is kept (stored).
 func (s *Server) SetRetention(d time.Duration) error {
-	return s.changed(settingRetention, s.settings.setRetention(d))
+	_, err := s.registry.Set(KeyRetention, d.String())
+	return err
 }
 
 // SetStoreBodies turns storing prompt and answer bodies on or off (stored).
 func (s *Server) SetStoreBodies(on bool) error {
-	return s.changed(settingStoreBodies, s.settings.setStoreBodies(on))
+	_, err := s.registry.Set(KeyStoreBodies, strconv.FormatBool(on))
+	return err
 }
 
 func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) {
@@ -293,18 +279,14 @@ func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if in.Retention != nil {
-		d, err := time.ParseDuration(*in.Retention)
-		if err == nil {
-			err = s.SetRetention(d)
-		}
-		if err != nil {
-			badRequest(w, "retention: "+err.Error())
+		if _, err := s.registry.Set(KeyRetention, *in.Retention); err != nil {
+			s.settingError(w, r, err)
 			return
 		}
 	}
 	if in.StoreBodies != nil {
 		if err := s.SetStoreBodies(*in.StoreBodies); err != nil {
-			proxy.WriteError(w, http.StatusInternalServerError, "api_error", err.Error())
+			s.settingError(w, r, err)
 			return
 		}
 	}

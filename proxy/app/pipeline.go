@@ -12,6 +12,7 @@ import (
 func (s *Server) stages() []proxy.Stage {
 	return append([]proxy.Stage{
 		s.budgets.Stage(),
+		s.quota.Stage(),
 	}, s.limits.Stages()...)
 }
 

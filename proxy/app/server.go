@@ -23,9 +23,11 @@ import (
 	"github.com/ferry-gateway/ferry/proxy/budget"
 	"github.com/ferry-gateway/ferry/proxy/events"
 	"github.com/ferry-gateway/ferry/proxy/limit"
+	"github.com/ferry-gateway/ferry/proxy/quota"
 	"github.com/ferry-gateway/ferry/proxy/retry"
 	"github.com/ferry-gateway/ferry/proxy/route"
 	"github.com/ferry-gateway/ferry/proxy/secrets"
+	"github.com/ferry-gateway/ferry/proxy/settings"
 	"github.com/ferry-gateway/ferry/proxy/usage"
 	"github.com/ferry-gateway/ferry/storage"
 )
@@ -51,9 +53,11 @@ type Server struct {
 	prices     *usage.Prices
 	meters     *usage.Meters
 	stats      *usage.Handlers
+	registry   *settings.Registry
 	road       *retry.Metrics // retries, failovers, stalls, breakers
 	budgets    *budget.Guard
 	limits     *limit.Limiter
+	quota      *quota.Tracker
 	settings   *runtimeSettings
 	adminToken string
 	firstRun   bool
@@ -95,14 +99,11 @@ func Open(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Listen == "" {
-		// No --listen or FERRY_LISTEN: the address chosen in the settings
-		// window, else the default.
-		cfg.Listen = DefaultListen
-		var stored string
-		if ok, err := db.GetSetting(settingListen, &stored); err == nil && ok && stored != "" {
-			cfg.Listen = stored
-		}
+	bus := &events.Bus{}
+	reg, err := openSettings(db, bus, &cfg)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
 	}
 	base, err := cfg.validate()
 	if err != nil {
@@ -110,7 +111,7 @@ func Open(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg: cfg, apiBase: base, log: cfg.Logger, db: db, secrets: sec, bus: &events.Bus{},
+		cfg: cfg, apiBase: base, log: cfg.Logger, db: db, secrets: sec, bus: bus, registry: reg,
 		firstRun: errors.Is(statErr, fs.ErrNotExist), done: make(chan struct{}),
 	}
 	if err := s.build(); err != nil {
@@ -129,9 +130,7 @@ func (s *Server) build() (err error) {
 	if s.keys, err = loadKeys(s.secrets, cfg.APIKey, keyringAvailable(cfg.Getenv)); err != nil {
 		return err
 	}
-	if s.settings, err = loadRuntimeSettings(s.db, cfg); err != nil {
-		return err
-	}
+	s.settings = newRuntimeSettings(s.registry)
 	dial := route.DialOptions{ConnectTimeout: cfg.ConnectTimeout, InsecureSkipVerify: cfg.InsecureSkipVerify}
 	if cfg.CAFile != "" {
 		if dial.RootCAs, err = loadCAFile(cfg.CAFile); err != nil {
@@ -191,6 +190,7 @@ func (s *Server) build() (err error) {
 	if s.limits, err = limit.New(limit.Options{Settings: s.db, Publish: s.bus.Publish, Logger: s.log}); err != nil {
 		s.log.Warn("limits unreadable; using the defaults", "err", err)
 	}
+	s.quota = quota.NewTracker(quota.Options{Publish: s.bus.Publish, Logger: s.log})
 	s.proxy, err = proxy.New(proxy.Options{
 		APIBase:            s.apiBase,
 		Routes:             s.routes,
@@ -225,6 +225,7 @@ func (s *Server) build() (err error) {
 	s.stats.Register(s.mountStats)
 	s.budgets.Register(s.proxy.HandleAdmin)
 	s.limits.Register(s.proxy.HandleAdmin)
+	s.quota.Register(s.proxy.HandleAdmin)
 	s.mountAdmin()
 	return nil
 }
@@ -353,6 +354,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	// Event streams never end by themselves: end them first, or the drain
 	// would wait for them until its deadline.
 	s.stream.Close()
+	s.quota.Close()
 	if ln != nil {
 		drainCtx, cancelDrain := context.WithTimeout(ctx, s.cfg.DrainTimeout)
 		if err := s.proxy.Shutdown(drainCtx); err != nil {
@@ -426,11 +428,17 @@ func (s *Server) Routes() *route.Manager { return s.routes }
 // Budgets returns the budgets (the spend guard's PhaseBudget stage).
 func (s *Server) Budgets() *budget.Guard { return s.budgets }
 
+// Quota returns the subscription quota seen on responses.
+func (s *Server) Quota() *quota.Tracker { return s.quota }
+
 // Limits returns the local rate limits and the concurrency queue.
 func (s *Server) Limits() *limit.Limiter { return s.limits }
 
 // Proxy is the forwarding handler (pause and resume).
 func (s *Server) Proxy() *proxy.Proxy { return s.proxy }
+
+// Registry is the settings registry: every knob, its value and watchers.
+func (s *Server) Registry() *settings.Registry { return s.registry }
 
 // DB is the database (usage queries, settings).
 func (s *Server) DB() *storage.DB { return s.db }

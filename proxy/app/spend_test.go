@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 	"github.com/ferry-gateway/ferry/proxy"
 	"github.com/ferry-gateway/ferry/proxy/app"
 	"github.com/ferry-gateway/ferry/proxy/budget"
+	"github.com/ferry-gateway/ferry/proxy/quota"
 	"github.com/ferry-gateway/ferry/proxy/testsupport"
 )
 
@@ -160,5 +162,35 @@ func TestQueueThroughARealCore(t *testing.T) {
 	}
 	if code, _, body := spendCall(t, srv, "POST", "/v1/messages/count_tokens", spendMessage, key); code != 200 {
 		t.Fatalf("count_tokens counted against the rpm: %d %s", code, body)
+	}
+}
+
+// TestQuotaThroughARealCore: a subscription's quota headers on upstream
+// responses show in /_ferry/quota with the tray line.
+func TestQuotaThroughARealCore(t *testing.T) {
+	fake := testsupport.NewFakeAPI(t)
+	reset := time.Now().Add(2 * time.Hour).Truncate(time.Second)
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("anthropic-ratelimit-unified-status", "allowed")
+		h.Set("anthropic-ratelimit-unified-representative-claim", "five_hour")
+		h.Set("anthropic-ratelimit-unified-5h-utilization", "0.42")
+		h.Set("anthropic-ratelimit-unified-5h-reset", strconv.FormatInt(reset.Unix(), 10))
+		h.Set("anthropic-ratelimit-unified-7d-utilization", "0.63")
+		fake.ServeHTTP(w, r)
+	}))
+	t.Cleanup(upstream.Close)
+	srv := sdkStartFerry(t, &testsupport.FakeAPI{URL: upstream.URL}, "")
+	oauth := map[string]string{"authorization": "Bearer sk-ant-oat01-quotatest-000000000000", "anthropic-beta": "oauth-2025-04-20"}
+	if code, _, body := spendCall(t, srv, "POST", "/v1/messages", spendMessage, oauth); code != 200 {
+		t.Fatalf("message: %d %s", code, body)
+	}
+	_, _, body := spendCall(t, srv, "GET", "/_ferry/quota", "", adminHeaders(srv))
+	var v quota.View
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
+		t.Fatalf("%v: %s", err, body)
+	}
+	if len(v.Accounts) != 1 || v.Accounts[0].Account != testsupport.OrganizationID || !strings.HasPrefix(v.Line, "5h 42% · resets ") || !strings.HasSuffix(v.Line, " · week 63%") {
+		t.Fatalf("quota view %+v", v)
 	}
 }

@@ -25,6 +25,7 @@ import (
 type admin struct {
 	base   string
 	token  string
+	lang   string // sent as Accept-Language when set: the answer's help and errors in it
 	client *http.Client
 	close  func(context.Context) error
 }
@@ -180,6 +181,9 @@ func (a *admin) do(ctx context.Context, method, path string, body, out any) erro
 		req.Header.Set("Content-Type", ctype)
 	}
 	req.Header.Set("x-ferry-admin-token", a.token)
+	if a.lang != "" {
+		req.Header.Set("Accept-Language", a.lang)
+	}
 	resp, err := a.client.Do(req)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)

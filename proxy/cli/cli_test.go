@@ -210,15 +210,20 @@ func TestEnvironmentVariablesSetFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.IdleTimeout != 7*time.Second {
-		t.Errorf("IdleTimeout %v: the flag must win over FERRY_IDLE_TIMEOUT", cfg.IdleTimeout)
+	// Knob flags become overrides for this run, each named by its source.
+	want := []app.Override{
+		{Key: app.KeyIdleTimeout, Text: "7s", From: "flag --idle-timeout"}, // the flag wins over FERRY_IDLE_TIMEOUT
+		{Key: app.KeyRetention, Text: "30d", From: "FERRY_RETENTION"},
+		{Key: app.KeyStoreBodies, Text: "true", From: "FERRY_STORE_BODIES"},
 	}
-	if cfg.Via != "socks5://127.0.0.1:1080" || len(cfg.AllowOrigins) != 2 || cfg.Retention != 30*24*time.Hour ||
-		cfg.StoreBodies == nil || !*cfg.StoreBodies || cfg.APIKey != "sk-ant-from-env" {
+	if fmt.Sprint(cfg.Overrides) != fmt.Sprint(want) {
+		t.Errorf("overrides %+v, want %+v", cfg.Overrides, want)
+	}
+	if cfg.Via != "socks5://127.0.0.1:1080" || len(cfg.AllowOrigins) != 2 || cfg.APIKey != "sk-ant-from-env" {
 		t.Errorf("config from the environment: %+v", cfg)
 	}
-	if cfg.Listen != "" {
-		t.Errorf("Listen %q: without --listen or FERRY_LISTEN the stored setting decides", cfg.Listen)
+	if cfg.Listen != "" || cfg.IdleTimeout != 0 {
+		t.Errorf("Listen %q, IdleTimeout %v: knobs are overridden through Overrides only", cfg.Listen, cfg.IdleTimeout)
 	}
 }
 
