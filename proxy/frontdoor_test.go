@@ -84,7 +84,13 @@ func TestLongTargetRefused(t *testing.T) {
 	h := newHarness(t, fake.URL, nil)
 	url, _, _ := serve(t, h.p)
 	res, body := doURL(t, "GET", url+"/v1/models?x="+strings.Repeat("b", 9000), keyHeader(clientKey))
-	var e errorJSON
+	var e struct {
+		Type  string `json:"type"`
+		Error struct {
+			Type string `json:"type"`
+		} `json:"error"`
+		RequestID string `json:"request_id"`
+	}
 	if res.StatusCode != http.StatusRequestURITooLong || json.Unmarshal(body, &e) != nil || e.Type != "error" ||
 		e.Error.Type != TypeInvalidRequest || e.RequestID == "" {
 		t.Fatalf("9 KB target: %d %s", res.StatusCode, body)

@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -294,4 +296,19 @@ func TestKnobsTranslated(t *testing.T) {
 // token too).
 func readToken(srv *app.Server) map[string]string {
 	return map[string]string{"X-Ferry-Admin-Token": srv.AdminToken()}
+}
+
+// storage's package doc lists every key of the settings bucket; each knob
+// is there, marked [knob].
+func TestKnobsListedInStorageDoc(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "storage", "doc.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	for _, k := range app.Knobs() {
+		if !regexp.MustCompile(`(?m)^//\t` + regexp.QuoteMeta(k.Key) + `\s+\[knob\] ` + regexp.QuoteMeta(k.Owner) + `\s`).MatchString(doc) {
+			t.Errorf("storage/doc.go does not list %s as a [knob] of %s", k.Key, k.Owner)
+		}
+	}
 }

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -153,5 +155,30 @@ func TestServeBadKnobFlag(t *testing.T) {
 	code, _, errs := run(t, "", nil, "serve", "--retention", "10m", "--data-dir", t.TempDir())
 	if code != 2 || !strings.Contains(errs, "at least 1h") {
 		t.Fatalf("exit %d: %s", code, errs)
+	}
+}
+
+// The README lists each flag with the setting it overrides, in the
+// `ferry serve` table and in the Settings table.
+func TestReadmeFlagKeyTables(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	for _, k := range app.Knobs() {
+		flag := "—"
+		if k.Flag != "" {
+			flag = "`--" + k.Flag + "`"
+			serveRow := regexp.MustCompile("(?m)^\\| `--" + regexp.QuoteMeta(k.Flag) + "[^`]*` \\| `" + regexp.QuoteMeta(k.Key) + "` \\|")
+			if !serveRow.MatchString(readme) {
+				t.Errorf("README's ferry serve table lacks --%s → %s", k.Flag, k.Key)
+			}
+		}
+		def, _ := k.Parse(k.Default)
+		settingsRow := "| `" + k.Key + "` | " + flag + " | `" + def.String() + "` |"
+		if !strings.Contains(readme, settingsRow) {
+			t.Errorf("README's Settings table lacks %q", settingsRow)
+		}
 	}
 }

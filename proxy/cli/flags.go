@@ -66,7 +66,8 @@ func serveFlags(fs *flag.FlagSet) *serveOptions {
 		}
 		f := &knobFlag{knob: k}
 		o.knobs = append(o.knobs, f)
-		fs.Var(f, k.Flag, fmt.Sprintf("%s\n(for this run only, not stored: overrides the setting %s, default %s)", k.Help, k.Key, k.Default))
+		def, _ := k.Parse(k.Default) // valid: the registry's test says so
+		fs.Var(f, k.Flag, fmt.Sprintf("%s\n(for this run only, not stored: overrides the setting %s, default %s)", k.Help, k.Key, def))
 	}
 	fs.StringVar(&cfg.Via, "via", "", "upstream route: direct, socks5://[user:pass@]host:port, http://[user:pass@]host:port or https://…\n(default: HTTPS_PROXY / ALL_PROXY / NO_PROXY from the environment, else direct)")
 	fs.BoolVar(&cfg.AllowRemote, "allow-remote", false, "allow --listen on a non-loopback address; the local token is then required on every request")

@@ -241,6 +241,9 @@ func (l *Limiter) enqueue(ctx context.Context, out *proxy.Outgoing) (*proxy.Resp
 		res.Body = &releasingBody{ReadCloser: res.Body, release: release}
 		return nil
 	})
-	out.Annotate(func(*storage.Record) { release() })
+	out.Annotate(func(rec *storage.Record) {
+		rec.QueueWait = waited
+		release()
+	})
 	return nil, nil
 }
