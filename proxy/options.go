@@ -192,10 +192,22 @@ type Outgoing struct {
 	ID string
 
 	refusal    *Error
+	switches   http.Header // the client's x-ferry-* switches, tokens left out
 	values     map[any]any
 	respHooks  []respHook
 	notes      []func(*storage.Record)
 	attemptCtx context.Context
+}
+
+// Switch returns the value of the client's x-ferry-NAME header, one of
+// Ferry's per-request switches (x-ferry-brake: off), "" when it sent
+// none. Ferry's tokens are never readable here, and no x-ferry-* header
+// goes upstream.
+func (o *Outgoing) Switch(name string) string {
+	if o.switches == nil {
+		return ""
+	}
+	return o.switches.Get("X-Ferry-" + name)
 }
 
 // Credential is the full credential that will be sent upstream (x-api-key

@@ -262,3 +262,25 @@ func TestDetachedAttempt(t *testing.T) {
 		t.Errorf("attempt dialled under %v, want the detached context", got)
 	}
 }
+
+// TestSwitchesReachStagesNotUpstream: a stage reads the client's
+// x-ferry-* switches; the tokens are never readable, and nothing x-ferry-*
+// goes upstream.
+func TestSwitchesReachStagesNotUpstream(t *testing.T) {
+	h := http.Header{}
+	h.Set("X-Ferry-Brake", "off")
+	h.Set("X-Ferry-Token", "secret-local")
+	h.Set("X-Ferry-Admin-Token", "secret-admin")
+	h.Set("X-Api-Key", "sk-ant-api03-x")
+	out := &Outgoing{switches: ferrySwitches(h)}
+	if out.Switch("brake") != "off" || out.Switch("Token") != "" || out.Switch("admin-token") != "" || out.Switch("cache") != "" {
+		t.Errorf("switches %v", out.switches)
+	}
+	if ferrySwitches(http.Header{"X-Api-Key": {"k"}}) != nil {
+		t.Error("a request without switches allocates them")
+	}
+	var none Outgoing
+	if none.Switch("brake") != "" {
+		t.Error("zero Outgoing")
+	}
+}

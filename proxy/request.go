@@ -47,7 +47,7 @@ func (p *Proxy) serveAPI(x *exchange) {
 		Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: hdr,
 		KeyFingerprint: x.rec.KeyFingerprint, Client: x.rec.Client,
 		Session: boundedHeader(r.Header.Get("X-Claude-Code-Session-Id"), maxSessionLen),
-		Arrived: x.start, ID: x.id,
+		Arrived: x.start, ID: x.id, switches: ferrySwitches(r.Header),
 	}
 	x.out = out
 	if largeEndpoint(r.URL.Path) {
@@ -201,6 +201,28 @@ func boundedHeader(v string, n int) string {
 	}
 	return v
 }
+
+// ferrySwitches keeps the client's x-ferry-* headers other than the
+// tokens (the per-request switches stages read with Outgoing.Switch, such
+// as x-ferry-brake: off), each value bounded; nil when there are none, as
+// for almost every request.
+func ferrySwitches(h http.Header) http.Header {
+	var sw http.Header
+	for k, vs := range h {
+		if len(k) < 8 || !strings.EqualFold(k[:8], "X-Ferry-") || len(vs) == 0 ||
+			strings.EqualFold(k, HeaderAdminToken) || strings.EqualFold(k, headerFerryToken) {
+			continue
+		}
+		if sw == nil {
+			sw = make(http.Header, 2)
+		}
+		sw.Set(k, boundedHeader(vs[0], maxSwitchLen))
+	}
+	return sw
+}
+
+// maxSwitchLen bounds the value of a per-request switch.
+const maxSwitchLen = 64
 
 // removeFerryHeaders deletes every x-ferry-* header: they are addressed
 // to Ferry, and an x-ferry-admin-token must never reach an upstream.

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ferry-gateway/ferry/proxy"
+	"github.com/ferry-gateway/ferry/proxy/brake"
 	"github.com/ferry-gateway/ferry/proxy/budget"
 	"github.com/ferry-gateway/ferry/proxy/events"
 	"github.com/ferry-gateway/ferry/proxy/limit"
@@ -55,6 +56,7 @@ type Server struct {
 	budgets    *budget.Guard
 	limits     *limit.Limiter
 	quota      *quota.Tracker
+	brake      *brake.Brake
 	settings   *runtimeSettings
 	adminToken string
 	firstRun   bool
@@ -166,6 +168,9 @@ func (s *Server) build() (err error) {
 	if s.limits, err = limit.New(limit.Options{Settings: s.db, Publish: s.bus.Publish, Logger: s.log}); err != nil {
 		s.log.Warn("limits unreadable; using the defaults", "err", err)
 	}
+	if s.brake, err = brake.New(brake.Options{Settings: s.db, Publish: s.bus.Publish, Logger: s.log}); err != nil {
+		s.log.Warn("brake settings unreadable; using the defaults", "err", err)
+	}
 	s.quota = quota.NewTracker(quota.Options{Publish: s.bus.Publish, Logger: s.log})
 	s.proxy, err = proxy.New(proxy.Options{
 		APIBase:            s.apiBase,
@@ -202,6 +207,7 @@ func (s *Server) build() (err error) {
 	s.budgets.Register(s.proxy.HandleAdmin)
 	s.limits.Register(s.proxy.HandleAdmin)
 	s.quota.Register(s.proxy.HandleAdmin)
+	s.brake.Register(s.proxy.HandleAdmin)
 	s.mountAdmin()
 	return nil
 }
@@ -388,6 +394,9 @@ func (s *Server) Routes() *route.Manager { return s.routes }
 
 // Budgets returns the budgets (the spend guard's PhaseBudget stage).
 func (s *Server) Budgets() *budget.Guard { return s.budgets }
+
+// Brake returns the runaway brake.
+func (s *Server) Brake() *brake.Brake { return s.brake }
 
 // Quota returns the subscription quota seen on responses.
 func (s *Server) Quota() *quota.Tracker { return s.quota }
