@@ -14,6 +14,11 @@ import (
 const (
 	headerFerryError   = "X-Ferry-Error"
 	headerFerryWarning = "X-Ferry-Warning"
+	// headerFerryAttempts and headerFerryRoute tell the client how many
+	// upstream attempts its answer took and through which route the last
+	// went.
+	headerFerryAttempts = "X-Ferry-Attempts"
+	headerFerryRoute    = "X-Ferry-Route"
 	// headerFerryToken carries the local token when the client also sends
 	// its own key (remote access); it never goes upstream.
 	headerFerryToken = "X-Ferry-Token"

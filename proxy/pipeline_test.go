@@ -199,10 +199,18 @@ func TestAttemptsFailOver(t *testing.T) {
 	})
 	hdr := keyHeader(clientKey)
 	hdr.Set(testsupport.ScenarioHeader, testsupport.ScenarioCountTokens)
+	hdr.Set("X-Claude-Code-Session-Id", "sess-1")
 	res, _ := h.do(t, "POST", "/v1/messages/count_tokens", []byte(`{}`), hdr)
 	rec := h.rec.next(t)
 	if res.StatusCode != 200 || rec.Route != "Direct" {
 		t.Fatalf("status %d route %q", res.StatusCode, rec.Route)
+	}
+	if len(rec.Attempts) != 2 || rec.Attempts[0].Route != "dead" || rec.Attempts[0].Class != ClassConnect ||
+		rec.Attempts[1].Route != "Direct" || rec.Attempts[1].Class != "" || rec.Attempts[1].Status != 200 {
+		t.Errorf("record attempts %+v", rec.Attempts)
+	}
+	if rec.Session != "sess-1" {
+		t.Errorf("record session %q", rec.Session)
 	}
 	if len(decided) != 1 || decided[0].Class != ClassConnect || decided[0].Sent || decided[0].Route != "dead" {
 		t.Errorf("policy asked about %+v", decided)
@@ -260,27 +268,5 @@ func TestDetachedAttempt(t *testing.T) {
 	h.rec.next(t)
 	if got := dialedUnder.Load(); got != "group" {
 		t.Errorf("attempt dialled under %v, want the detached context", got)
-	}
-}
-
-// TestSwitchesReachStagesNotUpstream: a stage reads the client's
-// x-ferry-* switches; the tokens are never readable, and nothing x-ferry-*
-// goes upstream.
-func TestSwitchesReachStagesNotUpstream(t *testing.T) {
-	h := http.Header{}
-	h.Set("X-Ferry-Brake", "off")
-	h.Set("X-Ferry-Token", "secret-local")
-	h.Set("X-Ferry-Admin-Token", "secret-admin")
-	h.Set("X-Api-Key", "sk-ant-api03-x")
-	out := &Outgoing{switches: ferrySwitches(h)}
-	if out.Switch("brake") != "off" || out.Switch("Token") != "" || out.Switch("admin-token") != "" || out.Switch("cache") != "" {
-		t.Errorf("switches %v", out.switches)
-	}
-	if ferrySwitches(http.Header{"X-Api-Key": {"k"}}) != nil {
-		t.Error("a request without switches allocates them")
-	}
-	var none Outgoing
-	if none.Switch("brake") != "" {
-		t.Error("zero Outgoing")
 	}
 }

@@ -195,6 +195,7 @@ func (s *Server) build() (err error) {
 		Stages:   s.stages(),
 		Key:      s.requestKey(),
 		Retry:    s.retryPolicy(),
+		OnStall:  s.road.Stall,
 	})
 	if err != nil {
 		return fmt.Errorf("proxy: %w", err)

@@ -166,7 +166,7 @@ func (b *Brake) run(_ context.Context, out *proxy.Outgoing) (*proxy.Response, er
 	if !c.Enabled || out.Method != http.MethodPost || strings.TrimSuffix(out.Path, "/") != "/v1/messages" {
 		return nil, nil
 	}
-	if strings.EqualFold(out.Switch("brake"), "off") {
+	if strings.EqualFold(out.Ferry.Get("X-Ferry-Brake"), "off") {
 		return nil, nil
 	}
 	id := out.Session
