@@ -123,16 +123,6 @@ func (x *exchange) fail(e *Error) {
 	x.wrote = true
 }
 
-// errorJSON is Anthropic's error shape.
-type errorJSON struct {
-	Type  string `json:"type"`
-	Error struct {
-		Type    string `json:"type"`
-		Message string `json:"message"`
-	} `json:"error"`
-	RequestID string `json:"request_id"`
-}
-
 func (x *exchange) writeError(e *Error) int {
 	h := x.w.Header()
 	for k, vv := range e.Header {

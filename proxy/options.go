@@ -162,9 +162,11 @@ type Observer interface {
 // usage frames from the proxy's own scan (see sse.Summary) instead of
 // scanning the bytes again. UseSummary is called after Response for a
 // stream the proxy scans; returning true means the observer needs no
-// stream bytes, and Summary is then called once, before Done.
+// stream bytes, and Summary is then called once, before Done. The clock it
+// returns dates the first content delta (the meter's time of the write
+// that carried it).
 type SummaryReader interface {
-	UseSummary() bool
+	UseSummary() (clock func() time.Time, ok bool)
 	Summary(s *sse.Summary)
 }
 
@@ -212,6 +214,11 @@ type Outgoing struct {
 	Arrived time.Time
 	// ID is Ferry's request id.
 	ID string
+	// Ferry holds the x-ferry-* switches the client sent (x-ferry-cache:
+	// bypass, …), removed from Header so none goes upstream; never the
+	// x-ferry-token or admin token. Values are cut to 64 bytes; nil when
+	// none came.
+	Ferry http.Header
 
 	refusal    *Error
 	values     map[any]any

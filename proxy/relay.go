@@ -69,9 +69,11 @@ func (x *exchange) relay(res *Response) {
 	}
 	if obs := x.observer(); obs != nil {
 		obs.Response(status, res.Header)
-		if sr, ok := obs.(SummaryReader); ok && st.sse && res.Body != nil && sr.UseSummary() {
-			st.sum = &sse.Summary{}
-			x.summary = st.sum
+		if sr, ok := obs.(SummaryReader); ok && st.sse && res.Body != nil {
+			if clock, ok := sr.UseSummary(); ok {
+				st.sum, st.clock = &sse.Summary{}, clock
+				x.summary = st.sum
+			}
 		}
 	}
 	x.w.WriteHeader(status)
@@ -123,9 +125,10 @@ type streamState struct {
 	// sum keeps the frames the meter reads usage from, when it takes
 	// them from this scan instead of scanning the stream again.
 	sum        *sse.Summary
-	open       []int // content block indexes started and not stopped
-	started    bool  // message_start seen
-	terminated bool  // message_stop or an error frame seen
+	clock      func() time.Time // the observer's, for sum
+	open       []int            // content block indexes started and not stopped
+	started    bool             // message_start seen
+	terminated bool             // message_stop or an error frame seen
 
 	keepErr bool // an error status: keep the body's start to read error.type
 	errBody []byte
@@ -181,7 +184,7 @@ func (x *exchange) pump(src io.Reader, st *streamState) error {
 // frame follows the Anthropic stream's structure.
 func (x *exchange) frame(st *streamState, f sse.Frame) {
 	if st.sum != nil {
-		st.sum.Add(f, time.Now)
+		st.sum.Add(f, st.clock)
 	}
 	switch f.Event {
 	case "message_start":
@@ -271,7 +274,7 @@ func (x *exchange) streamBroke(st *streamState, e *Error) {
 	errFrame := fmt.Appendf(nil, "{\"type\":\"error\",\"error\":{\"type\":%q,\"message\":%s}}", e.Type, msg)
 	fmt.Fprintf(&b, "event: error\ndata: %s\n\n", errFrame)
 	if st.sum != nil {
-		st.sum.Add(sse.Frame{Event: "error", Data: errFrame}, time.Now)
+		st.sum.Add(sse.Frame{Event: "error", Data: errFrame}, st.clock)
 	}
 	x.writeRepair(b.Bytes())
 }

@@ -7,7 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"text/tabwriter"
+	"strings"
+
+	"golang.org/x/text/width"
 
 	"github.com/ferry-gateway/ferry/assets/i18n"
 	"github.com/ferry-gateway/ferry/proxy/app"
@@ -115,13 +117,51 @@ func appliesText(lang, applies string) string {
 }
 
 func printConfig(w io.Writer, entries []app.ConfigEntry, lang string) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", i18n.T(lang, "KEY"), i18n.T(lang, "VALUE"), i18n.T(lang, "DEFAULT"),
-		i18n.T(lang, "APPLIES"), i18n.T(lang, "HELP"))
+	rows := [][]string{{i18n.T(lang, "KEY"), i18n.T(lang, "VALUE"), i18n.T(lang, "DEFAULT"),
+		i18n.T(lang, "APPLIES"), i18n.T(lang, "HELP")}}
 	for _, e := range entries {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Key, valueText(e, lang), e.Default, i18n.T(lang, e.Applies), e.Help)
+		rows = append(rows, []string{e.Key, valueText(e, lang), e.Default, i18n.T(lang, e.Applies), e.Help})
 	}
-	tw.Flush()
+	printColumns(w, rows)
+}
+
+// printColumns aligns rows in columns two spaces apart, counting a Chinese
+// character as two columns as a terminal draws it (text/tabwriter counts
+// runes, which misaligns every Chinese column).
+func printColumns(w io.Writer, rows [][]string) {
+	var widths []int
+	for _, r := range rows {
+		for i, c := range r {
+			if i >= len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], displayWidth(c))
+		}
+	}
+	var b strings.Builder
+	for _, r := range rows {
+		b.Reset()
+		for i, c := range r {
+			b.WriteString(c)
+			if i < len(r)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-displayWidth(c)+2))
+			}
+		}
+		fmt.Fprintln(w, b.String())
+	}
+}
+
+func displayWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		switch width.LookupRune(r).Kind() {
+		case width.EastAsianWide, width.EastAsianFullwidth:
+			n += 2
+		default:
+			n++
+		}
+	}
+	return n
 }
 
 // valueText is the value column: the value in effect, and where it comes

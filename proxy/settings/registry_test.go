@@ -249,3 +249,40 @@ func TestEntriesSortedByKey(t *testing.T) {
 		t.Fatalf("keys %v", keys)
 	}
 }
+
+// Sets from several goroutines while others read: every watcher call sees
+// the changes in the order they were stored, and the last one stored is
+// the value in effect (run with -race).
+func TestConcurrentSetsAndReads(t *testing.T) {
+	reg, db, _ := newRegistry(t)
+	var last string
+	var calls int
+	reg.Watch("history.store_bodies", func(v settings.Value) { last = v.String(); calls++ })
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 200; i++ {
+			_ = reg.Value("history.store_bodies").Bool()
+			_ = reg.Entries()
+		}
+	}()
+	finished := make(chan struct{}, 4)
+	for g := 0; g < 4; g++ {
+		go func() {
+			for i := 0; i < 25; i++ {
+				if _, err := reg.Set("history.store_bodies", []string{"on", "off"}[i%2]); err != nil {
+					t.Error(err)
+				}
+			}
+			finished <- struct{}{}
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		<-finished
+	}
+	<-done
+	s, _ := stored(t, db, "history.store_bodies")
+	if got := reg.Value("history.store_bodies").String(); got != s || (calls > 0 && last != s) {
+		t.Fatalf("in effect %q, stored %q, last watched %q", got, s, last)
+	}
+}
