@@ -214,6 +214,11 @@ type Outgoing struct {
 	Arrived time.Time
 	// ID is Ferry's request id.
 	ID string
+	// Ferry holds the x-ferry-* switches the client sent (x-ferry-cache:
+	// bypass, …), removed from Header so none goes upstream; never the
+	// x-ferry-token or admin token. Values are cut to 64 bytes; nil when
+	// none came.
+	Ferry http.Header
 
 	refusal    *Error
 	values     map[any]any

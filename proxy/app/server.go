@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/ferry-gateway/ferry/proxy"
+	"github.com/ferry-gateway/ferry/proxy/brake"
 	"github.com/ferry-gateway/ferry/proxy/budget"
 	"github.com/ferry-gateway/ferry/proxy/events"
 	"github.com/ferry-gateway/ferry/proxy/limit"
@@ -58,6 +59,7 @@ type Server struct {
 	budgets    *budget.Guard
 	limits     *limit.Limiter
 	quota      *quota.Tracker
+	brake      *brake.Brake
 	settings   *runtimeSettings
 	adminToken string
 	firstRun   bool
@@ -190,6 +192,9 @@ func (s *Server) build() (err error) {
 	if s.limits, err = limit.New(limit.Options{Settings: s.db, Publish: s.bus.Publish, Logger: s.log}); err != nil {
 		s.log.Warn("limits unreadable; using the defaults", "err", err)
 	}
+	if s.brake, err = brake.New(brake.Options{Settings: s.db, Publish: s.bus.Publish, Logger: s.log}); err != nil {
+		s.log.Warn("brake settings unreadable; using the defaults", "err", err)
+	}
 	s.quota = quota.NewTracker(quota.Options{Publish: s.bus.Publish, Logger: s.log})
 	s.proxy, err = proxy.New(proxy.Options{
 		APIBase:            s.apiBase,
@@ -227,6 +232,7 @@ func (s *Server) build() (err error) {
 	s.budgets.Register(s.proxy.HandleAdmin)
 	s.limits.Register(s.proxy.HandleAdmin)
 	s.quota.Register(s.proxy.HandleAdmin)
+	s.brake.Register(s.proxy.HandleAdmin)
 	s.mountAdmin()
 	return nil
 }
@@ -428,6 +434,9 @@ func (s *Server) Routes() *route.Manager { return s.routes }
 
 // Budgets returns the budgets (the spend guard's PhaseBudget stage).
 func (s *Server) Budgets() *budget.Guard { return s.budgets }
+
+// Brake returns the runaway brake.
+func (s *Server) Brake() *brake.Brake { return s.brake }
 
 // Quota returns the subscription quota seen on responses.
 func (s *Server) Quota() *quota.Tracker { return s.quota }
