@@ -16,6 +16,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/ferry-gateway/ferry/proxy/app"
 	"github.com/ferry-gateway/ferry/proxy/usage"
 )
@@ -166,20 +168,34 @@ func runKey(args []string, env Env) error {
 // readSecret reads one line from stdin, the only way a key enters Ferry's
 // command line: arguments would land in the shell history and ps.
 func readSecret(env Env) (string, error) {
-	if f, ok := env.Stdin.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			fmt.Fprint(env.Stderr, "Paste your Anthropic API key and press Enter: ")
-		}
-	}
-	line, err := bufio.NewReader(env.Stdin).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
+	key, err := readSecretLine(env, "Paste your Anthropic API key and press Enter (it is not shown): ")
+	if err != nil {
 		return "", fmt.Errorf("read key from stdin: %w", err)
 	}
-	key := strings.TrimSpace(line)
 	if key == "" {
 		return "", errors.New("no key on stdin: pipe it in, e.g. `ferry key set < keyfile`")
 	}
 	return key, nil
+}
+
+// readSecretLine reads one line of stdin, trimmed. On a terminal it
+// prompts on stderr and turns echo off while the line is typed, so the
+// secret stays out of the screen and its scrollback (issue 14).
+func readSecretLine(env Env, prompt string) (string, error) {
+	if f, ok := env.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(env.Stderr, prompt)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(env.Stderr)
+		if err != nil {
+			return "", err
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	line, err := bufio.NewReader(env.Stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	return strings.TrimSpace(line), nil
 }
 
 func runUsage(args []string, env Env) error {
@@ -349,8 +365,8 @@ func printRoutes(w io.Writer, v app.RoutesView) {
 				state, lat = "up", ms(r.Latency)
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", mark, r.Name, r.URL, state, lat,
-			ms(r.Connect), ms(r.Handshake), ms(r.TLS), r.Err)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", mark, usage.TerminalCell(r.Name), usage.TerminalCell(r.URL), state, lat,
+			ms(r.Connect), ms(r.Handshake), ms(r.TLS), usage.TerminalCell(r.Err))
 	}
 	tw.Flush()
 	if v.Choice == "auto" {
