@@ -295,6 +295,7 @@ func runPrices(args []string, env Env) error {
 
 func runRoutes(args []string, env Env) error {
 	s := newSubcommand("ferry routes", env)
+	pwStdin := s.fs.Bool("password-stdin", false, "with add: read the proxy's password from stdin (not shown on a terminal), never from the command line")
 	if err := s.parse(args); err != nil {
 		return err
 	}
@@ -319,9 +320,19 @@ func runRoutes(args []string, env Env) error {
 		})
 	case "add":
 		if len(rest) != 2 {
-			return s.usage("ferry routes add NAME URL   (URL: direct, socks5://[user:pass@]host:port, http://… or https://…)")
+			return s.usage("ferry routes add NAME URL [--password-stdin]   (URL: direct, socks5://[user@]host:port, http://… or https://…)")
 		}
-		return s.say(http.MethodPost, "/_ferry/routes", map[string]string{"name": rest[0], "url": rest[1]}, fmt.Sprintf("Route %q added.", rest[0]))
+		u := rest[1]
+		switch {
+		case *pwStdin:
+			var err error
+			if u, err = withStdinPassword(u, env); err != nil {
+				return err
+			}
+		case hasPassword(u):
+			fmt.Fprintln(env.Stderr, passwordOnCommandLine("the route's URL", "remove the route and add it again with the password on stdin: `ferry routes add NAME socks5://USER@HOST:PORT --password-stdin`"))
+		}
+		return s.say(http.MethodPost, "/_ferry/routes", map[string]string{"name": rest[0], "url": u}, fmt.Sprintf("Route %q added.", rest[0]))
 	case "remove":
 		if len(rest) != 1 {
 			return s.usage("ferry routes remove NAME")
@@ -348,6 +359,30 @@ func runRoutes(args []string, env Env) error {
 		})
 	}
 	return s.usage(line)
+}
+
+// withStdinPassword puts the password read from stdin into a proxy URL
+// that names a user and no password.
+func withStdinPassword(raw string, env Env) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("--password-stdin: %q is not a proxy URL such as socks5://USER@HOST:PORT", raw)
+	}
+	if u.User == nil || u.User.Username() == "" {
+		return "", errors.New("--password-stdin: the URL names no user; write it as socks5://USER@HOST:PORT")
+	}
+	if _, ok := u.User.Password(); ok {
+		return "", errors.New("--password-stdin: the URL already holds a password; leave it out of the URL")
+	}
+	pw, err := readSecretLine(env, "Proxy password for "+u.User.Username()+" (it is not shown): ")
+	if err != nil {
+		return "", fmt.Errorf("read the password from stdin: %w", err)
+	}
+	if pw == "" {
+		return "", errors.New("--password-stdin: no password on stdin")
+	}
+	u.User = url.UserPassword(u.User.Username(), pw)
+	return u.String(), nil
 }
 
 func printRoutes(w io.Writer, v app.RoutesView) {
