@@ -10,10 +10,13 @@ import (
 // and the README draws it); list them here in that order too, so this
 // file reads as the pipeline does.
 func (s *Server) stages() []proxy.Stage {
-	return append([]proxy.Stage{
-		s.budgets.Stage(),
-		s.quota.Stage(),
-	}, s.limits.Stages()...)
+	return []proxy.Stage{
+		s.brake.Stage(),       // PhaseBrake: runaway agent loops
+		s.budgets.Stage(),     // PhaseBudget: hard budgets (refusal deferred past the cache)
+		s.quota.Stage(),       // PhaseRateLimit: reads the subscription quota off responses
+		s.limits.RateStage(),  // PhaseRateLimit: requests and tokens per minute
+		s.limits.QueueStage(), // PhaseQueue: at most limit.concurrency upstream
+	}
 }
 
 // requestKey is the pipeline's canonical request key function; nil until

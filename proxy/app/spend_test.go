@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -185,12 +186,61 @@ func TestQuotaThroughARealCore(t *testing.T) {
 	if code, _, body := spendCall(t, srv, "POST", "/v1/messages", spendMessage, oauth); code != 200 {
 		t.Fatalf("message: %d %s", code, body)
 	}
-	_, _, body := spendCall(t, srv, "GET", "/_ferry/quota", "", nil)
+	_, _, body := spendCall(t, srv, "GET", "/_ferry/quota", "", adminHeaders(srv))
 	var v quota.View
 	if err := json.Unmarshal([]byte(body), &v); err != nil {
 		t.Fatalf("%v: %s", err, body)
 	}
 	if len(v.Accounts) != 1 || v.Accounts[0].Account != testsupport.OrganizationID || !strings.HasPrefix(v.Line, "5h 42% · resets ") || !strings.HasSuffix(v.Line, " · week 63%") {
 		t.Fatalf("quota view %+v", v)
+	}
+}
+
+// brakeLoop is a Claude Code request whose last 9 tool calls are the same
+// call with the same result.
+func brakeLoop() string {
+	var b strings.Builder
+	b.WriteString(`{"model":"claude-sonnet-4-5","max_tokens":64,"messages":[{"role":"user","content":"fix it"}`)
+	for i := range 9 {
+		fmt.Fprintf(&b, `,{"role":"assistant","content":[{"type":"tool_use","id":"toolu_%d","name":"Bash","input":{"command":"make"}}]}`, i)
+		fmt.Fprintf(&b, `,{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_%d","content":"error: missing ;"}]}`, i)
+	}
+	b.WriteString(`]}`)
+	return b.String()
+}
+
+// TestBrakeThroughARealCore: a looping agent is stopped with a 400 that
+// says how to go on; x-ferry-brake: off lets one request through (and
+// never reaches Anthropic); a release lifts it for the session;
+// count_tokens is never braked.
+func TestBrakeThroughARealCore(t *testing.T) {
+	fake := testsupport.NewFakeAPI(t)
+	srv := sdkStartFerry(t, fake, "")
+	hdr := map[string]string{"x-api-key": sdkRealKey, "X-Claude-Code-Session-Id": "0b9f3c1e-loop"}
+	code, h, body := spendCall(t, srv, "POST", "/v1/messages", brakeLoop(), hdr)
+	if code != 400 || h.Get("x-ferry-error") != "1" || !strings.Contains(body, "runaway brake") || !strings.Contains(body, "ferry brake release 0b9f3c1e-loop") {
+		t.Fatalf("loop: %d %s", code, body)
+	}
+	if len(fake.Requests()) != 0 {
+		t.Fatal("the braked request reached the upstream")
+	}
+	if code, _, body := spendCall(t, srv, "POST", "/v1/messages/count_tokens", brakeLoop(), hdr); code != 200 {
+		t.Fatalf("count_tokens braked: %d %s", code, body)
+	}
+	off := map[string]string{"x-api-key": sdkRealKey, "X-Claude-Code-Session-Id": "0b9f3c1e-loop", "x-ferry-brake": "off"}
+	if code, _, body := spendCall(t, srv, "POST", "/v1/messages", brakeLoop(), off); code != 200 {
+		t.Fatalf("x-ferry-brake: off: %d %s", code, body)
+	}
+	if last := fake.Last(); last.Header.Get("x-ferry-brake") != "" {
+		t.Fatal("x-ferry-brake went upstream")
+	}
+	if code, _, _ := spendCall(t, srv, "POST", "/v1/messages", brakeLoop(), hdr); code != 400 {
+		t.Fatalf("the switch outlived its request: %d", code)
+	}
+	if code, _, body := spendCall(t, srv, "POST", "/_ferry/brake/release", `{"session":"0b9f3c1e-loop","by":"test"}`, adminHeaders(srv)); code != 200 {
+		t.Fatalf("release: %d %s", code, body)
+	}
+	if code, _, body := spendCall(t, srv, "POST", "/v1/messages", brakeLoop(), hdr); code != 200 {
+		t.Fatalf("after release: %d %s", code, body)
 	}
 }

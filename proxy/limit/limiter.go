@@ -112,13 +112,16 @@ func limited(out *proxy.Outgoing) bool {
 	return out.Method == http.MethodPost && (out.Path == "/v1/messages" || out.Path == "/v1/messages/")
 }
 
-// Stages are the limiter's two stages: the rate limit (PhaseRateLimit)
-// and the queue (PhaseQueue).
-func (l *Limiter) Stages() []proxy.Stage {
-	return []proxy.Stage{
-		{Phase: proxy.PhaseRateLimit, Name: "rate limit", Run: l.rateLimit},
-		{Phase: proxy.PhaseQueue, Name: "queue", Run: l.enqueue},
-	}
+// RateStage is the local rate limits' place in the pipeline
+// (PhaseRateLimit, after the cache: a hit costs no request).
+func (l *Limiter) RateStage() proxy.Stage {
+	return proxy.Stage{Phase: proxy.PhaseRateLimit, Name: "rate limit", Run: l.rateLimit}
+}
+
+// QueueStage is the concurrency queue's place in the pipeline
+// (PhaseQueue, last before the attempts).
+func (l *Limiter) QueueStage() proxy.Stage {
+	return proxy.Stage{Phase: proxy.PhaseQueue, Name: "queue", Run: l.enqueue}
 }
 
 func (l *Limiter) rateLimit(ctx context.Context, out *proxy.Outgoing) (*proxy.Response, error) {
