@@ -32,7 +32,7 @@ const (
 // range, help and Applies) and lists it here; `ferry serve` gets a flag for
 // each knob with a Flag.
 func Knobs() []settings.Knob {
-	return []settings.Knob{
+	return append([]settings.Knob{
 		{
 			Key: KeyListen, Owner: "proxy/app", Type: settings.String, Default: DefaultListen,
 			Help:    "The address Ferry listens on",
@@ -93,7 +93,7 @@ func Knobs() []settings.Knob {
 			Help:    "The language of the windows, the tray and the command line (system: the session's)",
 			Applies: settings.WindowRestart, Legacy: "language",
 		},
-	}
+	}, roadKnobs()...)
 }
 
 func formatDefault(d time.Duration) string { return d.String() }
