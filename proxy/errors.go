@@ -37,6 +37,11 @@ var (
 	ErrNoLocalToken = errors.New("remote access needs a local token")
 )
 
+// StatusOverloaded is Anthropic's "overloaded" status, which Ferry also
+// answers when its own limits are reached (connections, buffered bytes):
+// the SDKs retry it after retry-after.
+const StatusOverloaded = 529
+
 // StatusClientClosed is recorded (never written) when the client went away
 // before the exchange ended, as nginx and Caddy do.
 const StatusClientClosed = 499

@@ -14,7 +14,7 @@
 //	v1/                          root bucket; its name never changes
 //	├── version                  schema version, big-endian uint64 (SchemaVersion)
 //	├── settings/                key → JSON value (GetSetting/PutSetting)
-//	├── secrets/                 name → raw value (used only when the OS has no keychain)
+//	├── secrets/                 emptied: secrets live in secrets.json (proxy/secrets), rewritten whole; proxy/app moves old ones out
 //	├── usage/                   be64(record ID) → binary Record (codec.go, record_tags.go); ID = bucket sequence
 //	├── rollups/
 //	│   ├── minute_horizon       be64(Unix s): minute rollups before it were pruned
@@ -46,6 +46,7 @@
 //	history.retention         [knob] proxy/app    how long records are kept (RunRetention)
 //	history.store_bodies      [knob] proxy/app    records keep prompt and answer bodies
 //	ui.language               [knob] ui           the windows', tray's and CLI's language
+//	metrics.public            [knob] proxy/app    /_ferry/metrics readable without a token
 //	budget.timezone           [knob] proxy/budget the zone budget days and months are counted in
 //	limit.rpm                 [knob] proxy/limit  requests per minute per key
 //	limit.itpm                [knob] proxy/limit  input tokens per minute per key

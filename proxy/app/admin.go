@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -48,7 +49,18 @@ type SettingsView struct {
 	StoreBodies bool   `json:"store_bodies"`
 }
 
+// mountStats mounts the usage handlers; /_ferry/metrics is open without a
+// token while metrics.public is on (for a Prometheus scraper without one).
+func (s *Server) mountStats(pattern string, h http.Handler, mutating bool) {
+	if pattern == "GET /_ferry/metrics" {
+		s.proxy.Mount(pattern, h, proxy.AccessRead, func() bool { return s.registry.Value(KeyMetricsPublic).Bool() })
+		return
+	}
+	s.proxy.HandleAdmin(pattern, h, mutating)
+}
+
 func (s *Server) mountAdmin() {
+	s.proxy.Mount("POST /_ferry/hello", http.HandlerFunc(s.hello), proxy.AccessOpen, nil)
 	h := s.proxy.HandleAdmin
 	h("GET /_ferry/token", http.HandlerFunc(s.getToken), true)
 	h("POST /_ferry/token/regenerate", http.HandlerFunc(s.regenerateToken), true)
@@ -77,6 +89,23 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		return false
 	}
 	return true
+}
+
+// hello answers the challenge a client runs before it sends a secret:
+// proof that this process wrote runtime.json (see HelloMAC).
+func (s *Server) hello(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Nonce string `json:"nonce"`
+	}
+	if !decodeJSON(w, r, &in) {
+		return
+	}
+	nonce, err := hexNonce(in.Nonce)
+	if err != nil {
+		badRequest(w, "hello: "+err.Error())
+		return
+	}
+	proxy.WriteJSON(w, map[string]string{"mac": hex.EncodeToString(HelloMAC(s.adminToken, nonce, s.Listen()))})
 }
 
 func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {

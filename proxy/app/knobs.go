@@ -27,6 +27,7 @@ const (
 	KeyRetention        = "history.retention"
 	KeyStoreBodies      = "history.store_bodies"
 	KeyLanguage         = "ui.language"
+	KeyMetricsPublic    = "metrics.public"
 )
 
 // Knobs is every knob of Ferry's settings registry. A package that adds a
@@ -88,6 +89,13 @@ func coreKnobs() []settings.Knob {
 			Key: KeyStoreBodies, Owner: "proxy/app", Type: settings.Bool, Default: "off",
 			Help:    "Store prompt and answer bodies in the usage history",
 			Applies: settings.Now, Flag: "store-bodies", Legacy: "store_bodies",
+		},
+		{
+			// Off: metrics name models, routes and spend, which are no other
+			// local user's business (issue 14).
+			Key: KeyMetricsPublic, Owner: "proxy/app", Type: settings.Bool, Default: "off",
+			Help:    "Let /_ferry/metrics be read without a token (for a Prometheus scraper that sends none)",
+			Applies: settings.Now, Flag: "metrics-public",
 		},
 		{
 			Key: KeyLanguage, Owner: "ui", Type: settings.Enum, Default: i18n.System,

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -26,6 +27,7 @@ import (
 	"github.com/ferry-gateway/ferry/proxy/quota"
 	"github.com/ferry-gateway/ferry/proxy/retry"
 	"github.com/ferry-gateway/ferry/proxy/route"
+	"github.com/ferry-gateway/ferry/proxy/secrets"
 	"github.com/ferry-gateway/ferry/proxy/settings"
 	"github.com/ferry-gateway/ferry/proxy/usage"
 	"github.com/ferry-gateway/ferry/storage"
@@ -42,6 +44,7 @@ type Server struct {
 	apiBase    *url.URL
 	log        *slog.Logger
 	db         *storage.DB
+	secrets    *secrets.Store
 	keys       *Keys
 	bus        *events.Bus
 	stream     *events.Stream // GET /_ferry/events
@@ -77,11 +80,23 @@ type Server struct {
 // Open opens the database and builds the core; nothing listens yet.
 func Open(cfg Config) (*Server, error) {
 	cfg.applyDefaults()
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
+	if cfg.DataDir == "" {
+		return nil, errNoDataDir
+	}
+	// The data dir holds the tokens: refuse one another user could have
+	// planted or can change (see package secrets).
+	if err := secrets.CheckDir(cfg.DataDir); err != nil {
+		return nil, err
 	}
 	dbPath := filepath.Join(cfg.DataDir, DBFile)
-	_, statErr := os.Stat(dbPath)
+	statErr := checkDBFile(dbPath)
+	if statErr != nil && !errors.Is(statErr, fs.ErrNotExist) {
+		return nil, statErr
+	}
+	sec, err := secrets.Open(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
 	db, err := storage.Open(dbPath, storage.Options{Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
@@ -98,8 +113,8 @@ func Open(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg: cfg, apiBase: base, log: cfg.Logger, db: db, bus: bus, registry: reg,
-		firstRun: errors.Is(statErr, os.ErrNotExist), done: make(chan struct{}),
+		cfg: cfg, apiBase: base, log: cfg.Logger, db: db, secrets: sec, bus: bus, registry: reg,
+		firstRun: errors.Is(statErr, fs.ErrNotExist), done: make(chan struct{}),
 	}
 	if err := s.build(); err != nil {
 		_ = db.Close()
@@ -111,7 +126,10 @@ func Open(cfg Config) (*Server, error) {
 func (s *Server) build() (err error) {
 	cfg := s.cfg
 	s.adminToken = randomHex(24)
-	if s.keys, err = loadKeys(s.db, cfg.APIKey, keyringAvailable(cfg.Getenv)); err != nil {
+	if err := migrateSecrets(s.db, s.secrets, s.log); err != nil {
+		return err
+	}
+	if s.keys, err = loadKeys(s.secrets, cfg.APIKey, keyringAvailable(cfg.Getenv)); err != nil {
 		return err
 	}
 	s.settings = newRuntimeSettings(s.registry)
@@ -158,6 +176,12 @@ func (s *Server) build() (err error) {
 	s.stats = usage.NewHandlers(usage.HandlersOptions{
 		DB: s.db, Prices: s.prices, Headroom: limits, QueueDropped: s.recorder.Dropped,
 		Health: s.upstreamHealth, Logger: s.log,
+		Refused: func() map[string]uint64 {
+			if s.proxy == nil {
+				return nil
+			}
+			return s.proxy.Refusals()
+		},
 	})
 	if err := s.buildSpendGuard(); err != nil {
 		return err
@@ -194,7 +218,7 @@ func (s *Server) build() (err error) {
 	if err := s.road.Register(s.stats.Metrics().Registry()); err != nil {
 		return fmt.Errorf("road metrics: %w", err)
 	}
-	s.stats.Register(s.proxy.HandleAdmin)
+	s.stats.Register(s.mountStats)
 	s.budgets.Register(s.proxy.HandleAdmin)
 	s.limits.Register(s.proxy.HandleAdmin)
 	s.quota.Register(s.proxy.HandleAdmin)
@@ -230,6 +254,11 @@ func randomHex(n int) string {
 // the background loops (route probes, usage queue, retention). The loops
 // end when ctx ends or Stop is called.
 func (s *Server) Start(ctx context.Context) error {
+	// A runtime.json left by a Ferry that died names a port anyone may
+	// take now: remove it before anything could trust it.
+	if err := removeStaleRuntime(s.cfg.DataDir); err != nil {
+		s.log.Warn("could not remove a stale runtime.json", "err", err)
+	}
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
 		err = listenError(s.cfg.Listen, err)
@@ -261,6 +290,12 @@ func (s *Server) Start(ctx context.Context) error {
 		Version: s.cfg.Version, Started: s.started,
 	}); err != nil {
 		return err
+	}
+	if w := proxy.PlainHTTPWarning(s.apiBase); w != "" {
+		s.log.Warn(w + " (--api-base)")
+	}
+	if s.cfg.AllowRemote {
+		s.log.Warn("remote access is on (--allow-remote): the local token crosses the network in clear on every request unless TLS terminates in front of Ferry")
 	}
 	if s.cfg.InsecureSkipVerify {
 		s.log.Warn("TLS VERIFICATION IS OFF (--insecure-skip-verify): anyone on the road can read and change your traffic, API key included")
@@ -377,6 +412,10 @@ func (s *Server) RouteDescription() string {
 // Bus is where the core publishes what happens.
 func (s *Server) Bus() *events.Bus { return s.bus }
 
+// Secrets is the secrets file: per-install keys for other parts
+// (Secrets().InstallKey("cache")).
+func (s *Server) Secrets() *secrets.Store { return s.secrets }
+
 // Keys gives the local token and the held API key.
 func (s *Server) Keys() *Keys { return s.keys }
 
@@ -418,6 +457,14 @@ type countingRecorder struct {
 }
 
 func (c countingRecorder) Record(rec storage.Record) {
+	// Outside strings are bounded before they are counted or stored
+	// (issue 14): the path a client chose, the model and error type a
+	// client or upstream sent.
+	rec.Path = proxy.TruncatePath(rec.Path)
+	rec.Model = storage.NormalizeModel(rec.Model)
+	if rec.ErrorType != "" {
+		rec.ErrorType = storage.NormalizeModel(rec.ErrorType)
+	}
 	c.stats.Observe(&rec)
 	c.queue.Record(rec)
 }

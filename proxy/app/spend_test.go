@@ -194,7 +194,7 @@ func TestQuotaThroughARealCore(t *testing.T) {
 	if code, _, body := spendCall(t, srv, "POST", "/v1/messages", spendMessage, oauth); code != 200 {
 		t.Fatalf("message: %d %s", code, body)
 	}
-	_, _, body := spendCall(t, srv, "GET", "/_ferry/quota", "", nil)
+	_, _, body := spendCall(t, srv, "GET", "/_ferry/quota", "", adminHeaders(srv))
 	var v quota.View
 	if err := json.Unmarshal([]byte(body), &v); err != nil {
 		t.Fatalf("%v: %s", err, body)

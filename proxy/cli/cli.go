@@ -170,7 +170,7 @@ func runDesktop(args []string, env Env) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// A second launch asks the running Ferry to show its dashboard.
-	if a := running(ctx, cfg.DataDir); a != nil {
+	if a := running(ctx, cfg.DataDir, env.Stderr); a != nil {
 		if err := a.do(ctx, "POST", "/_ferry/ui/show", nil, nil); err != nil {
 			return fmt.Errorf("Ferry already runs on this data dir, but did not open its dashboard: %w", err)
 		}

@@ -71,7 +71,7 @@ func (s *subcommand) run(f func(ctx context.Context, a *admin) error) error {
 		DataDir: s.dataDir, Getenv: s.env.Getenv, Version: s.env.Version,
 		Logger: slog.New(slog.NewTextHandler(s.env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
-	a, err := connect(ctx, cfg)
+	a, err := connect(ctx, cfg, s.env.Stderr)
 	if err != nil {
 		return err
 	}
