@@ -134,7 +134,7 @@ func TestQueueThroughARealCore(t *testing.T) {
 		}
 	}
 	var lv limit.View
-	_, _, body := spendCall(t, srv, "GET", "/_ferry/limits", "", nil)
+	_, _, body := spendCall(t, srv, "GET", "/_ferry/limits", "", adminHeaders(srv))
 	if err := json.Unmarshal([]byte(body), &lv); err != nil || lv.Concurrency != 4 || lv.RPM != 30 || lv.Queue.Limit != 4 {
 		t.Fatalf("limits after the knobs changed: %+v %v", lv, err)
 	}
