@@ -89,7 +89,7 @@ Usage:
   ferry key set|clear|status    the Anthropic API key Ferry holds (set reads it from stdin)
   ferry usage [--since 7d] [--by model|day|route] [--csv|--json]
   ferry prices list|set|import|export|reset
-  ferry routes list|add NAME URL|remove NAME|use NAME|auto|test
+  ferry routes list|add NAME URL|remove NAME|use NAME|auto|test|set NAME KEY=VALUE|forget NAME
   ferry config list|get KEY|set KEY VALUE|reset KEY
   ferry version
 
