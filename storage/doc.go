@@ -56,16 +56,25 @@
 //	road.keep_warm            [knob] proxy/route  warm connections for the current and next route
 //	road.h2_ping_interval     [knob] proxy/route  silence before an HTTP/2 PING
 //	road.h2_ping_timeout      [knob] proxy/route  an unanswered PING closes the connection
+//	budget.timezone           [knob] proxy/budget the zone budget days and months are counted in
+//	limit.rpm                 [knob] proxy/limit  requests per minute per key
+//	limit.itpm                [knob] proxy/limit  input tokens per minute per key
+//	limit.otpm                [knob] proxy/limit  output tokens per minute per key
+//	limit.concurrency         [knob] proxy/limit  most requests upstream at once
+//	limit.queue_wait          [knob] proxy/limit  longest wait in the queue
+//	limit.follow_upstream     [knob] proxy/limit  wait for Anthropic's reset near its limit
+//	limit.max_wait            [knob] proxy/limit  longest such wait
+//	brake.enabled             [knob] proxy/brake  the runaway brake on or off
+//	brake.repeats             [knob] proxy/brake  repeats that make a loop
+//	brake.window              [knob] proxy/brake  window for repeats of one request
 //	routes                    proxy/route   []Route: the saved routes
 //	route_choice              proxy/route   the chosen route's name, or "auto"
-//	route_learnt              proxy/route   map[name]Learnt: HTTP/1.1 fallback, classic key shares since
-//	route_learnt              proxy/route   what each route learnt (key shares), by route name
+//	route_learnt              proxy/route   what each route learnt (HTTP/1.1 fallback, classic key shares), by route name
 //	prices                    proxy/usage   the price table
 //	batch_results_counted     proxy/usage   the batch ledger: batch id → when its results were counted
 //	budgets                   proxy/budget  []Budget
 //	budget_alerts             proxy/budget  alert state per budget and period
-//	budget_allow              proxy/budget  the user's "allow anyway" for a refused budget
-//	limits                    proxy/limit   the rate limits and the queue's configuration
+//	budget_allow              proxy/budget  the allowance in force ("allow one more hour") and past ones
 //
 // Before the registry, four knobs were stored as retention (a Go duration
 // string), store_bodies (a bool), listen and language; proxy/settings

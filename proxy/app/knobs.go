@@ -8,6 +8,9 @@ import (
 
 	"github.com/ferry-gateway/ferry/assets/i18n"
 	"github.com/ferry-gateway/ferry/proxy"
+	"github.com/ferry-gateway/ferry/proxy/brake"
+	"github.com/ferry-gateway/ferry/proxy/budget"
+	"github.com/ferry-gateway/ferry/proxy/limit"
 	"github.com/ferry-gateway/ferry/proxy/settings"
 )
 
@@ -32,7 +35,15 @@ const (
 // range, help and Applies) and lists it here; `ferry serve` gets a flag for
 // each knob with a Flag.
 func Knobs() []settings.Knob {
-	return append([]settings.Knob{
+	ks := coreKnobs()
+	ks = append(ks, budget.Knobs()...)
+	ks = append(ks, limit.Knobs()...)
+	ks = append(ks, brake.Knobs()...)
+	return append(ks, roadKnobs()...)
+}
+
+func coreKnobs() []settings.Knob {
+	return []settings.Knob{
 		{
 			Key: KeyListen, Owner: "proxy/app", Type: settings.String, Default: DefaultListen,
 			Help:    "The address Ferry listens on",
@@ -93,7 +104,7 @@ func Knobs() []settings.Knob {
 			Help:    "The language of the windows, the tray and the command line (system: the session's)",
 			Applies: settings.WindowRestart, Legacy: "language",
 		},
-	}, roadKnobs()...)
+	}
 }
 
 func formatDefault(d time.Duration) string { return d.String() }

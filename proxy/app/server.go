@@ -186,19 +186,9 @@ func (s *Server) build() (err error) {
 			return s.proxy.Refusals()
 		},
 	})
-	// The budgets count what the history already holds of this month.
-	if s.budgets, err = budget.Open(budget.Options{
-		Settings: s.db, Records: s.db, Publish: s.bus.Publish, Logger: s.log,
-	}); err != nil {
-		s.log.Warn("budgets: part of their state was unreadable", "err", err)
+	if err := s.buildSpendGuard(); err != nil {
+		return err
 	}
-	if s.limits, err = limit.New(limit.Options{Settings: s.db, Publish: s.bus.Publish, Logger: s.log}); err != nil {
-		s.log.Warn("limits unreadable; using the defaults", "err", err)
-	}
-	if s.brake, err = brake.New(brake.Options{Settings: s.db, Publish: s.bus.Publish, Logger: s.log}); err != nil {
-		s.log.Warn("brake settings unreadable; using the defaults", "err", err)
-	}
-	s.quota = quota.NewTracker(quota.Options{Publish: s.bus.Publish, Logger: s.log})
 	s.proxy, err = proxy.New(proxy.Options{
 		APIBase:            s.apiBase,
 		Routes:             s.routes,
