@@ -23,7 +23,7 @@
 //	│   ├── hour/                be64(Unix s of the hour's start, UTC)   → binary rollup
 //	│   └── day/                 be64(Unix s of the UTC day's start)     → binary rollup
 //	├── cache/                   unused: the dedup cache keeps its own file (cache.db, cachedb.go)
-//	└── filters/                 empty until the content filters land
+//	└── filters/                 list name → the list's encoding (the filter package's JSON)
 //
 // Records are keyed by an increasing sequence, not by time: they are written
 // when a request ends, so their Time (when it started) is only nearly in key
