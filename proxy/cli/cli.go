@@ -55,6 +55,8 @@ func Main(args []string, env Env) int {
 		err = runPrices(rest, env)
 	case "routes":
 		err = runRoutes(rest, env)
+	case "filters":
+		err = runFilters(rest, env)
 	case "version":
 		fmt.Fprintln(env.Stdout, "ferry", env.Version)
 	case "help", "-h", "--help":
@@ -88,6 +90,7 @@ Usage:
   ferry usage [--since 7d] [--by model|day|route] [--csv|--json]
   ferry prices list|set|import|export|reset
   ferry routes list|add NAME URL|remove NAME|use NAME|auto|test
+  ferry filters list|show|add|remove|import|export|enable|disable|mode|delete|test
   ferry version
 
 Point clients at Ferry:  export ANTHROPIC_BASE_URL=http://127.0.0.1:7856
