@@ -15,7 +15,7 @@
 //	├── version                  schema version, big-endian uint64 (SchemaVersion)
 //	├── settings/                key → JSON value (GetSetting/PutSetting)
 //	├── secrets/                 name → raw value (used only when the OS has no keychain)
-//	├── usage/                   be64(record ID) → binary Record (codec.go); ID = bucket sequence
+//	├── usage/                   be64(record ID) → binary Record (codec.go, record_tags.go); ID = bucket sequence
 //	├── rollups/
 //	│   ├── minute_horizon       be64(Unix s): minute rollups before it were pruned
 //	│   ├── hour_horizon         be64(Unix s): hour rollups before it were pruned
@@ -24,6 +24,12 @@
 //	│   └── day/                 be64(Unix s of the UTC day's start)     → binary rollup
 //	├── cache/                   unused: the dedup cache keeps its own file (cache.db, cachedb.go)
 //	└── filters/                 list name → the list's encoding (the filter package's JSON)
+//
+// A Record's optional fields (attempts, session, cache savings, filter hits,
+// queue wait, API-equivalent cost, and those of later issues) are tagged
+// fields after the fixed ones: adding one needs a new tag, not a migration,
+// and a Ferry that does not know a tag skips it. Record's doc lists every
+// field with the one package that owns it.
 //
 // Records are keyed by an increasing sequence, not by time: they are written
 // when a request ends, so their Time (when it started) is only nearly in key

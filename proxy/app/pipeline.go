@@ -7,7 +7,9 @@ import "github.com/ferry-gateway/ferry/proxy"
 // and the README draws it); list them here in that order too, so this
 // file reads as the pipeline does.
 func (s *Server) stages() []proxy.Stage {
-	return []proxy.Stage{}
+	return []proxy.Stage{
+		s.budgets.Stage(),
+	}
 }
 
 // requestKey is the pipeline's canonical request key function; nil until

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ferry-gateway/ferry/proxy"
+	"github.com/ferry-gateway/ferry/proxy/budget"
 	"github.com/ferry-gateway/ferry/proxy/events"
 	"github.com/ferry-gateway/ferry/proxy/route"
 	"github.com/ferry-gateway/ferry/proxy/usage"
@@ -45,6 +46,7 @@ type Server struct {
 	prices     *usage.Prices
 	meters     *usage.Meters
 	stats      *usage.Handlers
+	budgets    *budget.Guard
 	settings   *runtimeSettings
 	adminToken string
 	firstRun   bool
@@ -150,6 +152,12 @@ func (s *Server) build() (err error) {
 		DB: s.db, Prices: s.prices, Headroom: limits, QueueDropped: s.recorder.Dropped,
 		Health: s.upstreamHealth, Logger: s.log,
 	})
+	// The budgets count what the history already holds of this month.
+	if s.budgets, err = budget.Open(budget.Options{
+		Settings: s.db, Records: s.db, Publish: s.bus.Publish, Logger: s.log,
+	}); err != nil {
+		s.log.Warn("budgets: part of their state was unreadable", "err", err)
+	}
 	s.proxy, err = proxy.New(proxy.Options{
 		APIBase:            s.apiBase,
 		Routes:             s.routes,
@@ -179,6 +187,7 @@ func (s *Server) build() (err error) {
 	}
 	s.stream = events.NewStream(s.bus, events.StreamOptions{})
 	s.stats.Register(s.proxy.HandleAdmin)
+	s.budgets.Register(s.proxy.HandleAdmin)
 	s.mountAdmin()
 	return nil
 }
