@@ -1,6 +1,9 @@
 package app
 
-import "github.com/ferry-gateway/ferry/proxy"
+import (
+	"github.com/ferry-gateway/ferry/proxy"
+	"github.com/ferry-gateway/ferry/proxy/filter"
+)
 
 // stages are the guards of the request pipeline, one line each. Their
 // order on the way out is their Phase (proxy/pipeline.go writes it down
@@ -8,6 +11,7 @@ import "github.com/ferry-gateway/ferry/proxy"
 // file reads as the pipeline does.
 func (s *Server) stages() []proxy.Stage {
 	return []proxy.Stage{
+		s.filters.Stage(filter.StageOptions{Publish: s.bus.Publish}),
 		s.budgets.Stage(),
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/ferry-gateway/ferry/proxy"
 	"github.com/ferry-gateway/ferry/proxy/budget"
 	"github.com/ferry-gateway/ferry/proxy/events"
+	"github.com/ferry-gateway/ferry/proxy/filter"
 	"github.com/ferry-gateway/ferry/proxy/route"
 	"github.com/ferry-gateway/ferry/proxy/usage"
 	"github.com/ferry-gateway/ferry/storage"
@@ -47,6 +48,7 @@ type Server struct {
 	meters     *usage.Meters
 	stats      *usage.Handlers
 	budgets    *budget.Guard
+	filters    *filter.Manager
 	settings   *runtimeSettings
 	adminToken string
 	firstRun   bool
@@ -152,6 +154,14 @@ func (s *Server) build() (err error) {
 		DB: s.db, Prices: s.prices, Headroom: limits, QueueDropped: s.recorder.Dropped,
 		Health: s.upstreamHealth, Logger: s.log,
 	})
+	// The filter lists; placeholders are hashed under a per-install key.
+	fkey, err := s.installKey("filter")
+	if err != nil {
+		return fmt.Errorf("filters: %w", err)
+	}
+	if s.filters, err = filter.NewManager(s.db, fkey); err != nil {
+		return fmt.Errorf("filters: %w", err)
+	}
 	// The budgets count what the history already holds of this month.
 	if s.budgets, err = budget.Open(budget.Options{
 		Settings: s.db, Records: s.db, Publish: s.bus.Publish, Logger: s.log,
@@ -188,6 +198,7 @@ func (s *Server) build() (err error) {
 	s.stream = events.NewStream(s.bus, events.StreamOptions{})
 	s.stats.Register(s.proxy.HandleAdmin)
 	s.budgets.Register(s.proxy.HandleAdmin)
+	s.filters.Mount(s.proxy.HandleAdmin)
 	s.mountAdmin()
 	return nil
 }
@@ -376,6 +387,10 @@ func (s *Server) Proxy() *proxy.Proxy { return s.proxy }
 
 // DB is the database (usage queries, settings).
 func (s *Server) DB() *storage.DB { return s.db }
+
+// Filters is the filter lists (the settings window's Filters page; the
+// cache keys on Filters().Version()).
+func (s *Server) Filters() *filter.Manager { return s.filters }
 
 // Prices is the live price table.
 func (s *Server) Prices() *usage.Prices { return s.prices }
