@@ -2,7 +2,9 @@ package proxy
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -68,9 +70,11 @@ func (x *exchange) relay(res *Response) {
 	}
 	if obs := x.observer(); obs != nil {
 		obs.Response(status, res.Header)
-		if sr, ok := obs.(SummaryReader); ok && st.sse && res.Body != nil && sr.UseSummary() {
-			st.sum = &sse.Summary{}
-			x.summary = st.sum
+		if sr, ok := obs.(SummaryReader); ok && st.sse && res.Body != nil {
+			if clock, ok := sr.UseSummary(); ok {
+				st.sum, st.clock = &sse.Summary{}, clock
+				x.summary = st.sum
+			}
 		}
 	}
 	x.w.WriteHeader(status)
@@ -100,6 +104,9 @@ func (x *exchange) relay(res *Response) {
 		}
 		x.streamBroke(st, e)
 	case rerr != nil:
+		if (errors.Is(context.Cause(res.ctx), ErrStreamStalled) || isLostPing(rerr)) && x.p.opts.OnStall != nil {
+			x.p.opts.OnStall(up.Route.Name)
+		}
 		x.streamBroke(st, errorFor(r.Context(), res.ctx, rerr, x.p.where(up)))
 	case st.sse && st.started && !st.terminated:
 		// The upstream ended the body cleanly but mid-message (a relay
@@ -122,9 +129,10 @@ type streamState struct {
 	// sum keeps the frames the meter reads usage from, when it takes
 	// them from this scan instead of scanning the stream again.
 	sum        *sse.Summary
-	open       []int // content block indexes started and not stopped
-	started    bool  // message_start seen
-	terminated bool  // message_stop or an error frame seen
+	clock      func() time.Time // the observer's, for sum
+	open       []int            // content block indexes started and not stopped
+	started    bool             // message_start seen
+	terminated bool             // message_stop or an error frame seen
 
 	keepErr bool // an error status: keep the body's start to read error.type
 	errBody []byte
@@ -180,7 +188,7 @@ func (x *exchange) pump(src io.Reader, st *streamState) error {
 // frame follows the Anthropic stream's structure.
 func (x *exchange) frame(st *streamState, f sse.Frame) {
 	if st.sum != nil {
-		st.sum.Add(f, time.Now)
+		st.sum.Add(f, st.clock)
 	}
 	switch f.Event {
 	case "message_start":
@@ -207,16 +215,48 @@ func (x *exchange) frame(st *streamState, f sse.Frame) {
 }
 
 // streamBroke ends a response whose upstream failed after the headers
-// went out. An event stream in plain text is repaired: the frame in
-// progress is ended, every open content block gets its content_block_stop
-// (so the client's next turn does not fail with "content block not
-// found"), then an error frame says what happened, and the response ends
-// cleanly. Anything else (a JSON body, a gzip-encoded stream, whose cut
-// deflate data nothing can be appended to) is aborted, so the client sees
-// a broken connection rather than a short body that looks whole.
+// went out. An event stream in plain text is repaired so the client's
+// parser recovers (issue 9):
+//
+//   - a frame cut in the middle is ended as a ping: the cut line gets its
+//     "\n" and an "event: ping" line, then the blank line. The last
+//     event: field wins, and the SDKs skip ping frames without parsing
+//     their data, so half a JSON object is never parsed (a blank line
+//     alone dispatched it under its own type: the SDK then failed on
+//     truncated JSON instead of raising an API error);
+//   - if the cut frame was message_stop, the message was whole: a whole
+//     message_stop frame is sent and the stream ends there;
+//   - otherwise every open content block gets its content_block_stop (so
+//     the client's next turn does not fail with "content block not
+//     found"), then an error frame says what happened, and the response
+//     ends cleanly: the SDKs raise an APIError of the frame's type.
+//
+// Anything else (a JSON body, a gzip-encoded stream, whose cut deflate
+// data nothing can be appended to) is aborted, so the client sees a broken
+// connection rather than a short body that looks whole.
 func (x *exchange) streamBroke(st *streamState, e *Error) {
 	if st.terminated {
 		// The message was complete; only the end of the body was lost.
+		return
+	}
+	var b bytes.Buffer
+	cutStop := false
+	if st.sse && st.sc.InFrame() {
+		ev, midLine := st.sc.Pending()
+		cutStop = ev == "message_stop"
+		if midLine {
+			b.WriteString("\n")
+		}
+		b.WriteString("event: ping\n\n")
+		st.sc.Feed(b.Bytes(), st.onFrame)
+	}
+	if st.sse && cutStop {
+		stop := []byte(`{"type":"message_stop"}`)
+		fmt.Fprintf(&b, "event: message_stop\ndata: %s\n\n", stop)
+		if st.sum != nil {
+			st.sum.Add(sse.Frame{Event: "message_stop", Data: stop}, time.Now)
+		}
+		x.writeRepair(b.Bytes())
 		return
 	}
 	x.err = e
@@ -224,14 +264,6 @@ func (x *exchange) streamBroke(st *streamState, e *Error) {
 	if !st.sse {
 		x.abort = true
 		return
-	}
-	var b bytes.Buffer
-	if st.sc.InFrame() {
-		// A blank line dispatches the partial frame (the scanner sees it
-		// too, in case it was a content_block_stop); a second one ends a
-		// line cut in the middle.
-		b.WriteString("\n\n")
-		st.sc.Feed([]byte("\n\n"), st.onFrame)
 	}
 	slices.Sort(st.open)
 	for _, i := range st.open {
@@ -241,14 +273,27 @@ func (x *exchange) streamBroke(st *streamState, e *Error) {
 	errFrame := fmt.Appendf(nil, "{\"type\":\"error\",\"error\":{\"type\":%q,\"message\":%s}}", e.Type, msg)
 	fmt.Fprintf(&b, "event: error\ndata: %s\n\n", errFrame)
 	if st.sum != nil {
-		st.sum.Add(sse.Frame{Event: "error", Data: errFrame}, time.Now)
+		st.sum.Add(sse.Frame{Event: "error", Data: errFrame}, st.clock)
 	}
-	if _, err := x.w.Write(b.Bytes()); err != nil {
+	x.writeRepair(b.Bytes())
+}
+
+// writeRepair sends the frames Ferry adds to a broken stream.
+func (x *exchange) writeRepair(b []byte) {
+	if _, err := x.w.Write(b); err != nil {
 		return
 	}
 	_ = http.NewResponseController(x.w).Flush()
-	x.rec.BytesOut += int64(b.Len())
+	x.rec.BytesOut += int64(len(b))
 	if obs := x.observer(); obs != nil {
-		_, _ = obs.Write(b.Bytes())
+		_, _ = obs.Write(b)
 	}
+}
+
+// isLostPing recognises the HTTP/2 transport closing a connection whose
+// PING went unanswered (road.h2_ping_timeout): every stream on it ends at
+// once with this error. net/http's bundled HTTP/2 does not export it
+// (errClientConnLost), so its text is the only mark.
+func isLostPing(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "client connection lost")
 }

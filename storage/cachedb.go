@@ -122,10 +122,13 @@ type CacheDB struct {
 	dbMu sync.RWMutex // guards bolt against the writer's swaps (clear, compact)
 	bolt *bolt.DB     // nil while off
 
-	mu    sync.Mutex // guards the index
+	mu    sync.Mutex // guards the index and pending
 	index map[string]*list.Element
 	lru   list.List // of *cacheItem, most recent first
 	bytes int64
+	// pending are the entries put and not yet written: Get serves them,
+	// so a duplicate arriving during the commit (an fsync) hits.
+	pending map[string]*CacheEntry
 
 	off     atomic.Pointer[string]
 	dropped atomic.Uint64
@@ -305,6 +308,7 @@ func (c *CacheDB) load(db *bolt.DB) error {
 func (c *CacheDB) resetIndex() {
 	c.mu.Lock()
 	c.index = make(map[string]*list.Element)
+	c.pending = make(map[string]*CacheEntry)
 	c.lru.Init()
 	c.bytes = 0
 	c.mu.Unlock()
@@ -312,13 +316,18 @@ func (c *CacheDB) resetIndex() {
 
 // Get returns the live entry stored under key. ok is false for none, for
 // an expired one, and while the store is off. A hit moves the entry to
-// the front of the LRU order, in memory only.
+// the front of the LRU order, in memory only. The entry's Head and Body
+// may be shared with other callers: never modify them.
 func (c *CacheDB) Get(key string) (e CacheEntry, ok bool) {
 	if c.off.Load() != nil {
 		return e, false
 	}
 	now := c.o.Now().UnixNano()
 	c.mu.Lock()
+	if p := c.pending[key]; p != nil && now < p.Expires.UnixNano() {
+		c.mu.Unlock()
+		return *p, true
+	}
 	el := c.index[key]
 	if el == nil || now >= el.Value.(*cacheItem).expires {
 		c.mu.Unlock()
@@ -358,8 +367,11 @@ func (c *CacheDB) Put(e CacheEntry) bool {
 		c.dropped.Add(1)
 		return false
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	select {
 	case c.ops <- cacheOp{put: &e}:
+		c.pending[e.Key] = &e
 		return true
 	default:
 		c.dropped.Add(1)

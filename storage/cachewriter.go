@@ -158,6 +158,13 @@ func (c *CacheDB) writePuts(puts []*CacheEntry) {
 		}
 		return nil
 	})
+	c.mu.Lock()
+	for _, e := range puts {
+		if c.pending[e.Key] == e {
+			delete(c.pending, e.Key)
+		}
+	}
+	c.mu.Unlock()
 	if err != nil {
 		return
 	}

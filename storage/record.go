@@ -73,6 +73,7 @@ func (t Tokens) Prompt() int64 { return t.Input + t.CacheWrite5m + t.CacheWrite1
 //	Attempts              proxy    one per try (retry and failover), at most MaxAttempts
 //	Session               proxy    X-Claude-Code-Session-Id, at most MaxSessionLen bytes
 //	Coalesced, SavedUSD   cache    a coalesced answer; the cost a hit or coalescing saved
+//	SavedTokens           cache    the tokens (prompt and output) a hit or coalescing saved
 //	FilterHits            filter   which entries matched, never the matched text; at most MaxFilterHits
 //	QueueWait             spend    time spent in the concurrency queue
 //	APIEquivUSD           spend    what the request would cost with an API key (subscriptions)
@@ -130,6 +131,8 @@ type Record struct {
 	Coalesced bool `json:"coalesced,omitempty"`
 	// SavedUSD is what a cache hit or a coalesced answer saved.
 	SavedUSD float64 `json:"saved_usd,omitempty"`
+	// SavedTokens are the tokens (whole prompt and output) it saved.
+	SavedTokens int64 `json:"saved_tokens,omitempty"`
 	// FilterHits are the filter-list entries that matched.
 	FilterHits []FilterHit `json:"filter_hits,omitempty"`
 	// QueueWait is the time spent waiting for a concurrency slot.

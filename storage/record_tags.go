@@ -27,6 +27,7 @@ const (
 	tagFilterHits  = 5 // uvarint n, then n × (str list, str entry, str action, varint count)
 	tagQueueWait   = 6 // varint ns
 	tagAPIEquivUSD = 7 // float64
+	tagSavedTokens = 8 // varint
 )
 
 // encodeOptional appends the tail, if any optional field is set.
@@ -58,6 +59,9 @@ func encodeOptional(e *encoder, r *Record) {
 	}
 	if r.SavedUSD != 0 {
 		field(tagSavedUSD, func(v *encoder) { v.float(r.SavedUSD) })
+	}
+	if r.SavedTokens != 0 {
+		field(tagSavedTokens, func(v *encoder) { v.varint(r.SavedTokens) })
 	}
 	if len(r.FilterHits) > 0 {
 		field(tagFilterHits, func(v *encoder) {
@@ -132,6 +136,8 @@ func decodeOptional(d *decoder, r *Record) {
 			r.QueueWait = time.Duration(v.varint())
 		case tagAPIEquivUSD:
 			r.APIEquivUSD = v.float()
+		case tagSavedTokens:
+			r.SavedTokens = v.varint()
 		default:
 			continue // a field from a newer Ferry
 		}

@@ -19,6 +19,7 @@ func withOptional(r Record) Record {
 	r.Session = "6f1c7e0a-3b8d-4c52-9a77-1f0e2d3c4b5a"
 	r.Coalesced = true
 	r.SavedUSD = 0.0421875
+	r.SavedTokens = 48213
 	r.FilterHits = []FilterHit{{List: "secrets", Entry: "aws-access-key", Action: "redact", Count: 2}, {List: "words", Entry: "codename", Action: "block", Count: 1}}
 	r.QueueWait = 1500 * time.Millisecond
 	r.APIEquivUSD = 1.25

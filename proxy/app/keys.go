@@ -2,7 +2,6 @@ package app
 
 import (
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -225,29 +224,4 @@ func keyringSet(v string) error {
 func keyringDelete() error {
 	_, err := keyringCall(func() (string, error) { return "", keyring.Delete(keyringService, keyringUser) })
 	return err
-}
-
-// installKey returns the per-install key named name (32 random bytes,
-// made on first use), kept with the other secrets. Keys derived from it
-// (filter placeholders) stay the same across restarts, so a conversation
-// redacted yesterday reads the same today.
-func (s *Server) installKey(name string) ([]byte, error) {
-	full := "install_key/" + name
-	if v, ok, err := s.db.GetSecret(full); err != nil {
-		return nil, fmt.Errorf("install key %s: %w", name, err)
-	} else if ok {
-		k, err := base64.StdEncoding.DecodeString(v)
-		if err == nil && len(k) == 32 {
-			return k, nil
-		}
-		return nil, fmt.Errorf("install key %s is damaged", name)
-	}
-	k := make([]byte, 32)
-	if _, err := rand.Read(k); err != nil {
-		return nil, fmt.Errorf("make install key %s: %w", name, err)
-	}
-	if err := s.db.PutSecret(full, base64.StdEncoding.EncodeToString(k)); err != nil {
-		return nil, fmt.Errorf("store install key %s: %w", name, err)
-	}
-	return k, nil
 }

@@ -35,7 +35,7 @@ type Options struct {
 	// Records seeds the ledger with the current month. nil starts empty.
 	Records Records
 	// Session reads a stored record's Claude Code session, for seeding the
-	// session budget. nil seeds no session.
+	// session budget. nil means storage.Record.Session.
 	Session SessionOf
 	// Location dates days and months (budget.timezone). nil means the
 	// machine's zone.
@@ -77,6 +77,9 @@ func Open(o Options) (*Guard, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Session == nil {
+		o.Session = func(rec *storage.Record) string { return rec.Session }
 	}
 	g := &Guard{o: o, ledger: NewLedger(o.Location), alerts: map[string]alertState{}}
 	var errs []error

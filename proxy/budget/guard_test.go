@@ -269,3 +269,27 @@ func TestBudgetSettings(t *testing.T) {
 		t.Error("allowed two days")
 	}
 }
+
+// TestSessionSeededFromHistory: a restart in the middle of a Claude Code
+// session still knows what the session spent.
+func TestSessionSeededFromHistory(t *testing.T) {
+	h := openHistory(t, filepath.Join(t.TempDir(), "ferry.db"))
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	a, b := msg(now.Add(-time.Hour), 1.5), msg(now.Add(-time.Minute), 0.25)
+	a.Session, b.Session = "sess-1", "sess-1"
+	h.store(a, b, msg(now, 9))
+	g, err := Open(Options{Settings: h.db, Records: h.db, Location: time.UTC, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Set(Budget{Name: Session, Limit: 1.7}); err != nil {
+		t.Fatal(err)
+	}
+	if r := g.Check("POST", "/v1/messages", "sess-1"); r == nil || !strings.Contains(r.Message, "$1.75 of $1.70") {
+		t.Fatalf("session sess-1 after a restart: %+v", r)
+	}
+	if r := g.Check("POST", "/v1/messages", "sess-2"); r != nil {
+		t.Fatalf("sess-2: %s", r.Message)
+	}
+	h.close()
+}

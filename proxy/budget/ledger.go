@@ -68,13 +68,15 @@ func EntryOf(rec *storage.Record, session string) Entry {
 }
 
 // costs returns a record's billed cost and what it would cost with an API
-// key. A price the meter did not know counts as nothing: it is shown as
-// unknown elsewhere.
+// key: a subscription request is billed $0 and keeps that in APIEquivUSD;
+// a key request's equivalent is its cost (older subscription records,
+// from before billed $0, count their cost on both bases). A price the
+// meter did not know counts as nothing: it is shown as unknown elsewhere.
 func costs(rec *storage.Record) (billed, equiv float64) {
 	if !rec.PriceKnown {
 		return 0, 0
 	}
-	return rec.CostUSD, rec.CostUSD
+	return rec.CostUSD, rec.CostUSD + rec.APIEquivUSD
 }
 
 // Ledger keeps the running sums the budgets are checked against. It is safe

@@ -174,3 +174,18 @@ func (s *memSettings) PutSetting(key string, v any) error {
 	s.m[key] = b
 	return nil
 }
+
+// TestSubscriptionBasis: a subscription request is billed $0 and counts
+// its API price on the api_equivalent basis only.
+func TestSubscriptionBasis(t *testing.T) {
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	l := NewLedger(time.UTC)
+	sub := msg(now, 0)
+	sub.APIEquivUSD = 3
+	key := msg(now, 2)
+	l.Add(EntryOf(&sub, ""), now)
+	l.Add(EntryOf(&key, ""), now)
+	if b, e := l.Spent(Daily, Billed, "", now), l.Spent(Daily, APIEquivalent, "", now); !near(b, 2) || !near(e, 5) {
+		t.Errorf("billed %v api_equivalent %v, want 2 and 5", b, e)
+	}
+}

@@ -57,6 +57,8 @@ func Main(args []string, env Env) int {
 		err = runRoutes(rest, env)
 	case "filters":
 		err = runFilters(rest, env)
+	case "config":
+		err = runConfig(rest, env)
 	case "version":
 		fmt.Fprintln(env.Stdout, "ferry", env.Version)
 	case "help", "-h", "--help":
@@ -89,8 +91,9 @@ Usage:
   ferry key set|clear|status    the Anthropic API key Ferry holds (set reads it from stdin)
   ferry usage [--since 7d] [--by model|day|route] [--csv|--json]
   ferry prices list|set|import|export|reset
-  ferry routes list|add NAME URL|remove NAME|use NAME|auto|test
+  ferry routes list|add NAME URL|remove NAME|use NAME|auto|test|set NAME KEY=VALUE|forget NAME
   ferry filters list|show|add|remove|import|export|enable|disable|mode|delete|test
+  ferry config list|get KEY|set KEY VALUE|reset KEY
   ferry version
 
 Point clients at Ferry:  export ANTHROPIC_BASE_URL=http://127.0.0.1:7856
@@ -170,7 +173,7 @@ func runDesktop(args []string, env Env) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// A second launch asks the running Ferry to show its dashboard.
-	if a := running(ctx, cfg.DataDir); a != nil {
+	if a := running(ctx, cfg.DataDir, env.Stderr); a != nil {
 		if err := a.do(ctx, "POST", "/_ferry/ui/show", nil, nil); err != nil {
 			return fmt.Errorf("Ferry already runs on this data dir, but did not open its dashboard: %w", err)
 		}

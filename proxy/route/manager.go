@@ -283,7 +283,7 @@ func (m *Manager) Routes() []Status {
 			Name:     e.route.Name,
 			URL:      e.route.Masked(),
 			Via:      e.via,
-			Current:   e == m.pick,
+			Current:  e == m.pick,
 			Health:   h,
 			History:  slices.Clone(e.history),
 			Breaker:  e.brk.String(),

@@ -145,6 +145,11 @@ func NewUpstream(r Route, o DialOptions) (*Upstream, error) {
 	// dead one.
 	wt := t.Clone()
 	wt.IdleConnTimeout = 0
+	// Go 1.26.8: closing an HTTP/1.1 ClientConn from NewClientConn
+	// decrements the per-host count it never incremented, and panics
+	// ("connCount underflow") when MaxConnsPerHost is set. The warm
+	// connection is one connection; it needs no bound.
+	wt.MaxConnsPerHost = 0
 	u.warm = &warmConn{u: u, t: wt, kick: make(chan struct{}, 1)}
 	return u, nil
 }

@@ -62,6 +62,9 @@ func (t *HeadroomTracker) Observe(h http.Header, at time.Time) {
 			continue
 		}
 		name, field := rest[:i], rest[i+1:]
+		if len(name) >= 7 && strings.EqualFold(name[:7], "unified") {
+			continue // a subscription's quota windows (package quota), not rate limits
+		}
 		j := slices.IndexFunc(found, func(r reading) bool { return strings.EqualFold(r.name, name) })
 		var rl Headroom
 		if j >= 0 {

@@ -54,7 +54,7 @@ func TestHeadroomTrackerReadsAnySpelling(t *testing.T) {
 			"anthropic-ratelimit-input-tokens-reset":     {reset},
 		}, map[string]Headroom{"input-tokens": {Limit: 2000000, Remaining: 1999000, Reset: at, Seen: t0}}},
 		{"mixed case, one limit from several spellings", http.Header{
-			"ANTHROPIC-RATELIMIT-TOKENS-LIMIT":    {"80000"},
+			"ANTHROPIC-RATELIMIT-TOKENS-LIMIT":     {"80000"},
 			"Anthropic-RateLimit-tokens-Remaining": {"100"},
 		}, map[string]Headroom{"tokens": {Limit: 80000, Remaining: 100, Seen: t0}}},
 		{"a limit the API may add", http.Header{
@@ -64,13 +64,15 @@ func TestHeadroomTrackerReadsAnySpelling(t *testing.T) {
 			"Anthropic-Ratelimit-Requests-Remaining": {"many"},
 		}, map[string]Headroom{"requests": {Seen: t0}}},
 		{"not rate limits", http.Header{
-			"Anthropic-Ratelimit-Requests-Window": {"60"}, // no such field
-			"Anthropic-Ratelimit-":                {"1"},
-			"Anthropic-Ratelimit--Limit":          {"1"},
-			"Anthropic-Ratelimit-Tokens-Limit":    {},
-			"X-Anthropic-Ratelimit-Tokens-Limit":  {"1"},
-			"Anthropic-Ratelimi":                  {"1"},
-			"Retry-After":                         {"3"},
+			"Anthropic-Ratelimit-Requests-Window":  {"60"}, // no such field
+			"Anthropic-Ratelimit-":                 {"1"},
+			"Anthropic-Ratelimit--Limit":           {"1"},
+			"Anthropic-Ratelimit-Tokens-Limit":     {},
+			"X-Anthropic-Ratelimit-Tokens-Limit":   {"1"},
+			"Anthropic-Ratelimi":                   {"1"},
+			"Retry-After":                          {"3"},
+			"Anthropic-Ratelimit-Unified-5h-Reset": {"1764680400"},
+			"Anthropic-Ratelimit-Unified-Status":   {"allowed"},
 		}, map[string]Headroom{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -28,7 +28,9 @@ func (o plainObserver) Done(rec *storage.Record)           { o.m.Done(rec) }
 // TestSummaryMatchesOwnScan: the usage a meter reads from the proxy's
 // scan of a stream (sse.Summary) is the usage it reads by scanning the
 // stream itself, for every stream scenario of the fake, cut ones
-// included.
+// included. Rates are not compared: how the network groups frames into
+// reads differs between the two runs (a stream read in one piece has no
+// rate either way).
 func TestSummaryMatchesOwnScan(t *testing.T) {
 	fake := testsupport.NewFakeAPI(t)
 	base, _ := url.Parse(fake.URL)
@@ -84,7 +86,7 @@ func TestSummaryMatchesOwnScan(t *testing.T) {
 		if a.Tokens != b.Tokens || a.Model != b.Model || a.CostUSD != b.CostUSD || a.PriceKnown != b.PriceKnown ||
 			a.PriceRow != b.PriceRow || a.ErrorType != b.ErrorType || a.ErrorClass != b.ErrorClass ||
 			a.ServiceTier != b.ServiceTier || a.Status != b.Status || a.BytesOut != b.BytesOut ||
-			(a.FirstToken > 0) != (b.FirstToken > 0) || (a.TokensPerSec > 0) != (b.TokensPerSec > 0) {
+			(a.FirstToken > 0) != (b.FirstToken > 0) {
 			t.Errorf("request %d:\nown scan %+v\nsummary  %+v", i, a, b)
 		}
 	}
@@ -106,7 +108,7 @@ func TestUseSummaryOnlyForPlainStreams(t *testing.T) {
 		r := httptest.NewRequest(http.MethodPost, c.path, nil)
 		m := meters.NewObserver(r, nil, time.Now())
 		m.Response(200, http.Header{"Content-Type": {c.ctype}, "Content-Encoding": {c.enc}})
-		if got := m.UseSummary(); got != c.want {
+		if _, got := m.UseSummary(); got != c.want {
 			t.Errorf("%s %s %q: UseSummary %v", c.path, c.ctype, c.enc, got)
 		}
 	}

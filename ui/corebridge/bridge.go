@@ -23,11 +23,6 @@ import (
 	"github.com/ferry-gateway/ferry/ui"
 )
 
-// Settings keys the desktop owns.
-const (
-	settingLanguage = "language"
-)
-
 // Bridge is the real core as ui.Core.
 type Bridge struct {
 	srv *app.Server
@@ -260,9 +255,7 @@ func (b *Bridge) Settings() (ui.Settings, error) {
 	if ret := b.srv.Retention(); ret > 0 {
 		s.RetentionDays = int((ret + 12*time.Hour) / (24 * time.Hour))
 	}
-	if _, err := b.srv.DB().GetSetting(settingLanguage, &s.Language); err != nil {
-		return s, err
-	}
+	s.Language = b.srv.Registry().Value(app.KeyLanguage).String()
 	return s, nil
 }
 
@@ -276,12 +269,9 @@ func (b *Bridge) SetSettings(s ui.Settings) error {
 	if err := b.srv.SetStoreBodies(s.StoreBodies); err != nil {
 		return err
 	}
-	if err := b.srv.DB().PutSetting(settingLanguage, s.Language); err != nil {
-		return err
-	}
-	// The server publishes its own settings' changes; the language is ours.
-	b.srv.Bus().Publish(events.Event{Kind: events.SettingsChanged, Detail: settingLanguage})
-	return nil
+	// The registry stores it and publishes the change.
+	_, err := b.srv.Registry().Set(app.KeyLanguage, s.Language)
+	return err
 }
 
 func (b *Bridge) DataDir() string { return b.srv.DataDir() }
