@@ -23,7 +23,7 @@
 //	│   ├── hour/                be64(Unix s of the hour's start, UTC)   → binary rollup
 //	│   └── day/                 be64(Unix s of the UTC day's start)     → binary rollup
 //	├── cache/                   unused: the dedup cache keeps its own file (cache.db, cachedb.go)
-//	└── filters/                 empty until the content filters land
+//	└── filters/                 list name → the list's encoding (the filter package's JSON)
 //
 // A Record's optional fields (attempts, session, cache savings, filter hits,
 // queue wait, API-equivalent cost, and those of later issues) are tagged

@@ -2,6 +2,7 @@ package app
 
 import (
 	"github.com/ferry-gateway/ferry/proxy"
+	"github.com/ferry-gateway/ferry/proxy/filter"
 	"github.com/ferry-gateway/ferry/proxy/retry"
 )
 
@@ -11,6 +12,7 @@ import (
 // file reads as the pipeline does.
 func (s *Server) stages() []proxy.Stage {
 	return []proxy.Stage{
+		s.filters.Stage(filter.StageOptions{Publish: s.bus.Publish}), // PhaseFilter: secrets and content filter lists
 		s.brake.Stage(),       // PhaseBrake: runaway agent loops
 		s.budgets.Stage(),     // PhaseBudget: hard budgets (refusal deferred past the cache)
 		s.quota.Stage(),       // PhaseRateLimit: reads the subscription quota off responses

@@ -23,6 +23,7 @@ import (
 	"github.com/ferry-gateway/ferry/proxy/brake"
 	"github.com/ferry-gateway/ferry/proxy/budget"
 	"github.com/ferry-gateway/ferry/proxy/events"
+	"github.com/ferry-gateway/ferry/proxy/filter"
 	"github.com/ferry-gateway/ferry/proxy/limit"
 	"github.com/ferry-gateway/ferry/proxy/quota"
 	"github.com/ferry-gateway/ferry/proxy/retry"
@@ -57,6 +58,7 @@ type Server struct {
 	registry   *settings.Registry
 	road       *retry.Metrics // retries, failovers, stalls, breakers
 	budgets    *budget.Guard
+	filters    *filter.Manager
 	limits     *limit.Limiter
 	quota      *quota.Tracker
 	brake      *brake.Brake
@@ -186,6 +188,14 @@ func (s *Server) build() (err error) {
 			return s.proxy.Refusals()
 		},
 	})
+	// The filter lists; placeholders are hashed under a per-install key.
+	fkey, err := s.secrets.InstallKey("filter")
+	if err != nil {
+		return fmt.Errorf("filters: %w", err)
+	}
+	if s.filters, err = filter.NewManager(s.db, fkey); err != nil {
+		return fmt.Errorf("filters: %w", err)
+	}
 	if err := s.buildSpendGuard(); err != nil {
 		return err
 	}
@@ -226,6 +236,7 @@ func (s *Server) build() (err error) {
 	}
 	s.stats.Register(s.mountStats)
 	s.budgets.Register(s.proxy.HandleAdmin)
+	s.filters.Mount(s.proxy.HandleAdmin)
 	s.limits.Register(s.proxy.HandleAdmin)
 	s.quota.Register(s.proxy.HandleAdmin)
 	s.brake.Register(s.proxy.HandleAdmin)
@@ -448,6 +459,10 @@ func (s *Server) Registry() *settings.Registry { return s.registry }
 
 // DB is the database (usage queries, settings).
 func (s *Server) DB() *storage.DB { return s.db }
+
+// Filters is the filter lists (the settings window's Filters page; the
+// cache keys on Filters().Version()).
+func (s *Server) Filters() *filter.Manager { return s.filters }
 
 // Prices is the live price table.
 func (s *Server) Prices() *usage.Prices { return s.prices }
