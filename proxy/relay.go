@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -103,6 +104,9 @@ func (x *exchange) relay(res *Response) {
 		}
 		x.streamBroke(st, e)
 	case rerr != nil:
+		if (errors.Is(context.Cause(res.ctx), ErrStreamStalled) || isLostPing(rerr)) && x.p.opts.OnStall != nil {
+			x.p.opts.OnStall(up.Route.Name)
+		}
 		x.streamBroke(st, errorFor(r.Context(), res.ctx, rerr, x.p.where(up)))
 	case st.sse && st.started && !st.terminated:
 		// The upstream ended the body cleanly but mid-message (a relay
@@ -234,11 +238,6 @@ func (x *exchange) streamBroke(st *streamState, e *Error) {
 	if st.terminated {
 		// The message was complete; only the end of the body was lost.
 		return
-	}
-	if errors.Is(e.Err, ErrStreamStalled) || isLostPing(e.Err) {
-		if x.p.opts.OnStall != nil && x.rec.Route != "" {
-			x.p.opts.OnStall(x.rec.Route)
-		}
 	}
 	var b bytes.Buffer
 	cutStop := false

@@ -31,9 +31,21 @@ type RouteView struct {
 	Connect   time.Duration `json:"connect_ns"`
 	Handshake time.Duration `json:"handshake_ns"`
 	TLS       time.Duration `json:"tls_ns"`
+	Ping      time.Duration `json:"ping_ns"` // HTTP/2 PING round trip of the last probe
 	Err       string        `json:"error,omitempty"`
 	Checked   time.Time     `json:"checked"`
 	Via       bool          `json:"temporary,omitempty"` // the --via route of this run
+	// Breaker is closed, open (3 road failures in a row: skipped while
+	// another route exists) or half_open.
+	Breaker string `json:"breaker"`
+	// Region, HTTP and KeyShare are the route's fields (ferry routes set).
+	Region   string `json:"region,omitempty"`
+	HTTP     string `json:"http"`
+	KeyShare string `json:"tls_key_share"`
+	// Learnt is what the route learnt from failures (ferry routes forget).
+	Learnt route.Learnt `json:"learnt"`
+	// Warm: a connection to the API host is open ahead of need.
+	Warm bool `json:"warm"`
 }
 
 // RoutesView is the route list and the current choice.
@@ -72,6 +84,8 @@ func (s *Server) mountAdmin() {
 	h("DELETE /_ferry/routes", http.HandlerFunc(s.removeRoute), true)
 	h("POST /_ferry/routes/use", http.HandlerFunc(s.useRoute), true)
 	h("POST /_ferry/routes/test", http.HandlerFunc(s.testRoutes), true)
+	h("POST /_ferry/routes/set", http.HandlerFunc(s.setRoute), true)
+	h("POST /_ferry/routes/forget", http.HandlerFunc(s.forgetRoute), true)
 	h("GET /_ferry/settings", http.HandlerFunc(s.getSettings), false)
 	h("PUT /_ferry/settings", http.HandlerFunc(s.putSettings), true)
 	h("GET /_ferry/events", s.stream, false)
@@ -215,6 +229,32 @@ func (s *Server) useRoute(w http.ResponseWriter, r *http.Request) {
 	proxy.WriteJSON(w, s.RoutesView())
 }
 
+// setRoute changes one field of a route: {"name", "key", "value"}.
+func (s *Server) setRoute(w http.ResponseWriter, r *http.Request) {
+	var in struct{ Name, Key, Value string }
+	if !decodeJSON(w, r, &in) {
+		return
+	}
+	if err := s.routes.Set(in.Name, in.Key, in.Value); err != nil {
+		s.routeError(w, err)
+		return
+	}
+	proxy.WriteJSON(w, s.RoutesView())
+}
+
+// forgetRoute clears what a route learnt: {"name"}.
+func (s *Server) forgetRoute(w http.ResponseWriter, r *http.Request) {
+	var in struct{ Name string }
+	if !decodeJSON(w, r, &in) {
+		return
+	}
+	if err := s.routes.Forget(in.Name); err != nil {
+		s.routeError(w, err)
+		return
+	}
+	proxy.WriteJSON(w, s.RoutesView())
+}
+
 func (s *Server) routeError(w http.ResponseWriter, err error) {
 	if errors.Is(err, route.ErrUnknownRoute) {
 		proxy.WriteError(w, http.StatusNotFound, "not_found_error", err.Error())
@@ -309,6 +349,7 @@ func routeView(st route.Status) RouteView {
 	return RouteView{
 		Name: st.Name, URL: st.URL, Current: st.Current, Up: st.Health.Up, Latency: st.Health.Latency,
 		Connect: st.Health.Connect, Handshake: st.Health.Handshake, TLS: st.Health.TLS,
-		Err: st.Health.Err, Checked: st.Health.Checked, Via: st.Via,
+		Ping: st.Health.Ping, Err: st.Health.Err, Checked: st.Health.Checked, Via: st.Via,
+		Breaker: st.Breaker, Region: st.Region, HTTP: st.HTTP, KeyShare: st.KeyShare, Learnt: st.Learnt, Warm: st.Warm,
 	}
 }

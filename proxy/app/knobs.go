@@ -8,6 +8,9 @@ import (
 
 	"github.com/ferry-gateway/ferry/assets/i18n"
 	"github.com/ferry-gateway/ferry/proxy"
+	"github.com/ferry-gateway/ferry/proxy/brake"
+	"github.com/ferry-gateway/ferry/proxy/budget"
+	"github.com/ferry-gateway/ferry/proxy/limit"
 	"github.com/ferry-gateway/ferry/proxy/settings"
 )
 
@@ -32,6 +35,14 @@ const (
 // range, help and Applies) and lists it here; `ferry serve` gets a flag for
 // each knob with a Flag.
 func Knobs() []settings.Knob {
+	ks := coreKnobs()
+	ks = append(ks, budget.Knobs()...)
+	ks = append(ks, limit.Knobs()...)
+	ks = append(ks, brake.Knobs()...)
+	return append(ks, roadKnobs()...)
+}
+
+func coreKnobs() []settings.Knob {
 	return []settings.Knob{
 		{
 			Key: KeyListen, Owner: "proxy/app", Type: settings.String, Default: DefaultListen,

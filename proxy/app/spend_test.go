@@ -16,6 +16,7 @@ import (
 	"github.com/ferry-gateway/ferry/proxy"
 	"github.com/ferry-gateway/ferry/proxy/app"
 	"github.com/ferry-gateway/ferry/proxy/budget"
+	"github.com/ferry-gateway/ferry/proxy/limit"
 	"github.com/ferry-gateway/ferry/proxy/quota"
 	"github.com/ferry-gateway/ferry/proxy/testsupport"
 )
@@ -127,8 +128,15 @@ func TestQueueThroughARealCore(t *testing.T) {
 	upstream := httptest.NewServer(up)
 	t.Cleanup(upstream.Close)
 	srv := sdkStartFerry(t, &testsupport.FakeAPI{URL: upstream.URL}, "")
-	if code, _, body := spendCall(t, srv, "PUT", "/_ferry/limits", `{"concurrency":4,"rpm":30}`, adminHeaders(srv)); code != 200 {
-		t.Fatalf("set limits: %d %s", code, body)
+	for k, v := range map[string]string{"limit.concurrency": "4", "limit.rpm": "30"} {
+		if code, _, body := spendCall(t, srv, "PUT", "/_ferry/config/"+k, `{"value":"`+v+`"}`, adminHeaders(srv)); code != 200 {
+			t.Fatalf("set %s: %d %s", k, code, body)
+		}
+	}
+	var lv limit.View
+	_, _, body := spendCall(t, srv, "GET", "/_ferry/limits", "", adminHeaders(srv))
+	if err := json.Unmarshal([]byte(body), &lv); err != nil || lv.Concurrency != 4 || lv.RPM != 30 || lv.Queue.Limit != 4 {
+		t.Fatalf("limits after the knobs changed: %+v %v", lv, err)
 	}
 	key := map[string]string{"x-api-key": sdkRealKey, testsupport.ScenarioHeader: "message;delay=150ms"}
 	var wg sync.WaitGroup

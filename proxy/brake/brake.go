@@ -57,21 +57,12 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Settings is where the brake's settings persist (storage.DB implements it).
-type Settings interface {
-	GetSetting(key string, into any) (found bool, err error)
-	PutSetting(key string, v any) error
-}
-
-// SettingsKey holds the Config.
-const SettingsKey = "brake"
-
 // Options configure New.
 type Options struct {
-	Settings Settings           // nil: the defaults, in memory
-	Publish  func(events.Event) // brake.* events; nil drops them
-	Logger   *slog.Logger       // nil discards
-	Now      func() time.Time   // nil: time.Now
+	Config  Config             // the zero Config means DefaultConfig
+	Publish func(events.Event) // brake.* events; nil drops them
+	Logger  *slog.Logger       // nil discards
+	Now     func() time.Time   // nil: time.Now
 }
 
 // Brake watches sessions for loops. It is safe for concurrent use.
@@ -109,8 +100,7 @@ const (
 	noSession      = "-" // requests without X-Claude-Code-Session-Id
 )
 
-// New loads the brake's settings (the defaults when none are set or they
-// do not decode, reported).
+// New returns a brake with o.Config (checked).
 func New(o Options) (*Brake, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -118,39 +108,24 @@ func New(o Options) (*Brake, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	b := &Brake{o: o, sessions: map[string]*session{}}
-	c := DefaultConfig()
-	var err error
-	if o.Settings != nil {
-		var stored Config
-		found, gerr := o.Settings.GetSetting(SettingsKey, &stored)
-		switch {
-		case gerr != nil:
-			err = fmt.Errorf("load brake settings (using the defaults): %w", gerr)
-		case found:
-			if verr := stored.Validate(); verr != nil {
-				err = fmt.Errorf("load brake settings (using the defaults): %w", verr)
-			} else {
-				c = stored
-			}
-		}
+	if o.Config == (Config{}) {
+		o.Config = DefaultConfig()
 	}
-	b.cfg.Store(&c)
-	return b, err
+	b := &Brake{o: o, sessions: map[string]*session{}}
+	if err := b.Apply(o.Config); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Config returns the settings in force.
 func (b *Brake) Config() Config { return *b.cfg.Load() }
 
-// Set replaces the settings and persists them.
-func (b *Brake) Set(c Config) error {
+// Apply replaces the settings (the registry's watchers call it when a
+// brake.* knob changes).
+func (b *Brake) Apply(c Config) error {
 	if err := c.Validate(); err != nil {
 		return err
-	}
-	if b.o.Settings != nil {
-		if err := b.o.Settings.PutSetting(SettingsKey, c); err != nil {
-			return fmt.Errorf("save brake settings: %w", err)
-		}
 	}
 	b.cfg.Store(&c)
 	return nil

@@ -26,13 +26,13 @@ type ReleaseRequest struct {
 // Register mounts the brake's admin endpoints:
 //
 //	GET  /_ferry/brake           settings and the sessions stopped
-//	PUT  /_ferry/brake           replace the settings (fields left out keep their value)
 //	POST /_ferry/brake/release   {"session","duration","by"}
+//
+// The settings are knobs (brake.*): they change through /_ferry/config.
 func (b *Brake) Register(mount func(pattern string, handler http.Handler, mutating bool)) {
 	mount("GET /_ferry/brake", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		reply.JSON(w, View{Config: b.Config(), Stopped: b.List()})
 	}), false)
-	mount("PUT /_ferry/brake", http.HandlerFunc(b.put), true)
 	mount("POST /_ferry/brake/release", http.HandlerFunc(b.release), true)
 }
 
@@ -52,18 +52,6 @@ func fail(w http.ResponseWriter, err error) {
 		return
 	}
 	reply.Error(w, http.StatusInternalServerError, reply.TypeAPI, err.Error())
-}
-
-func (b *Brake) put(w http.ResponseWriter, r *http.Request) {
-	c := b.Config()
-	if !decode(w, r, &c) {
-		return
-	}
-	if err := b.Set(c); err != nil {
-		fail(w, err)
-		return
-	}
-	reply.JSON(w, View{Config: b.Config(), Stopped: b.List()})
 }
 
 func (b *Brake) release(w http.ResponseWriter, r *http.Request) {

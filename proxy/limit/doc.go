@@ -20,6 +20,7 @@
 //     less remains, new requests wait for the reset instead of meeting a
 //     429, at most limit.max_wait.
 //
-// It must not know the UI or storage beyond the Settings interface it
-// declares; it publishes limit.hit events for the desktop.
+// Its settings are knobs of the settings registry (limit.*, knobs.go),
+// applied at once when changed. It must not know the UI or storage; it
+// publishes limit.hit events for the desktop.
 package limit

@@ -17,21 +17,12 @@ import (
 	"github.com/ferry-gateway/ferry/storage"
 )
 
-// Settings is where the limits persist (storage.DB implements it).
-type Settings interface {
-	GetSetting(key string, into any) (found bool, err error)
-	PutSetting(key string, v any) error
-}
-
-// SettingsKey holds the Config.
-const SettingsKey = "limits"
-
 // Options configure New.
 type Options struct {
-	Settings Settings           // nil: the defaults, in memory
-	Publish  func(events.Event) // limit.hit events; nil drops them
-	Logger   *slog.Logger       // nil discards
-	Now      func() time.Time   // nil: time.Now
+	Config  Config             // the limits; the zero Config turns every limit off
+	Publish func(events.Event) // limit.hit events; nil drops them
+	Logger  *slog.Logger       // nil discards
+	Now     func() time.Time   // nil: time.Now
 }
 
 // Limiter is the rate limits, the queue and the upstream headroom they
@@ -49,8 +40,8 @@ type Limiter struct {
 	lastHit map[string]time.Time // limit+key → last limit.hit event
 }
 
-// New loads the limits from o.Settings (the defaults when none are set or
-// they do not decode, reported).
+// New returns a limiter with o.Config (checked: an invalid one is an
+// error).
 func New(o Options) (*Limiter, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -59,46 +50,28 @@ func New(o Options) (*Limiter, error) {
 		o.Now = time.Now
 	}
 	l := &Limiter{o: o, headroom: map[string]*usage.HeadroomTracker{}, lastHit: map[string]time.Time{}}
-	c := DefaultConfig()
-	var err error
-	if o.Settings != nil {
-		var stored Config
-		found, gerr := o.Settings.GetSetting(SettingsKey, &stored)
-		switch {
-		case gerr != nil:
-			err = fmt.Errorf("load limits (using the defaults): %w", gerr)
-		case found:
-			if verr := stored.Validate(); verr != nil {
-				err = fmt.Errorf("load limits (using the defaults): %w", verr)
-			} else {
-				c = stored
-			}
-		}
+	if o.Config.QueueWaitSeconds == 0 {
+		o.Config.QueueWaitSeconds = int(DefaultQueueWait / time.Second)
 	}
-	l.apply(c)
-	return l, err
-}
-
-func (l *Limiter) apply(c Config) {
-	l.cfg.Store(&c)
-	l.queue.SetLimit(c.Concurrency)
+	if err := l.Apply(o.Config); err != nil {
+		return nil, err
+	}
+	return l, nil
 }
 
 // Config returns the limits in force.
 func (l *Limiter) Config() Config { return *l.cfg.Load() }
 
-// Set replaces the limits and persists them. The buckets start afresh.
-func (l *Limiter) Set(c Config) error {
+// Apply replaces the limits (the registry's watchers call it when a
+// limit.* knob changes). The buckets start afresh; requests in the queue
+// keep their place.
+func (l *Limiter) Apply(c Config) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	if l.o.Settings != nil {
-		if err := l.o.Settings.PutSetting(SettingsKey, c); err != nil {
-			return fmt.Errorf("save limits: %w", err)
-		}
-	}
 	l.buckets.reset()
-	l.apply(c)
+	l.cfg.Store(&c)
+	l.queue.SetLimit(c.Concurrency)
 	return nil
 }
 
