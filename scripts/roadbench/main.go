@@ -618,7 +618,7 @@ func faults(r *road, c config) error {
 	fmt.Println("| measure | value |")
 	fmt.Println("|---|---:|")
 	fmt.Printf("| client-visible errors before the first byte | %d |\n", before)
-	fmt.Printf("| attempts made again after a road failure or a 5xx (Ferry's retries) | %d |\n", f.retries.Load())
+	fmt.Printf("| resets that hit a request, each retried by Ferry | %d |\n", f.retries.Load())
 	fmt.Printf("| other streams completed whole | %d of %d |\n", plain-plainBroken, plain)
 	fmt.Printf("| stalled streams ended by Ferry within the stall timeout + 1 s, with a timeout_error | %d of %d (worst %s ms after the last byte) |\n", stalledOK, stalled, ms(worstEnd))
 	fmt.Printf("| stalled streams ended late | %d |\n", stalledLate)
