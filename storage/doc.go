@@ -23,7 +23,7 @@
 //	│   ├── hour/                be64(Unix s of the hour's start, UTC)   → binary rollup
 //	│   └── day/                 be64(Unix s of the UTC day's start)     → binary rollup
 //	├── cache/                   unused: the dedup cache keeps its own file (cache.db, cachedb.go)
-//	└── filters/                 empty until the content filters land
+//	└── filters/                 list name → the list's encoding (the filter package's JSON)
 //
 // A Record's optional fields (attempts, session, cache savings, filter hits,
 // queue wait, API-equivalent cost, and those of later issues) are tagged
@@ -47,6 +47,15 @@
 //	history.store_bodies      [knob] proxy/app    records keep prompt and answer bodies
 //	ui.language               [knob] ui           the windows', tray's and CLI's language
 //	metrics.public            [knob] proxy/app    /_ferry/metrics readable without a token
+//	retry.max_attempts        [knob] proxy/retry  upstream attempts per request before its first byte
+//	retry.max_elapsed         [knob] proxy/retry  no retry starts later than this after arrival
+//	retry.max_retry_after     [knob] proxy/retry  longest 429 retry-after Ferry waits out itself
+//	road.failover             [knob] proxy/route  auto-only | always: when road failures fail over
+//	road.stream_idle_timeout  [knob] proxy        longest silence of an event stream
+//	road.stream_first_byte_timeout [knob] proxy   time to a streaming request's headers
+//	road.keep_warm            [knob] proxy/route  warm connections for the current and next route
+//	road.h2_ping_interval     [knob] proxy/route  silence before an HTTP/2 PING
+//	road.h2_ping_timeout      [knob] proxy/route  an unanswered PING closes the connection
 //	budget.timezone           [knob] proxy/budget the zone budget days and months are counted in
 //	limit.rpm                 [knob] proxy/limit  requests per minute per key
 //	limit.itpm                [knob] proxy/limit  input tokens per minute per key
@@ -60,7 +69,7 @@
 //	brake.window              [knob] proxy/brake  window for repeats of one request
 //	routes                    proxy/route   []Route: the saved routes
 //	route_choice              proxy/route   the chosen route's name, or "auto"
-//	route_learnt              proxy/route   what each route learnt (key shares), by route name
+//	route_learnt              proxy/route   what each route learnt (HTTP/1.1 fallback, classic key shares), by route name
 //	prices                    proxy/usage   the price table
 //	batch_results_counted     proxy/usage   the batch ledger: batch id → when its results were counted
 //	budgets                   proxy/budget  []Budget

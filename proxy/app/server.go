@@ -23,6 +23,7 @@ import (
 	"github.com/ferry-gateway/ferry/proxy/brake"
 	"github.com/ferry-gateway/ferry/proxy/budget"
 	"github.com/ferry-gateway/ferry/proxy/events"
+	"github.com/ferry-gateway/ferry/proxy/filter"
 	"github.com/ferry-gateway/ferry/proxy/limit"
 	"github.com/ferry-gateway/ferry/proxy/quota"
 	"github.com/ferry-gateway/ferry/proxy/retry"
@@ -57,6 +58,7 @@ type Server struct {
 	registry   *settings.Registry
 	road       *retry.Metrics // retries, failovers, stalls, breakers
 	budgets    *budget.Guard
+	filters    *filter.Manager
 	limits     *limit.Limiter
 	quota      *quota.Tracker
 	brake      *brake.Brake
@@ -133,7 +135,9 @@ func (s *Server) build() (err error) {
 		return err
 	}
 	s.settings = newRuntimeSettings(s.registry)
-	dial := route.DialOptions{ConnectTimeout: cfg.ConnectTimeout, InsecureSkipVerify: cfg.InsecureSkipVerify}
+	dial := route.DialOptions{ConnectTimeout: cfg.ConnectTimeout, InsecureSkipVerify: cfg.InsecureSkipVerify,
+		H2PingInterval: s.registry.Value(KeyRoadH2PingInterval).Duration(),
+		H2PingTimeout:  s.registry.Value(KeyRoadH2PingTimeout).Duration()}
 	if cfg.CAFile != "" {
 		if dial.RootCAs, err = loadCAFile(cfg.CAFile); err != nil {
 			return err
@@ -159,11 +163,12 @@ func (s *Server) build() (err error) {
 	s.road = retry.NewMetrics(func() []route.Status { return s.routes.Routes() })
 	s.routes, err = route.NewManager(route.ManagerOptions{
 		Settings: s.db, Via: extra, Dial: dial, Target: s.apiBase, Bus: s.bus, Logger: s.log,
-		Metrics: s.road,
+		Metrics: s.road, Failover: s.registry.Value(KeyRoadFailover).String(),
 	})
 	if err != nil {
 		return fmt.Errorf("routes: %w", err)
 	}
+	s.routes.SetKeepWarm(s.registry.Value(KeyRoadKeepWarm).Bool())
 	s.recorder = storage.NewRecorder(s.db, storage.RecorderOptions{Logger: s.log})
 	if s.prices, err = usage.LoadPrices(s.db); err != nil {
 		// LoadPrices still returns the defaults: a damaged setting never
@@ -183,6 +188,14 @@ func (s *Server) build() (err error) {
 			return s.proxy.Refusals()
 		},
 	})
+	// The filter lists; placeholders are hashed under a per-install key.
+	fkey, err := s.secrets.InstallKey("filter")
+	if err != nil {
+		return fmt.Errorf("filters: %w", err)
+	}
+	if s.filters, err = filter.NewManager(s.db, fkey); err != nil {
+		return fmt.Errorf("filters: %w", err)
+	}
 	if err := s.buildSpendGuard(); err != nil {
 		return err
 	}
@@ -209,7 +222,10 @@ func (s *Server) build() (err error) {
 		Stages:   s.stages(),
 		Key:      s.requestKey(),
 		Retry:    s.retryPolicy(),
-		OnStall:  s.road.Stall,
+		// road.* (issue 9): event streams have their own clocks.
+		StreamIdleTimeout:      s.registry.Value(KeyRoadStreamIdleTimeout).Duration(),
+		StreamFirstByteTimeout: s.registry.Value(KeyRoadStreamFirstByte).Duration(),
+		OnStall:                s.road.Stall,
 	})
 	if err != nil {
 		return fmt.Errorf("proxy: %w", err)
@@ -220,6 +236,7 @@ func (s *Server) build() (err error) {
 	}
 	s.stats.Register(s.mountStats)
 	s.budgets.Register(s.proxy.HandleAdmin)
+	s.filters.Mount(s.proxy.HandleAdmin)
 	s.limits.Register(s.proxy.HandleAdmin)
 	s.quota.Register(s.proxy.HandleAdmin)
 	s.brake.Register(s.proxy.HandleAdmin)
@@ -442,6 +459,10 @@ func (s *Server) Registry() *settings.Registry { return s.registry }
 
 // DB is the database (usage queries, settings).
 func (s *Server) DB() *storage.DB { return s.db }
+
+// Filters is the filter lists (the settings window's Filters page; the
+// cache keys on Filters().Version()).
+func (s *Server) Filters() *filter.Manager { return s.filters }
 
 // Prices is the live price table.
 func (s *Server) Prices() *usage.Prices { return s.prices }

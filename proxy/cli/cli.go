@@ -55,6 +55,8 @@ func Main(args []string, env Env) int {
 		err = runPrices(rest, env)
 	case "routes":
 		err = runRoutes(rest, env)
+	case "filters":
+		err = runFilters(rest, env)
 	case "config":
 		err = runConfig(rest, env)
 	case "budget":
@@ -98,6 +100,7 @@ Usage:
   ferry usage [--since 7d] [--by model|day|route] [--csv|--json]
   ferry prices list|set|import|export|reset
   ferry routes list|add NAME URL|remove NAME|use NAME|auto|test|set NAME KEY=VALUE|forget NAME
+  ferry filters list|show|add|remove|import|export|enable|disable|mode|delete|test
   ferry config list|get KEY|set KEY VALUE|reset KEY
   ferry budget list|set NAME AMOUNT [--mode soft|hard] [--basis billed|api_equivalent]|clear NAME|allow 1h
   ferry limits list|set NAME VALUE

@@ -56,6 +56,13 @@ type rig struct {
 // is the toxiproxy's address. mod adjusts the proxy's options.
 func newRig(t *testing.T, routes []route.Route, policy *retry.Policy, mod func(*proxy.Options)) *rig {
 	t.Helper()
+	return newRigDial(t, routes, policy, route.DialOptions{}, mod)
+}
+
+// newRigDial is newRig with the routes' dial options (the fake's CA and
+// a short connect timeout are added).
+func newRigDial(t *testing.T, routes []route.Route, policy *retry.Policy, dial route.DialOptions, mod func(*proxy.Options)) *rig {
+	t.Helper()
 	r := &rig{fake: testsupport.NewFakeAPITLS(t), recs: make(recorder, 2048), reg: prometheus.NewRegistry()}
 	socks := testsupport.StartMicrosocks(t, "", "")
 	r.toxi = testsupport.StartToxiproxy(t, socks.Addr)
@@ -71,8 +78,8 @@ func newRig(t *testing.T, routes []route.Route, policy *retry.Policy, mod func(*
 	if err := r.metrics.Register(r.reg); err != nil {
 		t.Fatal(err)
 	}
-	r.m, err = route.NewManager(route.ManagerOptions{Settings: st, Target: base, Metrics: r.metrics,
-		Dial: route.DialOptions{RootCAs: r.fake.CertPool, ConnectTimeout: 3 * time.Second}})
+	dial.RootCAs, dial.ConnectTimeout = r.fake.CertPool, 3*time.Second
+	r.m, err = route.NewManager(route.ManagerOptions{Settings: st, Target: base, Metrics: r.metrics, Dial: dial})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,5 +350,46 @@ func TestRoadStreamFirstByteTimeout(t *testing.T) {
 	res, _ = r.post(t, "message;delay=500ms", false)
 	if res.StatusCode != 200 {
 		t.Fatalf("non-streaming request with a 500 ms think: %d", res.StatusCode)
+	}
+}
+
+// A tunnel that dies silently (toxiproxy's timeout toxic: no byte passes
+// either way, no FIN, no RST): the HTTP/2 PING goes unanswered, the
+// connection closes, and its stream ends at once with the repair and a
+// timeout_error, long before road.stream_idle_timeout.
+func TestRoadDeadTunnelFoundByPing(t *testing.T) {
+	r := newRigDial(t, []route.Route{{Name: "Abroad", URL: "socks5://{toxi}"}}, &retry.Policy{},
+		route.DialOptions{H2PingInterval: 300 * time.Millisecond, H2PingTimeout: 300 * time.Millisecond},
+		func(o *proxy.Options) { o.StreamIdleTimeout = time.Minute })
+	body := `{"model":"claude-sonnet-4-5","max_tokens":16,"stream":true,"messages":[{"role":"user","content":"hi"}]}`
+	req, _ := http.NewRequest("POST", r.url+"/v1/messages", strings.NewReader(body))
+	req.Header.Set("X-Api-Key", testKey)
+	req.Header.Set(testsupport.ScenarioHeader, "slow;gap=100ms;total=30s")
+	res, err := (&http.Client{Transport: &http.Transport{Proxy: nil}}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	first := make([]byte, 64)
+	if _, err := io.ReadFull(res.Body, first); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.toxi.Add("dead", "timeout", "downstream", 1, map[string]any{"timeout": 0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.toxi.Add("dead_up", "timeout", "upstream", 1, map[string]any{"timeout": 0}); err != nil {
+		t.Fatal(err)
+	}
+	rest, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("the repaired stream must end cleanly: %v", err)
+	}
+	s := string(rest)
+	i := strings.Index(s, "event: error\n")
+	if i < 0 || !strings.Contains(s[i:], `"timeout_error"`) || !strings.Contains(s[i:], "road.h2_ping_timeout") || strings.Contains(s, "message_stop") {
+		t.Fatalf("after the tunnel died: %s", s)
+	}
+	if got := r.counter(t, "ferry_stream_stalls_total", "route", "Abroad"); got != 1 {
+		t.Fatalf("ferry_stream_stalls_total %v", got)
 	}
 }
