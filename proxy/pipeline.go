@@ -105,6 +105,7 @@ type Response struct {
 
 	ctx     context.Context // the attempt's: its cause names a timeout
 	length  int64           // the upstream's Content-Length, -1 unknown
+	hooked  bool            // response hooks ran: they may have changed the length
 	trailer http.Header
 }
 

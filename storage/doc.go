@@ -63,7 +63,6 @@
 //	limit.concurrency         [knob] proxy/limit  most requests upstream at once
 //	limit.queue_wait          [knob] proxy/limit  longest wait in the queue
 //	limit.follow_upstream     [knob] proxy/limit  wait for Anthropic's reset near its limit
-//	limit.max_wait            [knob] proxy/limit  longest such wait
 //	brake.enabled             [knob] proxy/brake  the runaway brake on or off
 //	brake.repeats             [knob] proxy/brake  repeats that make a loop
 //	brake.window              [knob] proxy/brake  window for repeats of one request
