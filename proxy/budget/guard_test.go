@@ -86,6 +86,22 @@ func (h *history) store(recs ...storage.Record) {
 	}
 }
 
+// storeB is store for a benchmark.
+func (h *history) storeB(b *testing.B, recs ...storage.Record) {
+	b.Helper()
+	r := storage.NewRecorder(h.db, storage.RecorderOptions{QueueSize: len(recs) + 1})
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- r.Run(ctx) }()
+	for _, rec := range recs {
+		r.Record(rec)
+	}
+	stop()
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+}
+
 func (h *history) close() {
 	if err := h.db.Close(); err != nil {
 		h.t.Fatal(err)

@@ -154,9 +154,11 @@ func (l *Ledger) Location() *time.Location {
 	return l.loc
 }
 
-// Records is where a ledger is seeded from (storage.DB implements it).
+// Records is where a ledger is seeded from (storage.DB implements it:
+// it walks back from the newest record and stops before the month, so a
+// long history costs the start nothing).
 type Records interface {
-	EachRecord(from, to time.Time, fn func(storage.Record) error) error
+	EachRecordSince(from time.Time, fn func(storage.Record) error) error
 }
 
 // SessionOf returns the Claude Code session of a stored record, "" when
@@ -173,7 +175,7 @@ func (l *Ledger) Seed(src Records, now time.Time, session SessionOf) error {
 	if w := now.Add(-RateWindow); w.Before(from) {
 		from = w
 	}
-	err := src.EachRecord(from, time.Time{}, func(rec storage.Record) error {
+	err := src.EachRecordSince(from, func(rec storage.Record) error {
 		s := ""
 		if session != nil {
 			s = session(&rec)
