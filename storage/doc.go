@@ -57,6 +57,8 @@
 //	road.h2_ping_interval     [knob] proxy/route  silence before an HTTP/2 PING
 //	road.h2_ping_timeout      [knob] proxy/route  an unanswered PING closes the connection
 //	budget.timezone           [knob] proxy/budget the zone budget days and months are counted in
+//	display.currency          [knob] proxy/budget a currency amounts are also shown in
+//	display.usd_rate          [knob] proxy/budget its units per US dollar
 //	limit.rpm                 [knob] proxy/limit  requests per minute per key
 //	limit.itpm                [knob] proxy/limit  input tokens per minute per key
 //	limit.otpm                [knob] proxy/limit  output tokens per minute per key

@@ -28,6 +28,10 @@ func (s *Server) buildSpendGuard() error {
 		// could not read.
 		s.log.Warn("budgets: part of their state was unreadable", "err", err)
 	}
+	s.budgets.SetDisplay(budget.DisplayFrom(val))
+	for _, k := range []string{budget.KeyCurrency, budget.KeyUSDRate} {
+		s.registry.Watch(k, func(settings.Value) { s.budgets.SetDisplay(budget.DisplayFrom(val)) })
+	}
 	if s.limits, err = limit.New(limit.Options{Config: limit.ConfigFrom(val, KeyRetryMaxRetryAfter), Publish: s.bus.Publish, Logger: s.log}); err != nil {
 		return fmt.Errorf("limits: %w", err)
 	}

@@ -59,6 +59,8 @@ type Guard struct {
 	budgets atomic.Pointer[[]Budget]
 	// allowUntil is the Unix nanosecond until which hard caps are lifted.
 	allowUntil atomic.Int64
+	// display is the display currency (View carries it).
+	display atomic.Pointer[Display]
 	// rateAlerted is set while the rate budget has an alert raised: its
 	// alerts re-arm when it falls, so it must be checked every time.
 	rateAlerted atomic.Bool
@@ -126,6 +128,9 @@ func Open(o Options) (*Guard, error) {
 	return g, nil
 }
 
+// SetDisplay sets the display currency (display.currency, display.usd_rate).
+func (g *Guard) SetDisplay(d Display) { g.display.Store(&d) }
+
 // Ledger returns the sums the budgets are checked against.
 func (g *Guard) Ledger() *Ledger { return g.ledger }
 
@@ -183,7 +188,9 @@ type Status struct {
 
 // View is every budget's status, and the allowance in force.
 type View struct {
-	Budgets    []Status  `json:"budgets"`
+	Budgets []Status `json:"budgets"`
+	// Display is the display currency for amounts shown to people.
+	Display    Display   `json:"display"`
 	Timezone   string    `json:"timezone"`
 	AllowUntil time.Time `json:"allow_until,omitzero"`
 	Today      Spend     `json:"today"`
@@ -194,6 +201,9 @@ type View struct {
 func (g *Guard) View(session string) View {
 	now := g.o.Now()
 	v := View{Timezone: g.ledger.Location().String(), Today: g.ledger.Day(now)}
+	if d := g.display.Load(); d != nil {
+		v.Display = *d
+	}
 	if u := g.allowedUntil(); u.After(now) {
 		v.AllowUntil = u
 	}

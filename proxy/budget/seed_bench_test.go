@@ -51,3 +51,28 @@ func BenchmarkSeed(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCheckAndObserve is what five hard budgets cost one request:
+// the check on the way out and the count when it is accounted.
+//
+//	go test ./proxy/budget -run '^$' -bench CheckAndObserve
+func BenchmarkCheckAndObserve(b *testing.B) {
+	g, err := Open(Options{Location: time.UTC})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bg := range []Budget{{Name: Daily, Limit: 1e6}, {Name: Monthly, Limit: 1e6}, {Name: RequestsDaily, Limit: 1e8},
+		{Name: Session, Limit: 1e6}, {Name: Rate, Limit: 1e6, Basis: APIEquivalent}} {
+		if err := g.Set(bg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	rec := msg(time.Now(), 0.01)
+	b.ReportAllocs()
+	for b.Loop() {
+		if g.Check("POST", "/v1/messages", "sess") != nil {
+			b.Fatal("refused")
+		}
+		g.Observe(&rec, "sess")
+	}
+}
