@@ -393,3 +393,19 @@ func TestRoadDeadTunnelFoundByPing(t *testing.T) {
 		t.Fatalf("ferry_stream_stalls_total %v", got)
 	}
 }
+
+// When no route works the client gets Ferry's error in Anthropic's shape,
+// after max_attempts tries, saying so.
+func TestRoadAllRoutesDead(t *testing.T) {
+	dead := testsupport.FreePort(t)
+	r := newRig(t, []route.Route{{Name: "Dead", URL: "socks5://127.0.0.1:" + strconv.Itoa(dead)}}, &retry.Policy{}, nil)
+	res, body := r.post(t, testsupport.ScenarioMessage, false)
+	rec := r.recs.next(t)
+	if res.StatusCode != http.StatusBadGateway || res.Header.Get("X-Ferry-Error") != "1" || res.Header.Get("X-Ferry-Attempts") != "3" ||
+		!strings.Contains(body, `"type":"error"`) || !strings.Contains(body, `route \"Dead\"`) {
+		t.Fatalf("%d attempts %q: %s", res.StatusCode, res.Header.Get("X-Ferry-Attempts"), body)
+	}
+	if len(rec.Attempts) != 3 || rec.Attempts[2].Class != proxy.ClassConnect {
+		t.Fatalf("attempts %+v", rec.Attempts)
+	}
+}
