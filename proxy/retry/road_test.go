@@ -279,12 +279,17 @@ func TestRoadStatusRetries(t *testing.T) {
 		{"error;status=400", 400, 1},
 		{"rate_limited;retry=1", 429, 2},
 		{"rate_limited;retry=30", 429, 1},
+		// A spent limit says so only in its body, and is never retried.
+		{"spend_limited;retry=1", 429, 1},
 	}
 	for _, c := range cases {
 		t.Run(c.scenario, func(t *testing.T) {
 			r.fake.Reset()
-			res, _ := r.post(t, c.scenario, false)
+			res, body := r.post(t, c.scenario, false)
 			rec := r.recs.next(t)
+			if strings.HasPrefix(c.scenario, "spend") && !strings.HasSuffix(strings.TrimSpace(body), `"enforced_spend_limit_reached"}},"request_id":"`+r.fake.Last().RequestID+`"}`) {
+				t.Fatalf("the 429's body, read to decide, did not reach the client whole: %s", body)
+			}
 			if res.StatusCode != c.status || len(r.fake.Requests()) != c.upstream || res.Header.Get("X-Ferry-Attempts") != strconv.Itoa(c.upstream) {
 				t.Fatalf("status %d, fake saw %d, x-ferry-attempts %q; want %d after %d", res.StatusCode, len(r.fake.Requests()),
 					res.Header.Get("X-Ferry-Attempts"), c.status, c.upstream)
