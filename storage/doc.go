@@ -57,13 +57,14 @@
 //	road.h2_ping_interval     [knob] proxy/route  silence before an HTTP/2 PING
 //	road.h2_ping_timeout      [knob] proxy/route  an unanswered PING closes the connection
 //	budget.timezone           [knob] proxy/budget the zone budget days and months are counted in
+//	display.currency          [knob] proxy/budget a currency amounts are also shown in
+//	display.usd_rate          [knob] proxy/budget its units per US dollar
 //	limit.rpm                 [knob] proxy/limit  requests per minute per key
 //	limit.itpm                [knob] proxy/limit  input tokens per minute per key
 //	limit.otpm                [knob] proxy/limit  output tokens per minute per key
 //	limit.concurrency         [knob] proxy/limit  most requests upstream at once
 //	limit.queue_wait          [knob] proxy/limit  longest wait in the queue
 //	limit.follow_upstream     [knob] proxy/limit  wait for Anthropic's reset near its limit
-//	limit.max_wait            [knob] proxy/limit  longest such wait
 //	brake.enabled             [knob] proxy/brake  the runaway brake on or off
 //	brake.repeats             [knob] proxy/brake  repeats that make a loop
 //	brake.window              [knob] proxy/brake  window for repeats of one request

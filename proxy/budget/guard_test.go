@@ -86,6 +86,22 @@ func (h *history) store(recs ...storage.Record) {
 	}
 }
 
+// storeB is store for a benchmark.
+func (h *history) storeB(b *testing.B, recs ...storage.Record) {
+	b.Helper()
+	r := storage.NewRecorder(h.db, storage.RecorderOptions{QueueSize: len(recs) + 1})
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- r.Run(ctx) }()
+	for _, rec := range recs {
+		r.Record(rec)
+	}
+	stop()
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+}
+
 func (h *history) close() {
 	if err := h.db.Close(); err != nil {
 		h.t.Fatal(err)
@@ -292,4 +308,29 @@ func TestSessionSeededFromHistory(t *testing.T) {
 		t.Fatalf("sess-2: %s", r.Message)
 	}
 	h.close()
+}
+
+func TestDisplayCurrency(t *testing.T) {
+	g, _ := Open(Options{Location: time.UTC})
+	if err := g.Set(Budget{Name: Daily, Limit: 20}); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := WriteText(&out, g.View(""), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "CNY") {
+		t.Fatalf("a display currency without one set:\n%s", out.String())
+	}
+	g.SetDisplay(Display{Currency: "CNY", PerUSD: 7.2})
+	out.Reset()
+	if err := WriteText(&out, g.View(""), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "$20.00 (CNY 144.00)") {
+		t.Fatalf("budget list with CNY at 7.2:\n%s", out.String())
+	}
+	if (Display{Currency: "USD", PerUSD: 1}).On() || (Display{Currency: "CNY"}).On() {
+		t.Error("USD, or no rate, is no display currency")
+	}
 }
