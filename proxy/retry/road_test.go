@@ -56,16 +56,26 @@ type rig struct {
 // is the toxiproxy's address. mod adjusts the proxy's options.
 func newRig(t *testing.T, routes []route.Route, policy *retry.Policy, mod func(*proxy.Options)) *rig {
 	t.Helper()
-	return newRigDial(t, routes, policy, route.DialOptions{}, mod)
+	return newRigDial(t, "microsocks", routes, policy, route.DialOptions{}, mod)
 }
 
 // newRigDial is newRig with the routes' dial options (the fake's CA and
 // a short connect timeout are added).
-func newRigDial(t *testing.T, routes []route.Route, policy *retry.Policy, dial route.DialOptions, mod func(*proxy.Options)) *rig {
+// via is the real proxy behind toxiproxy: "microsocks" (routes say
+// socks5://{toxi}) or "tinyproxy" (http://{toxi}).
+func newRigDial(t *testing.T, via string, routes []route.Route, policy *retry.Policy, dial route.DialOptions, mod func(*proxy.Options)) *rig {
 	t.Helper()
 	r := &rig{fake: testsupport.NewFakeAPITLS(t), recs: make(recorder, 2048), reg: prometheus.NewRegistry()}
-	socks := testsupport.StartMicrosocks(t, "", "")
-	r.toxi = testsupport.StartToxiproxy(t, socks.Addr)
+	var upstream *testsupport.Proxy
+	switch via {
+	case "microsocks":
+		upstream = testsupport.StartMicrosocks(t, "", "")
+	case "tinyproxy":
+		upstream = testsupport.StartTinyproxy(t, "", "")
+	default:
+		t.Fatalf("no proxy %q", via)
+	}
+	r.toxi = testsupport.StartToxiproxy(t, upstream.Addr)
 	for i := range routes {
 		routes[i].URL = strings.ReplaceAll(routes[i].URL, "{toxi}", r.toxi.Addr)
 	}
@@ -150,7 +160,15 @@ func (r *rig) postAs(t *testing.T, key, scenario string, stream bool) (*http.Res
 // connections, during the proxy handshake: nothing was sent) cost the
 // client time, never an error.
 func TestRoadResetsNeverReachTheClient(t *testing.T) {
-	r := newRig(t, []route.Route{{Name: "Abroad", URL: "socks5://{toxi}"}}, &retry.Policy{MaxAttempts: 8}, nil)
+	for _, via := range []struct{ proxy, url string }{{"microsocks", "socks5://{toxi}"}, {"tinyproxy", "http://{toxi}"}} {
+		t.Run(via.proxy, func(t *testing.T) {
+			r := newRigDial(t, via.proxy, []route.Route{{Name: "Abroad", URL: via.url}}, &retry.Policy{MaxAttempts: 8}, route.DialOptions{}, nil)
+			resetsNeverReachTheClient(t, r)
+		})
+	}
+}
+
+func resetsNeverReachTheClient(t *testing.T, r *rig) {
 	if err := r.toxi.Add("resets", "reset_peer", "upstream", 0.3, map[string]any{"timeout": 0}); err != nil {
 		t.Fatal(err)
 	}
@@ -363,7 +381,7 @@ func TestRoadStreamFirstByteTimeout(t *testing.T) {
 // connection closes, and its stream ends at once with the repair and a
 // timeout_error, long before road.stream_idle_timeout.
 func TestRoadDeadTunnelFoundByPing(t *testing.T) {
-	r := newRigDial(t, []route.Route{{Name: "Abroad", URL: "socks5://{toxi}"}}, &retry.Policy{},
+	r := newRigDial(t, "microsocks", []route.Route{{Name: "Abroad", URL: "socks5://{toxi}"}}, &retry.Policy{},
 		route.DialOptions{H2PingInterval: 300 * time.Millisecond, H2PingTimeout: 300 * time.Millisecond},
 		func(o *proxy.Options) { o.StreamIdleTimeout = time.Minute })
 	body := `{"model":"claude-sonnet-4-5","max_tokens":16,"stream":true,"messages":[{"role":"user","content":"hi"}]}`
