@@ -334,3 +334,33 @@ func TestDisplayCurrency(t *testing.T) {
 		t.Error("USD, or no rate, is no display currency")
 	}
 }
+
+func TestRequestsBudget(t *testing.T) {
+	loc := mustZone(t, "Asia/Shanghai")
+	now := time.Date(2026, 12, 2, 23, 59, 0, 0, loc)
+	g, _ := Open(Options{Location: loc, Now: func() time.Time { return now }})
+	if err := g.Set(Budget{Name: RequestsDaily, Limit: 3}); err != nil {
+		t.Fatal(err)
+	}
+	count := msg(now, 0)
+	count.Path = "/v1/messages/count_tokens"
+	for range 5 {
+		g.Observe(&count, "") // free: not counted
+	}
+	for i := range 3 {
+		if r := g.Check("POST", "/v1/messages", ""); r != nil {
+			t.Fatalf("request %d refused: %s", i+1, r.Message)
+		}
+		rec := msg(now, 0.01)
+		g.Observe(&rec, "")
+	}
+	r := g.Check("POST", "/v1/messages", "")
+	if r == nil || !strings.Contains(r.Message, "daily request budget is spent (3 requests of 3 requests, 2026-12-02)") ||
+		!strings.Contains(r.Message, "resets at 2026-12-03 00:00 CST") {
+		t.Fatalf("4th request: %+v", r)
+	}
+	now = now.Add(2 * time.Minute) // past Shanghai midnight
+	if r := g.Check("POST", "/v1/messages", ""); r != nil {
+		t.Fatalf("refused on the next day: %s", r.Message)
+	}
+}
