@@ -162,7 +162,8 @@ func (s *Server) build() (err error) {
 	}
 	s.road = retry.NewMetrics(func() []route.Status { return s.routes.Routes() })
 	s.routes, err = route.NewManager(route.ManagerOptions{
-		Settings: s.db, Via: extra, Dial: dial, Target: s.apiBase, Bus: s.bus, Logger: s.log,
+		Settings: routeSettings{db: s.db, file: s.secrets, useKeyring: keyringAvailable(cfg.Getenv), log: s.log},
+		Via:      extra, Dial: dial, Target: s.apiBase, Bus: s.bus, Logger: s.log,
 		Metrics: s.road, Failover: s.registry.Value(KeyRoadFailover).String(),
 	})
 	if err != nil {
