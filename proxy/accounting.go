@@ -36,6 +36,14 @@ func (x *exchange) finish() {
 // bus, and logs it.
 func (x *exchange) account() {
 	rec := &x.rec
+	// Issue 9: every try on the road, bounded; the record's route is the
+	// last attempt's (set as each attempt starts).
+	for i, a := range x.attempts {
+		if i == storage.MaxAttempts {
+			break
+		}
+		rec.Attempts = append(rec.Attempts, storage.Attempt{Route: a.Route, Class: a.Class, Status: a.Status, Duration: a.Elapsed})
+	}
 	if obs := x.observer(); obs != nil {
 		if x.summary != nil {
 			obs.(SummaryReader).Summary(x.summary)

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,12 +52,13 @@ func (x *exchange) relay(res *Response) {
 	x.decorate(hdr)
 	enc := strings.ToLower(res.Header.Get("Content-Encoding"))
 	plain := enc == "" || enc == "identity"
-	length := res.length
-	if up == nil {
-		length = -1
-		if cl := res.Header.Get("Content-Length"); cl != "" {
-			length, _ = strconv.ParseInt(cl, 10, 64)
-		}
+	// A response hook that changes the body's length drops its
+	// Content-Length; a stage's answer says its length in the header.
+	length := int64(-1)
+	if cl := res.Header.Get("Content-Length"); cl != "" {
+		length, _ = strconv.ParseInt(cl, 10, 64)
+	} else if up != nil && len(res.Header.Values("Content-Length")) == 0 && res.length >= 0 && !res.hooked {
+		length = res.length
 	}
 	st := &streamState{}
 	// Only Anthropic's own event stream can be repaired with its frames;
@@ -103,6 +105,9 @@ func (x *exchange) relay(res *Response) {
 		}
 		x.streamBroke(st, e)
 	case rerr != nil:
+		if (errors.Is(context.Cause(res.ctx), ErrStreamStalled) || isLostPing(rerr)) && x.p.opts.OnStall != nil {
+			x.p.opts.OnStall(up.Route.Name)
+		}
 		x.streamBroke(st, errorFor(r.Context(), res.ctx, rerr, x.p.where(up)))
 	case st.sse && st.started && !st.terminated:
 		// The upstream ended the body cleanly but mid-message (a relay
@@ -234,11 +239,6 @@ func (x *exchange) streamBroke(st *streamState, e *Error) {
 	if st.terminated {
 		// The message was complete; only the end of the body was lost.
 		return
-	}
-	if errors.Is(e.Err, ErrStreamStalled) || isLostPing(e.Err) {
-		if x.p.opts.OnStall != nil && x.rec.Route != "" {
-			x.p.opts.OnStall(x.rec.Route)
-		}
 	}
 	var b bytes.Buffer
 	cutStop := false

@@ -14,8 +14,7 @@
 //	v1/                          root bucket; its name never changes
 //	├── version                  schema version, big-endian uint64 (SchemaVersion)
 //	├── settings/                key → JSON value (GetSetting/PutSetting)
-//	├── secrets/                 name → raw value (used only when the OS has no keychain;
-//	│                            install_key.cache: the request key's per-install HMAC secret)
+//	├── secrets/                 emptied: secrets live in secrets.json (proxy/secrets), rewritten whole; proxy/app moves old ones out
 //	├── usage/                   be64(record ID) → binary Record (codec.go, record_tags.go); ID = bucket sequence
 //	├── rollups/
 //	│   ├── minute_horizon       be64(Unix s): minute rollups before it were pruned
@@ -24,7 +23,7 @@
 //	│   ├── hour/                be64(Unix s of the hour's start, UTC)   → binary rollup
 //	│   └── day/                 be64(Unix s of the UTC day's start)     → binary rollup
 //	├── cache/                   unused: the dedup cache keeps its own file (cache.db, cachedb.go)
-//	└── filters/                 empty until the content filters land
+//	└── filters/                 list name → the list's encoding (the filter package's JSON)
 //
 // A Record's optional fields (attempts, session, cache savings, filter hits,
 // queue wait, API-equivalent cost, and those of later issues) are tagged
@@ -47,6 +46,28 @@
 //	history.retention         [knob] proxy/app    how long records are kept (RunRetention)
 //	history.store_bodies      [knob] proxy/app    records keep prompt and answer bodies
 //	ui.language               [knob] ui           the windows', tray's and CLI's language
+//	metrics.public            [knob] proxy/app    /_ferry/metrics readable without a token
+//	retry.max_attempts        [knob] proxy/retry  upstream attempts per request before its first byte
+//	retry.max_elapsed         [knob] proxy/retry  no retry starts later than this after arrival
+//	retry.max_retry_after     [knob] proxy/retry  longest 429 retry-after Ferry waits out itself
+//	road.failover             [knob] proxy/route  auto-only | always: when road failures fail over
+//	road.stream_idle_timeout  [knob] proxy        longest silence of an event stream
+//	road.stream_first_byte_timeout [knob] proxy   time to a streaming request's headers
+//	road.keep_warm            [knob] proxy/route  warm connections for the current and next route
+//	road.h2_ping_interval     [knob] proxy/route  silence before an HTTP/2 PING
+//	road.h2_ping_timeout      [knob] proxy/route  an unanswered PING closes the connection
+//	budget.timezone           [knob] proxy/budget the zone budget days and months are counted in
+//	display.currency          [knob] proxy/budget a currency amounts are also shown in
+//	display.usd_rate          [knob] proxy/budget its units per US dollar
+//	limit.rpm                 [knob] proxy/limit  requests per minute per key
+//	limit.itpm                [knob] proxy/limit  input tokens per minute per key
+//	limit.otpm                [knob] proxy/limit  output tokens per minute per key
+//	limit.concurrency         [knob] proxy/limit  most requests upstream at once
+//	limit.queue_wait          [knob] proxy/limit  longest wait in the queue
+//	limit.follow_upstream     [knob] proxy/limit  wait for Anthropic's reset near its limit
+//	brake.enabled             [knob] proxy/brake  the runaway brake on or off
+//	brake.repeats             [knob] proxy/brake  repeats that make a loop
+//	brake.window              [knob] proxy/brake  window for repeats of one request
 //	cache.enabled             [knob] proxy/cache  the dedup cache answers and coalesces
 //	cache.ttl                 [knob] proxy/cache  how long a Messages answer is served again
 //	cache.count_tokens_ttl    [knob] proxy/cache  how long a count_tokens answer is served again
@@ -55,13 +76,12 @@
 //	cache.max_entry_bytes     [knob] proxy/cache  the largest answer kept
 //	routes                    proxy/route   []Route: the saved routes
 //	route_choice              proxy/route   the chosen route's name, or "auto"
-//	route_learnt              proxy/route   what each route learnt (key shares), by route name
+//	route_learnt              proxy/route   what each route learnt (HTTP/1.1 fallback, classic key shares), by route name
 //	prices                    proxy/usage   the price table
 //	batch_results_counted     proxy/usage   the batch ledger: batch id → when its results were counted
 //	budgets                   proxy/budget  []Budget
 //	budget_alerts             proxy/budget  alert state per budget and period
-//	budget_allow              proxy/budget  the user's "allow anyway" for a refused budget
-//	limits                    proxy/limit   the rate limits and the queue's configuration
+//	budget_allow              proxy/budget  the allowance in force ("allow one more hour") and past ones
 //
 // Before the registry, four knobs were stored as retention (a Go duration
 // string), store_bodies (a bool), listen and language; proxy/settings

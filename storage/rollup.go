@@ -171,7 +171,11 @@ func (g *rollup) apply(r *Record) {
 		if g.byType == nil {
 			g.byType = map[string]uint64{}
 		}
-		g.byType[effectiveErrorType(r, cls)]++
+		t := boundKey(effectiveErrorType(r, cls))
+		if _, ok := g.byType[t]; !ok && len(g.byType) >= MaxBreakdownKeys {
+			t = OtherKey
+		}
+		g.byType[t]++
 	} else {
 		g.successes++
 	}
@@ -209,7 +213,7 @@ func (g *rollup) apply(r *Record) {
 	if unknown {
 		one.UnknownPrice = 1
 	}
-	model, route := r.Model, r.Route
+	model, route := NormalizeModel(r.Model), r.Route
 	if model == "" {
 		model = NoModel
 	}
@@ -220,9 +224,14 @@ func (g *rollup) apply(r *Record) {
 	g.byRoute = addBreakdown(g.byRoute, route, &one)
 }
 
+// addBreakdown adds o under k; past MaxBreakdownKeys distinct keys, a new
+// key is counted under OtherKey so that no bucket grows without bound.
 func addBreakdown(m map[string]*Breakdown, k string, o *Breakdown) map[string]*Breakdown {
 	if m == nil {
 		m = map[string]*Breakdown{}
+	}
+	if _, ok := m[k]; !ok && len(m) >= MaxBreakdownKeys {
+		k = OtherKey
 	}
 	b := m[k]
 	if b == nil {

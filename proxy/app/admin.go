@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -30,9 +31,21 @@ type RouteView struct {
 	Connect   time.Duration `json:"connect_ns"`
 	Handshake time.Duration `json:"handshake_ns"`
 	TLS       time.Duration `json:"tls_ns"`
+	Ping      time.Duration `json:"ping_ns"` // HTTP/2 PING round trip of the last probe
 	Err       string        `json:"error,omitempty"`
 	Checked   time.Time     `json:"checked"`
 	Via       bool          `json:"temporary,omitempty"` // the --via route of this run
+	// Breaker is closed, open (3 road failures in a row: skipped while
+	// another route exists) or half_open.
+	Breaker string `json:"breaker"`
+	// Region, HTTP and KeyShare are the route's fields (ferry routes set).
+	Region   string `json:"region,omitempty"`
+	HTTP     string `json:"http"`
+	KeyShare string `json:"tls_key_share"`
+	// Learnt is what the route learnt from failures (ferry routes forget).
+	Learnt route.Learnt `json:"learnt"`
+	// Warm: a connection to the API host is open ahead of need.
+	Warm bool `json:"warm"`
 }
 
 // RoutesView is the route list and the current choice.
@@ -48,7 +61,18 @@ type SettingsView struct {
 	StoreBodies bool   `json:"store_bodies"`
 }
 
+// mountStats mounts the usage handlers; /_ferry/metrics is open without a
+// token while metrics.public is on (for a Prometheus scraper without one).
+func (s *Server) mountStats(pattern string, h http.Handler, mutating bool) {
+	if pattern == "GET /_ferry/metrics" {
+		s.proxy.Mount(pattern, h, proxy.AccessRead, func() bool { return s.registry.Value(KeyMetricsPublic).Bool() })
+		return
+	}
+	s.proxy.HandleAdmin(pattern, h, mutating)
+}
+
 func (s *Server) mountAdmin() {
+	s.proxy.Mount("POST /_ferry/hello", http.HandlerFunc(s.hello), proxy.AccessOpen, nil)
 	h := s.proxy.HandleAdmin
 	h("GET /_ferry/token", http.HandlerFunc(s.getToken), true)
 	h("POST /_ferry/token/regenerate", http.HandlerFunc(s.regenerateToken), true)
@@ -60,6 +84,8 @@ func (s *Server) mountAdmin() {
 	h("DELETE /_ferry/routes", http.HandlerFunc(s.removeRoute), true)
 	h("POST /_ferry/routes/use", http.HandlerFunc(s.useRoute), true)
 	h("POST /_ferry/routes/test", http.HandlerFunc(s.testRoutes), true)
+	h("POST /_ferry/routes/set", http.HandlerFunc(s.setRoute), true)
+	h("POST /_ferry/routes/forget", http.HandlerFunc(s.forgetRoute), true)
 	h("GET /_ferry/settings", http.HandlerFunc(s.getSettings), false)
 	h("PUT /_ferry/settings", http.HandlerFunc(s.putSettings), true)
 	h("GET /_ferry/events", s.stream, false)
@@ -77,6 +103,23 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		return false
 	}
 	return true
+}
+
+// hello answers the challenge a client runs before it sends a secret:
+// proof that this process wrote runtime.json (see HelloMAC).
+func (s *Server) hello(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Nonce string `json:"nonce"`
+	}
+	if !decodeJSON(w, r, &in) {
+		return
+	}
+	nonce, err := hexNonce(in.Nonce)
+	if err != nil {
+		badRequest(w, "hello: "+err.Error())
+		return
+	}
+	proxy.WriteJSON(w, map[string]string{"mac": hex.EncodeToString(HelloMAC(s.adminToken, nonce, s.Listen()))})
 }
 
 func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
@@ -189,6 +232,32 @@ func (s *Server) useRoute(w http.ResponseWriter, r *http.Request) {
 	proxy.WriteJSON(w, s.RoutesView())
 }
 
+// setRoute changes one field of a route: {"name", "key", "value"}.
+func (s *Server) setRoute(w http.ResponseWriter, r *http.Request) {
+	var in struct{ Name, Key, Value string }
+	if !decodeJSON(w, r, &in) {
+		return
+	}
+	if err := s.routes.Set(in.Name, in.Key, in.Value); err != nil {
+		s.routeError(w, err)
+		return
+	}
+	proxy.WriteJSON(w, s.RoutesView())
+}
+
+// forgetRoute clears what a route learnt: {"name"}.
+func (s *Server) forgetRoute(w http.ResponseWriter, r *http.Request) {
+	var in struct{ Name string }
+	if !decodeJSON(w, r, &in) {
+		return
+	}
+	if err := s.routes.Forget(in.Name); err != nil {
+		s.routeError(w, err)
+		return
+	}
+	proxy.WriteJSON(w, s.RoutesView())
+}
+
 func (s *Server) routeError(w http.ResponseWriter, err error) {
 	if errors.Is(err, route.ErrUnknownRoute) {
 		proxy.WriteError(w, http.StatusNotFound, "not_found_error", err.Error())
@@ -283,6 +352,7 @@ func routeView(st route.Status) RouteView {
 	return RouteView{
 		Name: st.Name, URL: st.URL, Current: st.Current, Up: st.Health.Up, Latency: st.Health.Latency,
 		Connect: st.Health.Connect, Handshake: st.Health.Handshake, TLS: st.Health.TLS,
-		Err: st.Health.Err, Checked: st.Health.Checked, Via: st.Via,
+		Ping: st.Health.Ping, Err: st.Health.Err, Checked: st.Health.Checked, Via: st.Via,
+		Breaker: st.Breaker, Region: st.Region, HTTP: st.HTTP, KeyShare: st.KeyShare, Learnt: st.Learnt, Warm: st.Warm,
 	}
 }

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"github.com/ferry-gateway/ferry/proxy/limit"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -37,6 +38,9 @@ func BenchmarkRecording(b *testing.B) {
 
 	srv, err := app.Open(app.Config{
 		Listen: "127.0.0.1:0", APIBase: fake.URL, DataDir: b.TempDir(), Via: "direct", Logger: quiet,
+		// Thousands of requests a minute on one key: the default local
+		// rate limit (100 a minute) would answer most of them.
+		Overrides: []app.Override{{Key: limit.KeyRPM, Text: "0", From: "benchmark"}},
 		Getenv: func(k string) string {
 			if k == "FERRY_KEYRING" {
 				return "off"
@@ -51,13 +55,6 @@ func BenchmarkRecording(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = srv.Stop(context.Background()) })
-	// Thousands of requests a minute on one key: off with the default
-	// local rate limit (100 a minute).
-	lc := srv.Limits().Config()
-	lc.RPM = 0
-	if err := srv.Limits().Set(lc); err != nil {
-		b.Fatal(err)
-	}
 
 	// The same handler, route, keys and HTTP server settings, without
 	// observer or recorder.

@@ -1,9 +1,7 @@
 package app
 
 import (
-	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"path/filepath"
 
 	"github.com/ferry-gateway/ferry/proxy/cache"
@@ -11,15 +9,13 @@ import (
 	"github.com/ferry-gateway/ferry/storage"
 )
 
-// secretCacheKey names the per-install secret the request key's
-// credential HMAC uses. A new secret only makes stored answers miss.
-const secretCacheKey = "install_key.cache"
-
 // buildCache assembles the canonical request key and the dedup cache: its
 // own file cache.db beside ferry.db (a failure there turns the cache off,
 // never Ferry), the stage, its knobs and its admin API.
 func (s *Server) buildCache() error {
-	secret, err := s.installKey(secretCacheKey)
+	// The credential enters the key as an HMAC under a per-install key
+	// (secrets.json); a new one only makes stored answers miss.
+	secret, err := s.secrets.InstallKey("cache")
 	if err != nil {
 		return err
 	}
@@ -49,26 +45,4 @@ func (s *Server) dropCachedAnswers(credential string) {
 	if _, err := s.cacheDB.DropCredential(s.credTag(credential)); err != nil {
 		s.log.Warn("cache: could not drop the cleared key's answers", "err", err)
 	}
-}
-
-// installKey returns the per-install secret stored under name, making one
-// (32 random bytes) the first time.
-func (s *Server) installKey(name string) ([]byte, error) {
-	v, ok, err := s.db.GetSecret(name)
-	if err != nil {
-		return nil, err
-	}
-	if ok {
-		if b, err := hex.DecodeString(v); err == nil && len(b) >= reqkey.MinSecret {
-			return b, nil
-		}
-	}
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return nil, fmt.Errorf("make per-install key %s: %w", name, err)
-	}
-	if err := s.db.PutSecret(name, hex.EncodeToString(b)); err != nil {
-		return nil, err
-	}
-	return b, nil
 }

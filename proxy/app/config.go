@@ -1,12 +1,15 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
 	"os"
+	"os/user"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/ferry-gateway/ferry/proxy"
@@ -58,14 +61,31 @@ type Config struct {
 	Getenv  func(string) string // nil = os.Getenv; tests pass their own environment
 }
 
-// DefaultDataDir is the OS config dir + /ferry.
+// DefaultDataDir is the OS config dir + /ferry. Without $HOME (a systemd
+// unit, env -i) the config dir is found from the user's passwd entry; when
+// even that fails it is "" and Open asks for --data-dir. It never falls
+// back to the temp dir: /tmp/ferry is a name any local user can create
+// first, and whoever owns it reads the tokens (issue 14).
 func DefaultDataDir() string {
-	dir, err := os.UserConfigDir()
-	if err != nil {
-		dir = os.TempDir()
+	if dir, err := os.UserConfigDir(); err == nil {
+		return filepath.Join(dir, "ferry")
 	}
-	return filepath.Join(dir, "ferry")
+	u, err := user.Current()
+	if err != nil || u.HomeDir == "" || !filepath.IsAbs(u.HomeDir) {
+		return ""
+	}
+	switch runtime.GOOS {
+	case "darwin", "ios":
+		return filepath.Join(u.HomeDir, "Library", "Application Support", "ferry")
+	case "windows", "plan9":
+		return "" // UserConfigDir reads %AppData% / $home there; no guess
+	default:
+		return filepath.Join(u.HomeDir, ".config", "ferry")
+	}
 }
+
+// errNoDataDir is Open's answer when no data dir could be found.
+var errNoDataDir = errors.New("no data dir: $HOME is unset and the user has no home directory in the passwd database; give one with --data-dir DIR (FERRY_DATA_DIR)")
 
 // Override is one knob's value for this run: Key's value as text, and where
 // it came from ("flag --retention", "FERRY_RETENTION") for `ferry config

@@ -108,7 +108,7 @@ func TestConfigAPI(t *testing.T) {
 	admin := map[string]string{"x-ferry-admin-token": srv.AdminToken()}
 
 	// The list: every knob, with its value, default, type, owner, applies, help.
-	a := call(t, srv, "GET", "/_ferry/config", "", nil)
+	a := call(t, srv, "GET", "/_ferry/config", "", readToken(srv))
 	var list []app.ConfigEntry
 	if err := json.Unmarshal(a.body, &list); err != nil || a.status != 200 {
 		t.Fatalf("list: %d %s", a.status, a.body)
@@ -122,7 +122,7 @@ func TestConfigAPI(t *testing.T) {
 		}
 	}
 
-	e := call(t, srv, "GET", "/_ferry/config/history.retention", "", nil).entry(t)
+	e := call(t, srv, "GET", "/_ferry/config/history.retention", "", readToken(srv)).entry(t)
 	if e.Value != "90d" || e.Default != "90d" || e.Stored != nil || e.Applies != "now" || e.Flag != "--retention" {
 		t.Fatalf("retention %+v", e)
 	}
@@ -185,7 +185,8 @@ func TestConfigAPI(t *testing.T) {
 	}
 
 	// Help and errors in the language the client asks for.
-	zh := map[string]string{"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}
+	zh := readToken(srv)
+	zh["Accept-Language"] = "zh-CN,zh;q=0.9,en;q=0.5"
 	e = call(t, srv, "GET", "/_ferry/config/history.retention", "", zh).entry(t)
 	if e.Help != i18n.T(i18n.Chinese, "How long usage history is kept") || e.Help == "How long usage history is kept" {
 		t.Errorf("Chinese help %q", e.Help)
@@ -206,7 +207,7 @@ func TestConfigAPI(t *testing.T) {
 
 	// The older /_ferry/settings goes through the same registry.
 	a = call(t, srv, "PUT", "/_ferry/settings", `{"retention":"168h"}`, admin)
-	if a.status != 200 || call(t, srv, "GET", "/_ferry/config/history.retention", "", nil).entry(t).Value != "7d" {
+	if a.status != 200 || call(t, srv, "GET", "/_ferry/config/history.retention", "", readToken(srv)).entry(t).Value != "7d" {
 		t.Fatalf("/_ferry/settings: %d %s", a.status, a.body)
 	}
 	if a := call(t, srv, "PUT", "/_ferry/settings", `{"retention":"5m"}`, admin); a.status != 400 {
@@ -227,7 +228,7 @@ func TestOverrideIsNeverStored(t *testing.T) {
 	on := true
 	srv = startFerry(t, dir, app.Config{APIBase: fake.URL, Via: "direct", StoreBodies: &on,
 		Overrides: []app.Override{{Key: app.KeyRetention, Text: "30d", From: "flag --retention"}}})
-	e := call(t, srv, "GET", "/_ferry/config/history.retention", "", nil).entry(t)
+	e := call(t, srv, "GET", "/_ferry/config/history.retention", "", readToken(srv)).entry(t)
 	if e.Value != "30d" || e.Override == nil || e.Override.From != "flag --retention" || e.Stored == nil || *e.Stored != "90d" {
 		t.Fatalf("under the flag: %+v", e)
 	}
@@ -289,6 +290,12 @@ func TestKnobsTranslated(t *testing.T) {
 			t.Errorf("%s: default %q refused: %v", k.Key, k.Default, err)
 		}
 	}
+}
+
+// readToken authorises a read of the admin API (issue 14: reads need a
+// token too).
+func readToken(srv *app.Server) map[string]string {
+	return map[string]string{"X-Ferry-Admin-Token": srv.AdminToken()}
 }
 
 // storage's package doc lists every key of the settings bucket; each knob

@@ -8,7 +8,10 @@ import (
 
 	"github.com/ferry-gateway/ferry/assets/i18n"
 	"github.com/ferry-gateway/ferry/proxy"
+	"github.com/ferry-gateway/ferry/proxy/brake"
+	"github.com/ferry-gateway/ferry/proxy/budget"
 	"github.com/ferry-gateway/ferry/proxy/cache"
+	"github.com/ferry-gateway/ferry/proxy/limit"
 	"github.com/ferry-gateway/ferry/proxy/settings"
 )
 
@@ -25,6 +28,7 @@ const (
 	KeyRetention        = "history.retention"
 	KeyStoreBodies      = "history.store_bodies"
 	KeyLanguage         = "ui.language"
+	KeyMetricsPublic    = "metrics.public"
 )
 
 // Knobs is every knob of Ferry's settings registry. A package that adds a
@@ -32,7 +36,16 @@ const (
 // range, help and Applies) and lists it here; `ferry serve` gets a flag for
 // each knob with a Flag.
 func Knobs() []settings.Knob {
-	knobs := []settings.Knob{
+	ks := coreKnobs()
+	ks = append(ks, budget.Knobs()...)
+	ks = append(ks, limit.Knobs()...)
+	ks = append(ks, brake.Knobs()...)
+	ks = append(ks, cache.Knobs()...)
+	return append(ks, roadKnobs()...)
+}
+
+func coreKnobs() []settings.Knob {
+	return []settings.Knob{
 		{
 			Key: KeyListen, Owner: "proxy/app", Type: settings.String, Default: DefaultListen,
 			Help:    "The address Ferry listens on",
@@ -81,13 +94,19 @@ func Knobs() []settings.Knob {
 			Applies: settings.Now, Flag: "store-bodies", Legacy: "store_bodies",
 		},
 		{
+			// Off: metrics name models, routes and spend, which are no other
+			// local user's business (issue 14).
+			Key: KeyMetricsPublic, Owner: "proxy/app", Type: settings.Bool, Default: "off",
+			Help:    "Let /_ferry/metrics be read without a token (for a Prometheus scraper that sends none)",
+			Applies: settings.Now, Flag: "metrics-public",
+		},
+		{
 			Key: KeyLanguage, Owner: "ui", Type: settings.Enum, Default: i18n.System,
 			Values:  []string{i18n.System, i18n.English, i18n.Chinese},
 			Help:    "The language of the windows, the tray and the command line (system: the session's)",
 			Applies: settings.WindowRestart, Legacy: "language",
 		},
 	}
-	return append(knobs, cache.Knobs()...)
 }
 
 func formatDefault(d time.Duration) string { return d.String() }

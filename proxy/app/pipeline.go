@@ -2,6 +2,7 @@ package app
 
 import (
 	"github.com/ferry-gateway/ferry/proxy"
+	"github.com/ferry-gateway/ferry/proxy/filter"
 	"github.com/ferry-gateway/ferry/proxy/retry"
 )
 
@@ -10,11 +11,15 @@ import (
 // and the README draws it); list them here in that order too, so this
 // file reads as the pipeline does.
 func (s *Server) stages() []proxy.Stage {
-	return append([]proxy.Stage{
-		s.budgets.Stage(),
-		s.quota.Stage(),
-		s.cache.Stage(),
-	}, s.limits.Stages()...)
+	return []proxy.Stage{
+		s.filters.Stage(filter.StageOptions{Publish: s.bus.Publish}), // PhaseFilter: secrets and content filter lists
+		s.brake.Stage(),       // PhaseBrake: runaway agent loops
+		s.budgets.Stage(),     // PhaseBudget: hard budgets (refusal deferred past the cache)
+		s.cache.Stage(),       // PhaseCache: dedup cache and coalescing
+		s.quota.Stage(),       // PhaseRateLimit: reads the subscription quota off responses
+		s.limits.RateStage(),  // PhaseRateLimit: requests and tokens per minute
+		s.limits.QueueStage(), // PhaseQueue: at most limit.concurrency upstream
+	}
 }
 
 // requestKey is the pipeline's canonical request key (proxy/reqkey): the
@@ -22,5 +27,9 @@ func (s *Server) stages() []proxy.Stage {
 func (s *Server) requestKey() proxy.KeyFunc { return s.keyer.KeyFunc(nil) }
 
 // retryPolicy decides on retries and failover before the first byte
-// (issue 9): retry.* defaults until the settings registry carries them.
-func (s *Server) retryPolicy() proxy.RetryPolicy { return &retry.Policy{Metrics: s.road} }
+// (issue 9), from the retry.* knobs, replaced when one changes.
+func (s *Server) retryPolicy() proxy.RetryPolicy {
+	live := retry.NewLive(retryPolicyFrom(s.registry, s.road))
+	s.watchRoad(live)
+	return live
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,14 +20,17 @@ import (
 	"time"
 
 	"github.com/ferry-gateway/ferry/proxy"
+	"github.com/ferry-gateway/ferry/proxy/brake"
 	"github.com/ferry-gateway/ferry/proxy/budget"
 	"github.com/ferry-gateway/ferry/proxy/cache"
 	"github.com/ferry-gateway/ferry/proxy/events"
+	"github.com/ferry-gateway/ferry/proxy/filter"
 	"github.com/ferry-gateway/ferry/proxy/limit"
 	"github.com/ferry-gateway/ferry/proxy/quota"
 	"github.com/ferry-gateway/ferry/proxy/reqkey"
 	"github.com/ferry-gateway/ferry/proxy/retry"
 	"github.com/ferry-gateway/ferry/proxy/route"
+	"github.com/ferry-gateway/ferry/proxy/secrets"
 	"github.com/ferry-gateway/ferry/proxy/settings"
 	"github.com/ferry-gateway/ferry/proxy/usage"
 	"github.com/ferry-gateway/ferry/storage"
@@ -43,6 +47,7 @@ type Server struct {
 	apiBase    *url.URL
 	log        *slog.Logger
 	db         *storage.DB
+	secrets    *secrets.Store
 	keys       *Keys
 	bus        *events.Bus
 	stream     *events.Stream // GET /_ferry/events
@@ -55,11 +60,13 @@ type Server struct {
 	registry   *settings.Registry
 	road       *retry.Metrics // retries, failovers, stalls, breakers
 	budgets    *budget.Guard
+	filters    *filter.Manager
 	limits     *limit.Limiter
 	quota      *quota.Tracker
 	keyer      *reqkey.Keyer
 	cache      *cache.Cache
 	cacheDB    *storage.CacheDB
+	brake      *brake.Brake
 	settings   *runtimeSettings
 	adminToken string
 	firstRun   bool
@@ -80,11 +87,23 @@ type Server struct {
 // Open opens the database and builds the core; nothing listens yet.
 func Open(cfg Config) (*Server, error) {
 	cfg.applyDefaults()
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
+	if cfg.DataDir == "" {
+		return nil, errNoDataDir
+	}
+	// The data dir holds the tokens: refuse one another user could have
+	// planted or can change (see package secrets).
+	if err := secrets.CheckDir(cfg.DataDir); err != nil {
+		return nil, err
 	}
 	dbPath := filepath.Join(cfg.DataDir, DBFile)
-	_, statErr := os.Stat(dbPath)
+	statErr := checkDBFile(dbPath)
+	if statErr != nil && !errors.Is(statErr, fs.ErrNotExist) {
+		return nil, statErr
+	}
+	sec, err := secrets.Open(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
 	db, err := storage.Open(dbPath, storage.Options{Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
@@ -101,8 +120,8 @@ func Open(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg: cfg, apiBase: base, log: cfg.Logger, db: db, bus: bus, registry: reg,
-		firstRun: errors.Is(statErr, os.ErrNotExist), done: make(chan struct{}),
+		cfg: cfg, apiBase: base, log: cfg.Logger, db: db, secrets: sec, bus: bus, registry: reg,
+		firstRun: errors.Is(statErr, fs.ErrNotExist), done: make(chan struct{}),
 	}
 	if err := s.build(); err != nil {
 		_ = db.Close()
@@ -114,11 +133,16 @@ func Open(cfg Config) (*Server, error) {
 func (s *Server) build() (err error) {
 	cfg := s.cfg
 	s.adminToken = randomHex(24)
-	if s.keys, err = loadKeys(s.db, cfg.APIKey, keyringAvailable(cfg.Getenv)); err != nil {
+	if err := migrateSecrets(s.db, s.secrets, s.log); err != nil {
+		return err
+	}
+	if s.keys, err = loadKeys(s.secrets, cfg.APIKey, keyringAvailable(cfg.Getenv)); err != nil {
 		return err
 	}
 	s.settings = newRuntimeSettings(s.registry)
-	dial := route.DialOptions{ConnectTimeout: cfg.ConnectTimeout, InsecureSkipVerify: cfg.InsecureSkipVerify}
+	dial := route.DialOptions{ConnectTimeout: cfg.ConnectTimeout, InsecureSkipVerify: cfg.InsecureSkipVerify,
+		H2PingInterval: s.registry.Value(KeyRoadH2PingInterval).Duration(),
+		H2PingTimeout:  s.registry.Value(KeyRoadH2PingTimeout).Duration()}
 	if cfg.CAFile != "" {
 		if dial.RootCAs, err = loadCAFile(cfg.CAFile); err != nil {
 			return err
@@ -143,12 +167,14 @@ func (s *Server) build() (err error) {
 	}
 	s.road = retry.NewMetrics(func() []route.Status { return s.routes.Routes() })
 	s.routes, err = route.NewManager(route.ManagerOptions{
-		Settings: s.db, Via: extra, Dial: dial, Target: s.apiBase, Bus: s.bus, Logger: s.log,
-		Metrics: s.road,
+		Settings: routeSettings{db: s.db, file: s.secrets, useKeyring: keyringAvailable(cfg.Getenv), log: s.log},
+		Via:      extra, Dial: dial, Target: s.apiBase, Bus: s.bus, Logger: s.log,
+		Metrics: s.road, Failover: s.registry.Value(KeyRoadFailover).String(),
 	})
 	if err != nil {
 		return fmt.Errorf("routes: %w", err)
 	}
+	s.routes.SetKeepWarm(s.registry.Value(KeyRoadKeepWarm).Bool())
 	s.recorder = storage.NewRecorder(s.db, storage.RecorderOptions{Logger: s.log})
 	if s.prices, err = usage.LoadPrices(s.db); err != nil {
 		// LoadPrices still returns the defaults: a damaged setting never
@@ -161,17 +187,24 @@ func (s *Server) build() (err error) {
 	s.stats = usage.NewHandlers(usage.HandlersOptions{
 		DB: s.db, Prices: s.prices, Headroom: limits, QueueDropped: s.recorder.Dropped,
 		Health: s.upstreamHealth, Logger: s.log,
+		Refused: func() map[string]uint64 {
+			if s.proxy == nil {
+				return nil
+			}
+			return s.proxy.Refusals()
+		},
 	})
-	// The budgets count what the history already holds of this month.
-	if s.budgets, err = budget.Open(budget.Options{
-		Settings: s.db, Records: s.db, Publish: s.bus.Publish, Logger: s.log,
-	}); err != nil {
-		s.log.Warn("budgets: part of their state was unreadable", "err", err)
+	// The filter lists; placeholders are hashed under a per-install key.
+	fkey, err := s.secrets.InstallKey("filter")
+	if err != nil {
+		return fmt.Errorf("filters: %w", err)
 	}
-	if s.limits, err = limit.New(limit.Options{Settings: s.db, Publish: s.bus.Publish, Logger: s.log}); err != nil {
-		s.log.Warn("limits unreadable; using the defaults", "err", err)
+	if s.filters, err = filter.NewManager(s.db, fkey); err != nil {
+		return fmt.Errorf("filters: %w", err)
 	}
-	s.quota = quota.NewTracker(quota.Options{Publish: s.bus.Publish, Logger: s.log})
+	if err := s.buildSpendGuard(); err != nil {
+		return err
+	}
 	if err := s.buildCache(); err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}
@@ -198,7 +231,10 @@ func (s *Server) build() (err error) {
 		Stages:   s.stages(),
 		Key:      s.requestKey(),
 		Retry:    s.retryPolicy(),
-		OnStall:  s.road.Stall,
+		// road.* (issue 9): event streams have their own clocks.
+		StreamIdleTimeout:      s.registry.Value(KeyRoadStreamIdleTimeout).Duration(),
+		StreamFirstByteTimeout: s.registry.Value(KeyRoadStreamFirstByte).Duration(),
+		OnStall:                s.road.Stall,
 	})
 	if err != nil {
 		return fmt.Errorf("proxy: %w", err)
@@ -207,11 +243,13 @@ func (s *Server) build() (err error) {
 	if err := s.road.Register(s.stats.Metrics().Registry()); err != nil {
 		return fmt.Errorf("road metrics: %w", err)
 	}
-	s.stats.Register(s.proxy.HandleAdmin)
+	s.stats.Register(s.mountStats)
 	s.budgets.Register(s.proxy.HandleAdmin)
+	s.filters.Mount(s.proxy.HandleAdmin)
 	(&cache.Handlers{Cache: s.cache, Store: s.cacheDB, History: s.db}).Register(s.proxy.HandleAdmin)
 	s.limits.Register(s.proxy.HandleAdmin)
 	s.quota.Register(s.proxy.HandleAdmin)
+	s.brake.Register(s.proxy.HandleAdmin)
 	s.mountAdmin()
 	return nil
 }
@@ -243,6 +281,11 @@ func randomHex(n int) string {
 // the background loops (route probes, usage queue, retention). The loops
 // end when ctx ends or Stop is called.
 func (s *Server) Start(ctx context.Context) error {
+	// A runtime.json left by a Ferry that died names a port anyone may
+	// take now: remove it before anything could trust it.
+	if err := removeStaleRuntime(s.cfg.DataDir); err != nil {
+		s.log.Warn("could not remove a stale runtime.json", "err", err)
+	}
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
 		err = listenError(s.cfg.Listen, err)
@@ -274,6 +317,12 @@ func (s *Server) Start(ctx context.Context) error {
 		Version: s.cfg.Version, Started: s.started,
 	}); err != nil {
 		return err
+	}
+	if w := proxy.PlainHTTPWarning(s.apiBase); w != "" {
+		s.log.Warn(w + " (--api-base)")
+	}
+	if s.cfg.AllowRemote {
+		s.log.Warn("remote access is on (--allow-remote): the local token crosses the network in clear on every request unless TLS terminates in front of Ferry")
 	}
 	if s.cfg.InsecureSkipVerify {
 		s.log.Warn("TLS VERIFICATION IS OFF (--insecure-skip-verify): anyone on the road can read and change your traffic, API key included")
@@ -393,6 +442,10 @@ func (s *Server) RouteDescription() string {
 // Bus is where the core publishes what happens.
 func (s *Server) Bus() *events.Bus { return s.bus }
 
+// Secrets is the secrets file: per-install keys for other parts
+// (Secrets().InstallKey("cache")).
+func (s *Server) Secrets() *secrets.Store { return s.secrets }
+
 // Keys gives the local token and the held API key.
 func (s *Server) Keys() *Keys { return s.keys }
 
@@ -401,6 +454,9 @@ func (s *Server) Routes() *route.Manager { return s.routes }
 
 // Budgets returns the budgets (the spend guard's PhaseBudget stage).
 func (s *Server) Budgets() *budget.Guard { return s.budgets }
+
+// Brake returns the runaway brake.
+func (s *Server) Brake() *brake.Brake { return s.brake }
 
 // Quota returns the subscription quota seen on responses.
 func (s *Server) Quota() *quota.Tracker { return s.quota }
@@ -417,6 +473,10 @@ func (s *Server) Registry() *settings.Registry { return s.registry }
 // DB is the database (usage queries, settings).
 func (s *Server) DB() *storage.DB { return s.db }
 
+// Filters is the filter lists (the settings window's Filters page; the
+// cache keys on Filters().Version()).
+func (s *Server) Filters() *filter.Manager { return s.filters }
+
 // Prices is the live price table.
 func (s *Server) Prices() *usage.Prices { return s.prices }
 
@@ -431,6 +491,14 @@ type countingRecorder struct {
 }
 
 func (c countingRecorder) Record(rec storage.Record) {
+	// Outside strings are bounded before they are counted or stored
+	// (issue 14): the path a client chose, the model and error type a
+	// client or upstream sent.
+	rec.Path = proxy.TruncatePath(rec.Path)
+	rec.Model = storage.NormalizeModel(rec.Model)
+	if rec.ErrorType != "" {
+		rec.ErrorType = storage.NormalizeModel(rec.ErrorType)
+	}
 	c.stats.Observe(&rec)
 	c.queue.Record(rec)
 }

@@ -277,6 +277,20 @@ func TestSubcommandsWithAndWithoutARunningFerry(t *testing.T) {
 			if out := must("", "routes", "list"); !strings.Contains(out, "Office") || strings.Contains(out, ":pw@") {
 				t.Fatalf("routes list %q: want Office with its password masked", out)
 			}
+			must("", "routes", "set", "Office", "region=jp")
+			must("", "routes", "set", "Office", "http=1.1")
+			if out := must("", "routes", "list"); !strings.Contains(out, "region=jp, http=1.1") {
+				t.Fatalf("routes list after set:\n%s", out)
+			}
+			// A bad value: a clear error, nothing stored.
+			if code, out, errs := run(t, "", nil, "routes", "set", "Office", "tls_key_share=kyber", "--data-dir", dir); code == 0 ||
+				!strings.Contains(out+errs, "want auto, classic or pq") {
+				t.Fatalf("bad tls_key_share: exit %d\n%s%s", code, out, errs)
+			}
+			if out := must("", "routes", "list"); strings.Contains(out, "kyber") || !strings.Contains(out, "http=1.1") {
+				t.Fatalf("routes list after a refused set:\n%s", out)
+			}
+			must("", "routes", "forget", "Office")
 			must("", "routes", "use", "Direct")
 			must("", "routes", "auto")
 			must("", "routes", "remove", "Office")

@@ -35,6 +35,10 @@ const (
 	QuotaAlert    Kind = "quota.alert"    // Attrs: account, window (5h, 7d…), level (80, 95, 100 or "reset"), utilization, resets
 	BrakeFired    Kind = "brake.fired"    // Attrs: session, reason, repeats, tool
 	BrakeReleased Kind = "brake.released" // Attrs: session, until, by
+
+	// FilterRedacted: the secrets list redacted something, published the
+	// first time each day (issue 11) for a desktop notification.
+	FilterRedacted Kind = "filter.redacted" // Attrs: list, rule (the kind of secret, e.g. github-token), request (Ferry's id), count
 )
 
 // Event is one thing that happened. Only the fields its Kind names are set.

@@ -18,8 +18,9 @@
 //   - limit.follow_upstream (default on): when Anthropic's
 //     anthropic-ratelimit-* headers for the same credential say 5 % or
 //     less remains, new requests wait for the reset instead of meeting a
-//     429, at most limit.max_wait.
+//     429, at most retry.max_retry_after.
 //
-// It must not know the UI or storage beyond the Settings interface it
-// declares; it publishes limit.hit events for the desktop.
+// Its settings are knobs of the settings registry (limit.*, knobs.go),
+// applied at once when changed. It must not know the UI or storage; it
+// publishes limit.hit events for the desktop.
 package limit

@@ -13,25 +13,15 @@ import (
 
 	"github.com/ferry-gateway/ferry/proxy"
 	"github.com/ferry-gateway/ferry/proxy/events"
-	"github.com/ferry-gateway/ferry/proxy/usage"
 	"github.com/ferry-gateway/ferry/storage"
 )
 
-// Settings is where the limits persist (storage.DB implements it).
-type Settings interface {
-	GetSetting(key string, into any) (found bool, err error)
-	PutSetting(key string, v any) error
-}
-
-// SettingsKey holds the Config.
-const SettingsKey = "limits"
-
 // Options configure New.
 type Options struct {
-	Settings Settings           // nil: the defaults, in memory
-	Publish  func(events.Event) // limit.hit events; nil drops them
-	Logger   *slog.Logger       // nil discards
-	Now      func() time.Time   // nil: time.Now
+	Config  Config             // the limits; the zero Config turns every limit off
+	Publish func(events.Event) // limit.hit events; nil drops them
+	Logger  *slog.Logger       // nil discards
+	Now     func() time.Time   // nil: time.Now
 }
 
 // Limiter is the rate limits, the queue and the upstream headroom they
@@ -43,14 +33,14 @@ type Limiter struct {
 	queue   Queue
 
 	headMu   sync.Mutex
-	headroom map[string]*usage.HeadroomTracker // by key fingerprint
+	headroom map[string]time.Time // by key fingerprint: when its nearly spent upstream limits reset
 
 	hitMu   sync.Mutex
 	lastHit map[string]time.Time // limit+key → last limit.hit event
 }
 
-// New loads the limits from o.Settings (the defaults when none are set or
-// they do not decode, reported).
+// New returns a limiter with o.Config (checked: an invalid one is an
+// error).
 func New(o Options) (*Limiter, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -58,47 +48,29 @@ func New(o Options) (*Limiter, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	l := &Limiter{o: o, headroom: map[string]*usage.HeadroomTracker{}, lastHit: map[string]time.Time{}}
-	c := DefaultConfig()
-	var err error
-	if o.Settings != nil {
-		var stored Config
-		found, gerr := o.Settings.GetSetting(SettingsKey, &stored)
-		switch {
-		case gerr != nil:
-			err = fmt.Errorf("load limits (using the defaults): %w", gerr)
-		case found:
-			if verr := stored.Validate(); verr != nil {
-				err = fmt.Errorf("load limits (using the defaults): %w", verr)
-			} else {
-				c = stored
-			}
-		}
+	l := &Limiter{o: o, headroom: map[string]time.Time{}, lastHit: map[string]time.Time{}}
+	if o.Config.QueueWaitSeconds == 0 {
+		o.Config.QueueWaitSeconds = int(DefaultQueueWait / time.Second)
 	}
-	l.apply(c)
-	return l, err
-}
-
-func (l *Limiter) apply(c Config) {
-	l.cfg.Store(&c)
-	l.queue.SetLimit(c.Concurrency)
+	if err := l.Apply(o.Config); err != nil {
+		return nil, err
+	}
+	return l, nil
 }
 
 // Config returns the limits in force.
 func (l *Limiter) Config() Config { return *l.cfg.Load() }
 
-// Set replaces the limits and persists them. The buckets start afresh.
-func (l *Limiter) Set(c Config) error {
+// Apply replaces the limits (the registry's watchers call it when a
+// limit.* knob changes). The buckets start afresh; requests in the queue
+// keep their place.
+func (l *Limiter) Apply(c Config) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	if l.o.Settings != nil {
-		if err := l.o.Settings.PutSetting(SettingsKey, c); err != nil {
-			return fmt.Errorf("save limits: %w", err)
-		}
-	}
 	l.buckets.reset()
-	l.apply(c)
+	l.cfg.Store(&c)
+	l.queue.SetLimit(c.Concurrency)
 	return nil
 }
 
@@ -112,13 +84,16 @@ func limited(out *proxy.Outgoing) bool {
 	return out.Method == http.MethodPost && (out.Path == "/v1/messages" || out.Path == "/v1/messages/")
 }
 
-// Stages are the limiter's two stages: the rate limit (PhaseRateLimit)
-// and the queue (PhaseQueue).
-func (l *Limiter) Stages() []proxy.Stage {
-	return []proxy.Stage{
-		{Phase: proxy.PhaseRateLimit, Name: "rate limit", Run: l.rateLimit},
-		{Phase: proxy.PhaseQueue, Name: "queue", Run: l.enqueue},
-	}
+// RateStage is the local rate limits' place in the pipeline
+// (PhaseRateLimit, after the cache: a hit costs no request).
+func (l *Limiter) RateStage() proxy.Stage {
+	return proxy.Stage{Phase: proxy.PhaseRateLimit, Name: "rate limit", Run: l.rateLimit}
+}
+
+// QueueStage is the concurrency queue's place in the pipeline
+// (PhaseQueue, last before the attempts).
+func (l *Limiter) QueueStage() proxy.Stage {
+	return proxy.Stage{Phase: proxy.PhaseQueue, Name: "queue", Run: l.enqueue}
 }
 
 func (l *Limiter) rateLimit(ctx context.Context, out *proxy.Outgoing) (*proxy.Response, error) {

@@ -85,6 +85,7 @@ func TestParseRefusesBadText(t *testing.T) {
 		{Duration, "1e400d"}, {Duration, "NaNd"}, {Duration, "infd"}, {Duration, "200000000d"},
 		{Size, "-1"}, {Size, "1.5"}, {Size, "12XB"}, {Size, "MB"}, {Size, "1e9"}, {Size, "10000000TiB"}, {Size, "1/2"},
 		{Money, "-5"}, {Money, "5.0000001"}, {Money, "five"}, {Money, "1e3"}, {Money, "."}, {Money, "5."}, {Money, ".5"}, {Money, "1,000"},
+		{Size, strings.Repeat("1", 100000)}, {Money, "1." + strings.Repeat("0", 100000)}, // bounded before big.Rat
 		{String, strings.Repeat("x", MaxStringLen+1)}, {String, "two\nlines"}, {String, "bad\xffutf8"},
 	}
 	for _, c := range cases {

@@ -46,6 +46,9 @@ const (
 	ScenarioCutAfterStart = "cut_after_start"
 	// Stream cut after message_start, a block start and three deltas.
 	ScenarioCutMidStream = "cut_mid_stream"
+	// Stream cut inside the data: line of a text delta, half its JSON
+	// sent (a tunnel dying mid-frame).
+	ScenarioCutInData = "cut_in_data"
 	// Slow stream: a delta after every gap (default 1.5s) of silence, as many
 	// as it takes to last at least total (default 20s), then a normal end.
 	ScenarioSlow = "slow"
@@ -56,6 +59,11 @@ const (
 	// 429 rate_limit_error with retry-after (retry=SECONDS, default 7) and
 	// exhausted anthropic-ratelimit-* headers.
 	ScenarioRateLimited = "rate_limited"
+	// 429 for a spent workspace limit: rate_limit_error with retry-after
+	// (retry=SECONDS, default 7), a usage-limit message and
+	// error.details.error_code enforced_spend_limit_reached. Waiting
+	// seconds never cures it: it must not be retried.
+	ScenarioSpendLimited = "spend_limited"
 	// 529 overloaded_error.
 	ScenarioOverloaded = "overloaded"
 	// Any API error: status=N (default 500) with its documented error type.
@@ -77,8 +85,8 @@ const (
 // Scenarios lists every scenario name.
 var Scenarios = []string{
 	ScenarioMessage, ScenarioStream, ScenarioToolUse, ScenarioThinking, ScenarioUTF8Split,
-	ScenarioUnknownEvent, ScenarioStreamError, ScenarioCutAfterStart, ScenarioCutMidStream,
-	ScenarioSlow, ScenarioLongGap, ScenarioLarge, ScenarioRateLimited, ScenarioOverloaded,
+	ScenarioUnknownEvent, ScenarioStreamError, ScenarioCutAfterStart, ScenarioCutMidStream, ScenarioCutInData,
+	ScenarioSlow, ScenarioLongGap, ScenarioLarge, ScenarioRateLimited, ScenarioSpendLimited, ScenarioOverloaded,
 	ScenarioError, ScenarioCountTokens, ScenarioModels, ScenarioOpenAI, ScenarioOpenAIStream,
 	ScenarioEcho,
 }
@@ -139,7 +147,7 @@ func parseScenario(s string) (spec, error) {
 		sp.gap, sp.total = 1500*time.Millisecond, 20*time.Second
 	case ScenarioLongGap:
 		sp.gap = 3 * time.Second
-	case ScenarioRateLimited:
+	case ScenarioRateLimited, ScenarioSpendLimited:
 		sp.status = http.StatusTooManyRequests
 	case ScenarioOverloaded:
 		sp.status = 529
@@ -325,6 +333,14 @@ func buildPlan(sp spec, ri *reqInfo) plan {
 		}
 		p.cut = true
 		p.usage = withOutput(u, 1)
+	case ScenarioCutInData:
+		u := usageCached
+		b.start(id, u)
+		b.blockStart(0, `{"type":"text","text":""}`)
+		b.text(0, "This stream")
+		b.raw(0, "event: content_block_delta\ndata: "+textDelta(0, " breaks")[:40])
+		p.cut = true
+		p.usage = withOutput(u, 1)
 	case ScenarioSlow:
 		u := usagePlain
 		// Enough gaps to last at least total.
@@ -373,6 +389,15 @@ func buildPlan(sp spec, ri *reqInfo) plan {
 			p.header = http.Header{}
 			p.header.Set("retry-after", strconv.Itoa(sp.retry))
 		}
+	case ScenarioSpendLimited:
+		p.dependent = true
+		rid := ""
+		if ri != nil {
+			rid = ri.requestID
+		}
+		jsonBody(http.StatusTooManyRequests, `{"type":"error","error":{"type":"rate_limit_error","message":"You have reached your specified workspace API usage limits. You will regain access on 2026-12-01 at 00:00 UTC.","details":{"error_code":"enforced_spend_limit_reached"}},"request_id":`+js(rid)+`}`)
+		p.header = http.Header{}
+		p.header.Set("retry-after", strconv.Itoa(sp.retry))
 	case ScenarioCountTokens:
 		p.dependent = true
 		n := 0

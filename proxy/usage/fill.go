@@ -29,6 +29,9 @@ func (m *Meter) fill(rec *storage.Record) {
 		}
 		rec.Model = m.reqModel
 	}
+	// The request's and the response's model are outside input: bounded
+	// before anything stores or counts them (issue 14).
+	rec.Model = storage.NormalizeModel(rec.Model)
 	if rec.ErrorType == "" && m.errType != "" {
 		rec.ErrorType = m.errType
 		if m.errFrame && rec.ErrorClass == storage.ClassNone {

@@ -35,6 +35,9 @@ type HandlersOptions struct {
 	// Health reports the upstream routes' health for /_ferry/metrics. nil
 	// means no upstream gauges.
 	Health func() []UpstreamHealth
+	// Refused reports the guards' refusals by reason for /_ferry/metrics
+	// (proxy.(*Proxy).Refusals). nil means no such metric.
+	Refused func() map[string]uint64
 	// Now and Location set the clock and the time zone of "today" and
 	// "this month". nil means time.Now and time.Local.
 	Now      func() time.Time
@@ -75,7 +78,7 @@ func NewHandlers(o HandlersOptions) *Handlers {
 	return &Handlers{
 		db: o.DB, prices: o.Prices, limits: o.Headroom, dropped: o.QueueDropped,
 		now: o.Now, loc: o.Location, log: o.Logger,
-		metrics: NewMetrics(MetricsOptions{Health: o.Health, QueueDropped: o.QueueDropped}),
+		metrics: NewMetrics(MetricsOptions{Health: o.Health, QueueDropped: o.QueueDropped, Refused: o.Refused}),
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/ferry-gateway/ferry/proxy/limit"
 	"log/slog"
 	"net"
 	"net/http"
@@ -158,13 +159,6 @@ func serveCore(name string, cfg app.Config, announce func(ctx context.Context, s
 	if err := srv.Start(ctx); err != nil {
 		return fail(err)
 	}
-	// The load is thousands of requests a minute on one key: the default
-	// local rate limit (100 a minute) would answer most of them.
-	lc := srv.Limits().Config()
-	lc.RPM = 0
-	if err := srv.Limits().Set(lc); err != nil {
-		return fail(err)
-	}
 	after, err := announce(ctx, srv)
 	if err == nil {
 		<-ctx.Done()
@@ -189,6 +183,9 @@ func coreConfig(apiBase, data string, storeBodies bool) app.Config {
 	cfg := app.Config{
 		Listen: "127.0.0.1:0", APIBase: apiBase, Via: "direct", DataDir: data, APIKey: benchKey,
 		Version: "bench", Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		// Thousands of requests a minute on one key: the default local
+		// rate limit (100 a minute) would answer most of them.
+		Overrides: []app.Override{{Key: limit.KeyRPM, Text: "0", From: "benchmark"}},
 		Getenv: func(k string) string {
 			if k == "FERRY_KEYRING" {
 				return "off"
