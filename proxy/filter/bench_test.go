@@ -59,7 +59,6 @@ func timed(b *testing.B, f func()) {
 	b.ReportMetric(float64(wall[len(wall)*99/100].Microseconds()), "wall-p99-µs")
 }
 
-
 func BenchmarkKeywords10K200K(b *testing.B) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	words := make([]string, 10_000)
