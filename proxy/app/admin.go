@@ -35,6 +35,9 @@ type RouteView struct {
 	Err       string        `json:"error,omitempty"`
 	Checked   time.Time     `json:"checked"`
 	Temporary bool          `json:"temporary,omitempty"` // the --via route of this run
+	// History is the latency of the latest probes, oldest first; 0 is a
+	// failed probe (the dashboard's sparkline).
+	History []time.Duration `json:"history_ns,omitempty"`
 }
 
 // RoutesView is the route list and the current choice.
@@ -66,6 +69,7 @@ func (s *Server) mountAdmin() {
 	h("PUT /_ferry/settings", http.HandlerFunc(s.putSettings), true)
 	h("GET /_ferry/events", s.stream, false)
 	h("POST /_ferry/ui/show", http.HandlerFunc(s.showDashboard), true)
+	s.mountDesktopAdmin()
 }
 
 func badRequest(w http.ResponseWriter, msg string) {
@@ -298,6 +302,6 @@ func routeView(st route.Status) RouteView {
 	return RouteView{
 		Name: st.Name, URL: st.URL, Current: st.Chosen, Up: st.Health.Up, Latency: st.Health.Latency,
 		Connect: st.Health.Connect, Handshake: st.Health.Handshake, TLS: st.Health.TLS,
-		Err: st.Health.Err, Checked: st.Health.Checked, Temporary: st.Via,
+		Err: st.Health.Err, Checked: st.Health.Checked, Temporary: st.Via, History: st.History,
 	}
 }
