@@ -11,14 +11,14 @@ import "github.com/ferry-gateway/ferry/ui/coreapi"
 const AutoChoice = coreapi.AutoChoice
 
 type (
-	Core = coreapi.Core
+	Core        = coreapi.Core
 	RouteStatus = coreapi.RouteStatus
-	Probe = coreapi.Probe
+	Probe       = coreapi.Probe
 	Percentiles = coreapi.Percentiles
-	Breakdown = coreapi.Breakdown
-	RateLimit = coreapi.RateLimit
-	Stats = coreapi.Stats
+	Breakdown   = coreapi.Breakdown
+	RateLimit   = coreapi.RateLimit
+	Stats       = coreapi.Stats
 	SeriesPoint = coreapi.SeriesPoint
-	PriceRow = coreapi.PriceRow
-	Settings = coreapi.Settings
+	PriceRow    = coreapi.PriceRow
+	Settings    = coreapi.Settings
 )

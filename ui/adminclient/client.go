@@ -19,7 +19,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
 )
 
 // quickTimeout bounds the calls behind ui.Core's quick getters (status,
