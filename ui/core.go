@@ -22,3 +22,14 @@ type (
 	PriceRow    = coreapi.PriceRow
 	Settings    = coreapi.Settings
 )
+
+// The number formats the windows and the tray share.
+var (
+	FormatUSD     = coreapi.FormatUSD
+	FormatMS      = coreapi.FormatMS
+	FormatCount   = coreapi.FormatCount
+	FormatPercent = coreapi.FormatPercent
+)
+
+// ClaudeEnvironment is the shell command that points Claude Code at Ferry.
+var ClaudeEnvironment = coreapi.ClaudeEnvironment
