@@ -576,7 +576,7 @@ func (db *dashboard) showRoutes(routes []RouteStatus) {
 	for _, r := range routes {
 		name := widget.NewLabel(r.Name)
 		name.TextStyle.Bold = true
-		state := RouteLabel(TrayRoute{Name: r.Name, Checked: r.Checked, Up: r.Up, LatencyMS: r.Latency.Round(time.Millisecond).Milliseconds()})
+		state := RouteLabel(r)
 		if r.Active {
 			state += " — " + lang.L("serving requests")
 		}
@@ -622,22 +622,19 @@ func (db *dashboard) showRoutes(routes []RouteStatus) {
 var data0 = time.Unix(0, 0)
 
 // showDashboard opens or raises the dashboard. Main goroutine only.
+// Closing it destroys it; the last window closed ends the window process
+// (without a tray, that quits Ferry).
 func (d *Desktop) showDashboard() {
 	if d.dashWin == nil {
-		fallback := d.tray == nil
-		d.dash = newDashboard(d, fallback)
+		d.dash = newDashboard(d, d.opts.Main)
 		w := d.app.NewWindow(lang.L("Ferry dashboard"))
 		w.SetContent(d.dash.root)
 		w.Resize(fyne.NewSize(960, 680))
-		if fallback {
-			w.SetMaster()
-			w.SetCloseIntercept(d.Quit)
-		} else {
-			w.SetCloseIntercept(func() {
-				d.dashVisible.Store(false)
-				w.Hide()
-			})
-		}
+		w.SetOnClosed(func() {
+			d.dashVisible.Store(false)
+			d.dashWin, d.dash = nil, nil
+			d.closed()
+		})
 		d.dashWin = w
 	}
 	d.dashVisible.Store(true)

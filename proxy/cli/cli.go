@@ -19,6 +19,11 @@ import (
 // main hands it in; headless builds pass nil.
 type Desktop func(ctx context.Context, srv *app.Server, firstRun bool) error
 
+// Window runs `ferry window KIND`: the window process the desktop core
+// starts on demand (ui/winproc). main hands it in; headless builds pass
+// nil.
+type Window func(args []string) error
+
 // Env is what a command sees of the outside world, so tests can run
 // commands in-process with their own streams and environment.
 type Env struct {
@@ -27,6 +32,7 @@ type Env struct {
 	Getenv         func(string) string
 	Version        string
 	Desktop        Desktop
+	Window         Window
 }
 
 // Main runs one ferry command line (without the program name) and returns
@@ -55,6 +61,14 @@ func Main(args []string, env Env) int {
 		err = runPrices(rest, env)
 	case "routes":
 		err = runRoutes(rest, env)
+	case "events":
+		err = runEvents(rest, env)
+	case "window":
+		if env.Window == nil {
+			err = errors.New("this ferry was built without the desktop app (-tags headless)")
+		} else {
+			err = env.Window(rest)
+		}
 	case "version":
 		fmt.Fprintln(env.Stdout, "ferry", env.Version)
 	case "help", "-h", "--help":
@@ -88,6 +102,7 @@ Usage:
   ferry usage [--since 7d] [--by model|day|route] [--csv|--json]
   ferry prices list|set|import|export|reset
   ferry routes list|add NAME URL|remove NAME|use NAME|auto|test
+  ferry events                  print the running Ferry's events as they happen (server-sent events)
   ferry version
 
 Point clients at Ferry:  export ANTHROPIC_BASE_URL=http://127.0.0.1:7856

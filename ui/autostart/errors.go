@@ -7,6 +7,4 @@ var (
 	// ErrUnsupported is returned by start-at-login on a platform where
 	// Ferry does not know how to register itself.
 	ErrUnsupported = errors.New("start at login is not supported on this platform")
-	// ErrEmptyName is returned when a route is saved without a name.
-	ErrEmptyName = errors.New("route name is empty")
 )

@@ -203,6 +203,15 @@ func TestMenuInChinese(t *testing.T) {
 		}
 		item(t, m, zh)
 	}
+	m = Menu(State{Lang: i18n.Chinese, Routes: []Route{office, direct}, Choice: AutoChoice, Active: "Office SOCKS", SpendCents: 123, RequestsToday: 4}, Actions{})
+	want := []string{"自动 → Office SOCKS · 182 毫秒 — 今日 $1.23 · 4 次请求", "---", "暂停 Ferry", "线路", "---", "复制基础 URL", "复制 Claude Code 环境变量", "---", "打开仪表盘", "设置…", "登录时启动", "---", "退出 Ferry"}
+	if got := labels(m); !slices.Equal(got, want) {
+		t.Fatalf("zh-CN tray:\n got %q\nwant %q", got, want)
+	}
+	route := item(t, m, "线路").Children
+	if got := labels(route); !slices.Equal(got, []string{"Office SOCKS · 182 毫秒", "Direct · 不可用", "自动（最快）", "---", "立即测试延迟"}) {
+		t.Errorf("zh-CN route menu = %q", got)
+	}
 	stopped := Menu(State{Lang: i18n.Chinese, WindowsStopped: true}, Actions{})
 	if zh := i18n.T(i18n.Chinese, "Windows stopped: they crashed 3 times in a minute"); stopped[1].Label != zh || zh == "Windows stopped: they crashed 3 times in a minute" {
 		t.Fatalf("windows-stopped line %q", stopped[1].Label)
@@ -221,4 +230,3 @@ func TestClaudeEnvironment(t *testing.T) {
 		t.Errorf("quoting: %q", got)
 	}
 }
-

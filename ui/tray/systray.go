@@ -1,6 +1,8 @@
 package tray
 
 import (
+	"sync"
+
 	"fyne.io/systray"
 
 	"github.com/ferry-gateway/ferry/assets"
@@ -13,15 +15,13 @@ import (
 // systray.Run must own the main goroutine (macOS needs the main thread);
 // the Renderer methods are safe from any goroutine.
 type Systray struct {
-	goos string
+	goos   string
+	titled sync.Once
 }
 
 // NewSystray returns the renderer; goos selects the icon set (macOS
-// template images).
-func NewSystray(goos string) *Systray {
-	systray.SetTitle("Ferry")
-	return &Systray{goos: goos}
-}
+// template images). Nothing reaches systray before its Run is ready.
+func NewSystray(goos string) *Systray { return &Systray{goos: goos} }
 
 // SetMenu replaces the whole menu. Removing the old items closes their
 // click channels, which ends the goroutines that followed them.
@@ -72,6 +72,11 @@ func (s *Systray) add(items []Item, parent *systray.MenuItem) {
 // Linux and Windows default) or, on macOS, the template image the menu
 // bar tints itself.
 func (s *Systray) SetIcon(st IconState) {
+	if s.goos != "darwin" {
+		// The item's name for panels that list items (the SNI Title);
+		// on macOS a title would show beside the icon.
+		s.titled.Do(func() { systray.SetTitle("Ferry") })
+	}
 	var png []byte
 	switch st {
 	case IconPaused:
