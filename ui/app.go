@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/lang"
 
 	"github.com/ferry-gateway/ferry/assets"
@@ -174,6 +175,13 @@ func (d *Desktop) show(kind string) {
 	default:
 		d.showDashboard()
 	}
+}
+
+// closeShortcut lets Ctrl+W (Cmd+W on macOS) close w, as in most
+// desktop apps; the window's OnClosed does the rest.
+func closeShortcut(w fyne.Window) {
+	w.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyW, Modifier: fyne.KeyModifierShortcutDefault},
+		func(fyne.Shortcut) { w.Close() })
 }
 
 // closed is called when a window closed: the last one ends the app, and

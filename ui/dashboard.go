@@ -628,6 +628,7 @@ func (d *Desktop) showDashboard() {
 	if d.dashWin == nil {
 		d.dash = newDashboard(d, d.opts.Main)
 		w := d.app.NewWindow(lang.L("Ferry dashboard"))
+		closeShortcut(w)
 		w.SetContent(d.dash.root)
 		w.Resize(fyne.NewSize(960, 680))
 		w.SetOnClosed(func() {

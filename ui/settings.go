@@ -61,6 +61,7 @@ func (d *Desktop) showSetupWindow() { d.showSettingsPage("setup") }
 func (d *Desktop) showSettingsPage(key string) {
 	if d.settingsWin == nil {
 		w := d.app.NewWindow(lang.L("Ferry settings"))
+		closeShortcut(w)
 		w.Resize(fyne.NewSize(820, 600))
 		w.SetOnClosed(func() {
 			d.settingsWin = nil

@@ -51,6 +51,7 @@ func (d *Desktop) welcomeContent(close func()) fyne.CanvasObject {
 func (d *Desktop) showWelcome() {
 	if d.welcomeWin == nil {
 		w := d.app.NewWindow(lang.L("Welcome to Ferry"))
+		closeShortcut(w)
 		w.SetContent(d.welcomeContent(w.Close))
 		w.Resize(fyne.NewSize(640, 360))
 		w.SetOnClosed(func() {
