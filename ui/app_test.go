@@ -117,8 +117,6 @@ func TestNoTrayFallbackOpensDashboardAndQuits(t *testing.T) {
 	if !hasText(content, "Quit Ferry") {
 		t.Error("fallback has no Quit button")
 	}
-	// Fyne's test window does not run close intercepts; the intercept and
-	// the button both call Quit.
 	findButton(t, content, "Quit Ferry").OnTapped()
 	select {
 	case <-d.Done():
@@ -212,6 +210,18 @@ func TestDashboardShowsStatsChartsTableAndRoutes(t *testing.T) {
 	}
 	if !hasText(content, "Ferry is paused") || !hasText(content, "Resume Ferry") {
 		t.Error("dashboard does not show the paused state")
+	}
+}
+
+// Closing Ferry's main window (no tray) quits, even with another open.
+func TestClosingTheMainWindowQuits(t *testing.T) {
+	d, _ := startDesktop(t, newFakeCore(), Options{Main: true})
+	d.show(WindowWelcome)
+	d.dashWin.Close()
+	select {
+	case <-d.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("closing the main window did not quit")
 	}
 }
 

@@ -634,6 +634,11 @@ func (d *Desktop) showDashboard() {
 		w.SetOnClosed(func() {
 			d.dashVisible.Store(false)
 			d.dashWin, d.dash = nil, nil
+			if d.opts.Main {
+				// Ferry's main window: closing it quits, whatever else is open.
+				d.Quit()
+				return
+			}
 			d.closed()
 		})
 		d.dashWin = w
