@@ -36,10 +36,23 @@ func (x *exchange) finish() {
 // bus, and logs it.
 func (x *exchange) account() {
 	rec := &x.rec
+	// Issue 9: every try on the road, bounded; the record's route is the
+	// last attempt's (set as each attempt starts).
+	for i, a := range x.attempts {
+		if i == storage.MaxAttempts {
+			break
+		}
+		rec.Attempts = append(rec.Attempts, storage.Attempt{Route: a.Route, Class: a.Class, Status: a.Status, Duration: a.Elapsed})
+	}
 	if obs := x.observer(); obs != nil {
+		if x.summary != nil {
+			obs.(SummaryReader).Summary(x.summary)
+		}
 		obs.Done(rec)
 	}
+	rec.Attempts = attemptsOf(x.attempts)
 	if x.out != nil {
+		rec.Session = x.out.Session
 		// The stages' own fields, after the meter's (a cache hit zeroes
 		// the cost the meter found and keeps it as saved).
 		for _, note := range x.out.notes {
@@ -115,4 +128,17 @@ func errorTypeOf(body []byte, enc string) string {
 		body, _ = io.ReadAll(io.LimitReader(zr, maxErrBody))
 	}
 	return jsonscan.String(jsonscan.Field(jsonscan.Field(body, "error"), "type"))
+}
+
+// attemptsOf is what the record keeps of the attempts made, in order,
+// at most storage.MaxAttempts.
+func attemptsOf(as []AttemptResult) []storage.Attempt {
+	if len(as) == 0 {
+		return nil
+	}
+	out := make([]storage.Attempt, 0, min(len(as), storage.MaxAttempts))
+	for _, a := range as[:min(len(as), storage.MaxAttempts)] {
+		out = append(out, storage.Attempt{Route: a.Route, Class: a.Class, Status: a.Status, Duration: a.Elapsed})
+	}
+	return out
 }

@@ -19,13 +19,43 @@ func isAdminPath(path string) bool {
 	return strings.HasPrefix(path, AdminPrefix) || path == "/_ferry"
 }
 
-// HandleAdmin mounts h on the admin mux. pattern is a net/http ServeMux
-// pattern, optionally with a method ("GET /_ferry/stats"); a path that does
-// not start with /_ferry/ is taken as relative to it ("GET /stats" means
-// the same). The Host and Origin guards apply (and, with AllowRemote, the
-// local token). A mutating handler also needs the admin token in the
-// x-ferry-admin-token header, else 401. It may be called while serving.
+// Access says who may call an admin endpoint. Every /_ferry/ endpoint is
+// mounted through Mount, the one place that applies it, so a new endpoint
+// inherits the rule (issue 8, decision 3): by default a read needs a token.
+type Access int
+
+const (
+	// AccessRead needs the admin token (x-ferry-admin-token) or the local
+	// token (x-api-key, Authorization: Bearer or x-ferry-token): usage,
+	// spend, route hosts and user names, the masked key and the settings
+	// are nobody else's business, not even another local user's.
+	AccessRead Access = iota
+	// AccessAdmin needs the admin token: the call changes Ferry.
+	AccessAdmin
+	// AccessOpen needs nothing: /_ferry/health (reduced to up/down and the
+	// version without a token) and /_ferry/hello (the challenge a client
+	// runs before it sends any secret).
+	AccessOpen
+)
+
+// HandleAdmin mounts h on the admin mux: Mount with AccessAdmin when
+// mutating, else AccessRead. pattern is a net/http ServeMux pattern,
+// optionally with a method ("GET /_ferry/stats"); a path that does not
+// start with /_ferry/ is taken as relative to it ("GET /stats" means the
+// same). It may be called while serving.
 func (p *Proxy) HandleAdmin(pattern string, h http.Handler, mutating bool) {
+	a := AccessRead
+	if mutating {
+		a = AccessAdmin
+	}
+	p.Mount(pattern, h, a, nil)
+}
+
+// Mount mounts h with access a. openWhen, when not nil, makes an
+// AccessRead endpoint open while it returns true (metrics.public lets a
+// Prometheus scraper without a token read /_ferry/metrics). The Host,
+// Origin and Fetch-Metadata guards apply to every endpoint.
+func (p *Proxy) Mount(pattern string, h http.Handler, a Access, openWhen func() bool) {
 	method, path, hasMethod := strings.Cut(strings.TrimSpace(pattern), " ")
 	if !hasMethod {
 		method, path = "", method
@@ -37,20 +67,45 @@ func (p *Proxy) HandleAdmin(pattern string, h http.Handler, mutating bool) {
 	if method != "" {
 		path = method + " " + path
 	}
-	if mutating {
+	switch a {
+	case AccessAdmin:
 		h = p.requireAdmin(h)
+	case AccessRead:
+		h = p.requireRead(h, openWhen)
 	}
 	p.admin.Handle(path, h)
+}
+
+// adminToken is the current admin token, "" when there is none.
+func (p *Proxy) adminToken() string {
+	if p.opts.AdminToken != nil {
+		return p.opts.AdminToken()
+	}
+	return ""
+}
+
+// hasAdminToken says whether r carries the admin token.
+func (p *Proxy) hasAdminToken(r *http.Request) bool {
+	return equalSecret(r.Header.Get(HeaderAdminToken), p.adminToken())
+}
+
+// hasReadToken says whether r carries the admin token or the local token.
+func (p *Proxy) hasReadToken(r *http.Request) bool {
+	if p.hasAdminToken(r) {
+		return true
+	}
+	if p.opts.Keys == nil {
+		return false
+	}
+	tok := p.opts.Keys.LocalToken()
+	return equalSecret(r.Header.Get("X-Api-Key"), tok) || equalSecret(bearer(r.Header), tok) ||
+		equalSecret(r.Header.Get(headerFerryToken), tok)
 }
 
 // requireAdmin lets a request through only with the admin token.
 func (p *Proxy) requireAdmin(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var want string
-		if p.opts.AdminToken != nil {
-			want = p.opts.AdminToken()
-		}
-		if !equalSecret(r.Header.Get(HeaderAdminToken), want) {
+		if !p.hasAdminToken(r) {
 			p.writeAdminError(w, r, unauthorized("this admin call changes Ferry and needs the admin token in the x-ferry-admin-token header (it is in runtime.json in the data dir)"))
 			return
 		}
@@ -58,12 +113,25 @@ func (p *Proxy) requireAdmin(h http.Handler) http.Handler {
 	})
 }
 
-// serveAdmin runs the guards, then the admin mux. Admin calls are logged
-// at debug level and not recorded: the dashboard polls them every second.
+// requireRead lets a request through with the admin or the local token,
+// or without one while openWhen says so.
+func (p *Proxy) requireRead(h http.Handler, openWhen func() bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if (openWhen == nil || !openWhen()) && !p.hasReadToken(r) {
+			p.writeAdminError(w, r, unauthorized("reading Ferry's admin API needs a token: the local token (`ferry token`) as x-api-key or Authorization: Bearer, or the admin token as x-ferry-admin-token"))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// serveAdmin runs the guards, then the admin mux, whose handlers check
+// their own access (Mount). Admin calls are logged at debug level and not
+// recorded: the dashboard polls them every second.
 func (p *Proxy) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	origin, gerr := p.guard(r)
 	if gerr != nil {
-		p.log.Warn("admin request refused", "method", r.Method, "path", r.URL.Path, "status", gerr.Status, "error", gerr.Message)
+		p.refused(r, gerr)
 		p.writeAdminError(w, r, gerr)
 		return
 	}
@@ -71,29 +139,11 @@ func (p *Proxy) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		writePreflight(w, r, origin)
 		return
 	}
-	if p.opts.AllowRemote {
-		tok := p.opts.Keys.LocalToken()
-		admin := ""
-		if p.opts.AdminToken != nil {
-			admin = p.opts.AdminToken()
-		}
-		got := r.Header.Get(headerFerryToken)
-		if got == "" {
-			got = r.Header.Get("X-Api-Key")
-		}
-		if got == "" {
-			got = bearer(r.Header)
-		}
-		if !equalSecret(got, tok) && !equalSecret(r.Header.Get(HeaderAdminToken), admin) {
-			p.writeAdminError(w, r, unauthorized("Ferry accepts remote requests only with its local token (x-ferry-token) or the admin token"))
-			return
-		}
-	}
 	if p.opts.InsecureSkipVerify {
 		w.Header().Set(headerFerryWarning, insecureWarning)
 	}
 	setCORS(w.Header(), origin)
-	p.log.Debug("admin request", "method", r.Method, "path", r.URL.Path)
+	p.log.Debug("admin request", "method", r.Method, "path", TruncatePath(r.URL.Path))
 	p.admin.ServeHTTP(w, r)
 }
 
@@ -103,7 +153,7 @@ func (p *Proxy) writeAdminError(w http.ResponseWriter, r *http.Request, e *Error
 }
 
 func (p *Proxy) mountBuiltins() {
-	p.HandleAdmin("GET /_ferry/health", http.HandlerFunc(p.serveHealth), false)
+	p.Mount("GET /_ferry/health", http.HandlerFunc(p.serveHealth), AccessOpen, nil)
 	p.HandleAdmin("POST /_ferry/pause", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.Pause()
 		WriteJSON(w, map[string]bool{"paused": true})
@@ -160,6 +210,17 @@ func (p *Proxy) serveHealth(w http.ResponseWriter, r *http.Request) {
 	cands, err := p.routes.Candidates(route.Request{})
 	if err == nil && len(cands) == 0 {
 		err = route.ErrNoRoute
+	}
+	if !p.hasReadToken(r) {
+		// Open to anyone: up/down and the version, nothing about the
+		// route (its host and user name are the user's business).
+		if err == nil {
+			h.Reachable = p.probe(r.Context(), cands[0]).Up
+		}
+		h.UptimeS = 0
+		h.Checked = time.Now()
+		WriteJSON(w, h)
+		return
 	}
 	if err != nil {
 		h.Error = redact(err.Error())

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -76,7 +77,7 @@ func TestHealth(t *testing.T) {
 		o.Version = "1.2.3"
 		o.InsecureSkipVerify = true
 	})
-	res, body := h.do(t, "GET", "/_ferry/health", nil, nil)
+	res, body := h.do(t, "GET", "/_ferry/health", nil, keyHeader(testToken))
 	var hl Health
 	if err := json.Unmarshal(body, &hl); err != nil {
 		t.Fatalf("%v: %s", err, body)
@@ -95,7 +96,7 @@ func TestHealth(t *testing.T) {
 	socks.Stop()
 	// The cached result holds a few seconds; a new Proxy probes afresh.
 	h2 := newHarness(t, fake.URL, func(o *Options) { o.Routes = chooser(t, "office", socks.URL(true), fake.CertPool) })
-	_, body = h2.do(t, "GET", "/_ferry/health", nil, nil)
+	_, body = h2.do(t, "GET", "/_ferry/health", nil, http.Header{HeaderAdminToken: {"admin-secret"}})
 	hl = Health{}
 	json.Unmarshal(body, &hl)
 	if hl.Reachable || hl.Error == "" || strings.Contains(hl.Error, "s3cret") {
@@ -118,7 +119,11 @@ func TestHandleAdmin(t *testing.T) {
 		status       int
 		body         string
 	}{
-		{"GET", "/_ferry/stats", nil, 200, "hi GET"},
+		{"GET", "/_ferry/stats", nil, 401, "authentication_error"},
+		{"GET", "/_ferry/stats", keyHeader(testToken), 200, "hi GET"},
+		{"GET", "/_ferry/stats", http.Header{"Authorization": {"Bearer " + testToken}}, 200, "hi GET"},
+		{"GET", "/_ferry/stats", http.Header{HeaderAdminToken: {"admin-secret"}}, 200, "hi GET"},
+		{"GET", "/_ferry/stats", keyHeader("sk-ant-not-the-token"), 401, "authentication_error"},
 		{"POST", "/_ferry/stats", nil, 404, "no admin endpoint POST"},
 		{"PUT", "/_ferry/prices", nil, 401, "authentication_error"},
 		{"PUT", "/_ferry/prices", http.Header{HeaderAdminToken: {"admin-secret"}}, 200, "hi PUT"},
@@ -130,12 +135,46 @@ func TestHandleAdmin(t *testing.T) {
 			t.Errorf("%s %s: %d %s", tc.method, tc.path, res.StatusCode, body)
 		}
 	}
-	// Remote access: admin needs the local or admin token too.
+	// Remote access: health stays open, reduced to up/down and the version.
 	r := newHarness(t, "http://127.0.0.1:1", func(o *Options) { o.AllowRemote = true; o.ListenAddr = "0.0.0.0:7856" })
-	if res, _ := r.do(t, "GET", "/_ferry/health", nil, nil); res.StatusCode != 401 {
-		t.Errorf("remote health without token: %d", res.StatusCode)
+	if res, body := r.do(t, "GET", "/_ferry/health", nil, nil); res.StatusCode != 200 || strings.Contains(string(body), "Direct") {
+		t.Errorf("remote health without token: %d %s", res.StatusCode, body)
 	}
 	if res, _ := r.do(t, "GET", "/_ferry/health", nil, http.Header{"X-Ferry-Token": {testToken}}); res.StatusCode != 200 {
 		t.Errorf("remote health with token: %d", res.StatusCode)
+	}
+}
+
+// Issue 14: another local process read usage, route hosts and user names,
+// the masked key and the settings without any token. Every read under
+// /_ferry/ now needs one; health without one says up/down and the version.
+func TestAdminReadsNeedAToken(t *testing.T) {
+	t.Parallel()
+	fake := testsupport.NewFakeAPITLS(t)
+	socks := testsupport.StartMicrosocks(t, "alice", "s3cret")
+	h := newHarness(t, fake.URL, func(o *Options) {
+		o.Routes = chooser(t, "office", socks.URL(true), fake.CertPool)
+		o.Version = "1.2.3"
+	})
+	secret := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "usage of alice") })
+	h.p.HandleAdmin("GET /_ferry/usage", secret, false)
+	var public atomic.Bool
+	h.p.Mount("GET /_ferry/metrics", secret, AccessRead, public.Load)
+
+	res, body := h.do(t, "GET", "/_ferry/usage", nil, nil)
+	if res.StatusCode != 401 || strings.Contains(string(body), "alice") {
+		t.Errorf("usage without a token: %d %s", res.StatusCode, body)
+	}
+	res, body = h.do(t, "GET", "/_ferry/health", nil, nil)
+	if res.StatusCode != 200 || strings.Contains(string(body), "alice") || strings.Contains(string(body), "office") ||
+		!strings.Contains(string(body), `"version": "1.2.3"`) || !strings.Contains(string(body), `"reachable": true`) {
+		t.Errorf("open health: %d %s", res.StatusCode, body)
+	}
+	if res, _ := h.do(t, "GET", "/_ferry/metrics", nil, nil); res.StatusCode != 401 {
+		t.Errorf("metrics without a token, metrics.public off: %d", res.StatusCode)
+	}
+	public.Store(true)
+	if res, _ := h.do(t, "GET", "/_ferry/metrics", nil, nil); res.StatusCode != 200 {
+		t.Errorf("metrics without a token, metrics.public on: %d", res.StatusCode)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ferry-gateway/ferry/proxy/route"
+	"github.com/ferry-gateway/ferry/proxy/sse"
 	"github.com/ferry-gateway/ferry/storage"
 )
 
@@ -118,7 +119,14 @@ func (p *Proxy) attempt(parent context.Context, x *exchange, out *Outgoing, up *
 		// Lets the transport resend on a fresh connection when a pooled
 		// one turns out dead before anything was written.
 		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-		wd.arm(p.opts.FirstByteTimeout, ErrFirstByteTimeout)
+		if out.Stream {
+			// road.stream_first_byte_timeout: a streaming request's headers
+			// come as soon as the API starts (message_start), so a long
+			// wait means a dead road, not a long think.
+			wd.arm(p.opts.StreamFirstByteTimeout, ErrStreamFirstByteTimeout)
+		} else {
+			wd.arm(p.opts.FirstByteTimeout, ErrFirstByteTimeout)
+		}
 	default:
 		if out.Method == http.MethodPost || out.Method == http.MethodPut || out.Method == http.MethodPatch {
 			req.Body = http.NoBody
@@ -127,7 +135,7 @@ func (p *Proxy) attempt(parent context.Context, x *exchange, out *Outgoing, up *
 	}
 	req = req.WithContext(httptrace.WithClientTrace(ctx, trace))
 
-	res, err := up.Transport.RoundTrip(req)
+	res, err := up.RoundTrip(req)
 	ar.Elapsed = time.Since(began)
 	if err != nil {
 		wd.stop()
@@ -141,7 +149,14 @@ func (p *Proxy) attempt(parent context.Context, x *exchange, out *Outgoing, up *
 		return nil, ar, errorFor(x.r.Context(), ctx, err, p.where(up))
 	}
 	wd.answered.Store(true)
-	wd.arm(p.opts.IdleTimeout, ErrIdleTimeout)
+	if out.Path == "/v1/messages" && sse.IsEventStream(res.Header.Get("Content-Type")) {
+		// road.stream_idle_timeout: the API pings an event stream every
+		// few seconds, so a long silence is a stalled road.
+		wd.idle.Store(int64(p.opts.StreamIdleTimeout))
+		wd.arm(p.opts.StreamIdleTimeout, ErrStreamStalled)
+	} else {
+		wd.arm(p.opts.IdleTimeout, ErrIdleTimeout)
+	}
 	ar.Sent, ar.Status, ar.Header = true, res.StatusCode, res.Header
 	if retryableStatus(res.StatusCode) {
 		ar.Class = ClassStatus

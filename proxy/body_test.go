@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"github.com/ferry-gateway/ferry/storage"
+
 	"encoding/json"
 	"strings"
 	"testing"
@@ -59,7 +61,7 @@ func FuzzSniffRequest(f *testing.F) {
 		}
 		want := requestFacts{}
 		if s, ok := v["model"].(string); ok {
-			want.model = s
+			want.model = storage.NormalizeModel(s) // bounded for records (issue 14)
 		}
 		if s, ok := v["stream"].(bool); ok {
 			want.stream = s

@@ -1,7 +1,9 @@
 package proxy
 
 import (
+	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -42,12 +44,25 @@ func (b *books) run() {
 	b.pending = nil
 	b.mu.Unlock()
 	for _, x := range batch {
-		x.account()
+		b.accountOne(x)
 		b.wg.Done()
 		// A batch from a busy minute is long: between requests, let the
 		// goroutines of the requests in flight have the processor.
 		runtime.Gosched()
 	}
+}
+
+// accountOne runs x's bookkeeping; a panic in it (a meter, a recorder,
+// a subscriber) is logged with the request id and the batch goes on: one
+// bad record must not stop every later request from being accounted.
+func (b *books) accountOne(x *exchange) {
+	defer func() {
+		if v := recover(); v != nil {
+			x.p.log.Warn("bookkeeping of a request panicked; skipped", "id", x.id, "panic", fmt.Sprint(v),
+				"stack", string(debug.Stack()))
+		}
+	}()
+	x.account()
 }
 
 // Wait returns once every finished request has been accounted.

@@ -2,8 +2,11 @@ package proxy
 
 import (
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
+
+	"github.com/ferry-gateway/ferry/storage"
 )
 
 // TestBooksAccountEachRequestOnce finishes requests from many goroutines
@@ -37,5 +40,35 @@ func TestBooksAccountEachRequestOnce(t *testing.T) {
 		if c != 1 {
 			t.Fatalf("request %s accounted %d times", path, c)
 		}
+	}
+}
+
+// panickyRecorder panics on the record whose path is "boom".
+type panickyRecorder struct{ *memRecorder }
+
+func (p panickyRecorder) Record(rec storage.Record) {
+	if rec.Path == "boom" {
+		panic("recorder exploded")
+	}
+	p.memRecorder.Record(rec)
+}
+
+// A panic in one request's bookkeeping used to kill the process (it runs
+// on a timer goroutine); it is logged and the batch goes on.
+func TestBooksRecoverFromPanic(t *testing.T) {
+	h := newHarness(t, "http://127.0.0.1:1", nil)
+	rec := newMemRecorder()
+	h.p.opts.Recorder = panickyRecorder{rec}
+	for i, path := range []string{"a", "boom", "b"} {
+		x := &exchange{p: h.p, id: "req-" + strconv.Itoa(i)}
+		x.rec.Path = path
+		h.p.books.add(x)
+	}
+	h.p.books.Wait()
+	if n := len(rec.all()); n != 2 {
+		t.Fatalf("%d records after a panic in the batch, want 2", n)
+	}
+	if logs := h.logs.String(); !strings.Contains(logs, "bookkeeping of a request panicked") || !strings.Contains(logs, "id=req-1") {
+		t.Errorf("no warning naming the request:\n%s", logs)
 	}
 }

@@ -22,6 +22,13 @@ var (
 	// ErrIdleTimeout is the cause of an exchange cancelled because no bytes
 	// moved for IdleTimeout.
 	ErrIdleTimeout = errors.New("idle timeout")
+	// ErrStreamFirstByteTimeout is the cause of a streaming request
+	// cancelled because its response headers did not come within
+	// StreamFirstByteTimeout; it is an ErrFirstByteTimeout.
+	ErrStreamFirstByteTimeout = fmt.Errorf("stream %w", ErrFirstByteTimeout)
+	// ErrStreamStalled is the cause of an event stream ended because it
+	// was silent for StreamIdleTimeout.
+	ErrStreamStalled = errors.New("event stream stalled")
 	// ErrClientGone means the client closed its connection or cancelled
 	// the request.
 	ErrClientGone = errors.New("client went away")
@@ -29,6 +36,11 @@ var (
 	// there is no local token to require.
 	ErrNoLocalToken = errors.New("remote access needs a local token")
 )
+
+// StatusOverloaded is Anthropic's "overloaded" status, which Ferry also
+// answers when its own limits are reached (connections, buffered bytes):
+// the SDKs retry it after retry-after.
+const StatusOverloaded = 529
 
 // StatusClientClosed is recorded (never written) when the client went away
 // before the exchange ended, as nginx and Caddy do.
@@ -104,12 +116,26 @@ func errorFor(clientCtx, ctx context.Context, err error, where target) *Error {
 	}
 	cause := context.Cause(ctx)
 	switch {
+	case errors.Is(cause, ErrStreamFirstByteTimeout) || errors.Is(err, ErrStreamFirstByteTimeout):
+		return &Error{Status: http.StatusGatewayTimeout, Type: TypeTimeout, Class: storage.ClassNetwork, Err: err,
+			Message: fmt.Sprintf("no response headers from %s within %s via route %q for a streaming request (road.stream_first_byte_timeout)", where.host, where.streamFirstByte, where.route)}
+	case errors.Is(cause, ErrStreamStalled) || errors.Is(err, ErrStreamStalled):
+		// Claude Code (@anthropic-ai/claude-code, cli.js) treats a
+		// mid-stream error frame as an APIError of its type and retries
+		// the turn for the retryable ones; timeout_error is what its own
+		// stream watchdog raises, so it recovers the same way.
+		return &Error{Status: http.StatusGatewayTimeout, Type: TypeTimeout, Class: storage.ClassNetwork, Err: err,
+			Message: fmt.Sprintf("the event stream from %s via route %q was silent for %s; Ferry ended it (road.stream_idle_timeout)", where.host, where.route, where.streamIdle)}
 	case errors.Is(cause, ErrFirstByteTimeout) || errors.Is(err, ErrFirstByteTimeout):
 		return &Error{Status: http.StatusGatewayTimeout, Type: TypeTimeout, Class: storage.ClassNetwork, Err: err,
 			Message: fmt.Sprintf("no response from %s within %s via route %q (--first-byte-timeout)", where.host, where.firstByte, where.route)}
 	case errors.Is(cause, ErrIdleTimeout) || errors.Is(err, ErrIdleTimeout):
 		return &Error{Status: http.StatusGatewayTimeout, Type: TypeTimeout, Class: storage.ClassNetwork, Err: err,
 			Message: fmt.Sprintf("no data moved for %s between Ferry and %s via route %q (--idle-timeout)", where.idle, where.host, where.route)}
+	}
+	if isLostPing(err) {
+		return &Error{Status: http.StatusGatewayTimeout, Type: TypeTimeout, Class: storage.ClassNetwork, Err: err,
+			Message: fmt.Sprintf("the HTTP/2 connection to %s via route %q stopped answering pings (road.h2_ping_timeout); Ferry ended its streams", where.host, where.route)}
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
@@ -140,10 +166,12 @@ func errorFor(clientCtx, ctx context.Context, err error, where target) *Error {
 
 // target describes where an exchange went, for error messages.
 type target struct {
-	route     string
-	host      string
-	firstByte string
-	idle      string
+	route           string
+	host            string
+	firstByte       string
+	idle            string
+	streamFirstByte string
+	streamIdle      string
 }
 
 func dialErrorFor(de *route.DialError) *Error {

@@ -3,9 +3,11 @@ package proxy
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
+	"github.com/ferry-gateway/ferry/proxy/sse"
 	"github.com/ferry-gateway/ferry/storage"
 )
 
@@ -27,6 +29,9 @@ type exchange struct {
 
 	obs     Observer
 	obsMade bool
+	// summary is the stream's usage frames for an observer that takes
+	// them from the relay's scan (SummaryReader).
+	summary *sse.Summary
 
 	wrote    bool   // the response header went to the client
 	noRecord bool   // a CORS preflight: answered, not recorded
@@ -71,7 +76,24 @@ func (x *exchange) decorate(h http.Header) {
 	if x.p.opts.InsecureSkipVerify {
 		h.Set(headerFerryWarning, insecureWarning)
 	}
+	if n := len(x.attempts); n > 0 {
+		// Issue 9: how many upstream attempts this answer took (retries
+		// and failovers) and the route of the last one.
+		h.Set(headerFerryAttempts, strconv.Itoa(n))
+		h.Set(headerFerryRoute, headerSafe(x.attempts[n-1].Route))
+	}
 	setCORS(h, x.origin)
+}
+
+// headerSafe keeps a route name (the user's, maybe not ASCII) a valid
+// header value: quoted with escapes when it is not printable ASCII.
+func headerSafe(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return strconv.QuoteToASCII(s)
+		}
+	}
+	return s
 }
 
 // clientGone records that the client left; nothing can be written.
@@ -99,16 +121,6 @@ func (x *exchange) fail(e *Error) {
 	}
 	x.rec.BytesOut = int64(x.writeError(e))
 	x.wrote = true
-}
-
-// errorJSON is Anthropic's error shape.
-type errorJSON struct {
-	Type  string `json:"type"`
-	Error struct {
-		Type    string `json:"type"`
-		Message string `json:"message"`
-	} `json:"error"`
-	RequestID string `json:"request_id"`
 }
 
 func (x *exchange) writeError(e *Error) int {

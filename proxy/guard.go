@@ -14,6 +14,11 @@ import (
 const (
 	headerFerryError   = "X-Ferry-Error"
 	headerFerryWarning = "X-Ferry-Warning"
+	// headerFerryAttempts and headerFerryRoute tell the client how many
+	// upstream attempts its answer took and through which route the last
+	// went.
+	headerFerryAttempts = "X-Ferry-Attempts"
+	headerFerryRoute    = "X-Ferry-Route"
 	// headerFerryToken carries the local token when the client also sends
 	// its own key (remote access); it never goes upstream.
 	headerFerryToken = "X-Ferry-Token"
@@ -28,13 +33,17 @@ const insecureWarning = "TLS certificate verification is off (--insecure-skip-ve
 // Ferry with the user's key; its requests carry that name as Host, so only
 // loopback names and addresses are accepted.
 type hostGuard struct {
+	// refusals counts what the guards refuse. It hangs on the first
+	// guard because the guards are built together; shared by copies.
+	refusals *refusals
+
 	remote     bool
 	listenHost string // lower-case, without brackets; "" when none
 	anyHost    bool   // remote access on an unspecified address (0.0.0.0, ::)
 }
 
 func newHostGuard(listenAddr string, remote bool) hostGuard {
-	g := hostGuard{remote: remote}
+	g := hostGuard{remote: remote, refusals: &refusals{}}
 	if !remote {
 		return g
 	}
@@ -145,6 +154,14 @@ func (p *Proxy) guard(r *http.Request) (string, *Error) {
 		return "", &Error{Status: http.StatusForbidden, Type: TypePermission, Class: storage.ClassClient4xx,
 			Message: "requests from this browser origin are not allowed; start Ferry with --allow-origin to allow it"}
 	}
+	// Fetch Metadata: a browser marks what another site's page makes it
+	// send. An <img src="http://127.0.0.1:7856/…"> GET carries no Origin,
+	// so the Origin guard let it through; Sec-Fetch-Site still says
+	// cross-site. Non-browser clients send no such header.
+	if site := r.Header.Get("Sec-Fetch-Site"); (site == "cross-site" || site == "same-site") && origin == "" {
+		return "", &Error{Status: http.StatusForbidden, Type: TypePermission, Class: storage.ClassClient4xx,
+			Message: "requests a browser sends on behalf of another site are not allowed (Sec-Fetch-Site: " + site + "); start Ferry with --allow-origin to allow a page's origin"}
+	}
 	return origin, nil
 }
 
@@ -251,3 +268,15 @@ func (p *Proxy) authorize(path string, out http.Header) (string, *Error) {
 func unauthorized(msg string) *Error {
 	return &Error{Status: http.StatusUnauthorized, Type: TypeAuthentication, Class: storage.ClassClient4xx, Message: msg}
 }
+
+// PlainHTTPWarning is the warning for an API base reached over plain
+// http on another host: the key crosses the network in clear. It is ""
+// for https and for loopback (a local relay or a test fake).
+func PlainHTTPWarning(base *url.URL) string {
+	if base == nil || base.Scheme != "http" || IsLoopbackHost(base.Hostname()) {
+		return ""
+	}
+	return "the API base " + base.Host + " is plain http on another host: the API key and every prompt cross the network unencrypted"
+}
+
+func plainHTTPWarning(base *url.URL) string { return PlainHTTPWarning(base) }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ferry-gateway/ferry/proxy/events"
 	"github.com/ferry-gateway/ferry/proxy/route"
+	"github.com/ferry-gateway/ferry/proxy/sse"
 	"github.com/ferry-gateway/ferry/storage"
 )
 
@@ -20,6 +21,11 @@ const (
 	DefaultMaxBody          = 32 << 20
 	DefaultMaxBodyLarge     = 500 << 20
 	DefaultDrainTimeout     = 30 * time.Second
+	// DefaultStreamIdleTimeout and DefaultStreamFirstByteTimeout are the
+	// defaults of road.stream_idle_timeout and
+	// road.stream_first_byte_timeout.
+	DefaultStreamIdleTimeout      = 90 * time.Second
+	DefaultStreamFirstByteTimeout = 120 * time.Second
 )
 
 // Options configure a Proxy. Every field may be left zero; each says what
@@ -39,8 +45,25 @@ type Options struct {
 	FirstByteTimeout time.Duration
 	// IdleTimeout bounds the silence between two reads of the response body
 	// (and of a streamed request body). It is reset by every read; there is
-	// no total timeout. Zero means 5 minutes.
+	// no total timeout. Zero means 5 minutes. Event streams of
+	// /v1/messages follow StreamIdleTimeout instead.
 	IdleTimeout time.Duration
+	// StreamIdleTimeout (road.stream_idle_timeout) bounds the silence of
+	// an Anthropic event stream. Claude Code watches for a silent stream
+	// itself only when it talks to Anthropic directly; behind a gateway it
+	// waits 5 minutes, so Ferry ends a stream silent this long with its
+	// open blocks closed and a timeout_error frame naming the route. The
+	// API pings every few seconds, so silence means a dead road. Zero
+	// means 90 s.
+	StreamIdleTimeout time.Duration
+	// StreamFirstByteTimeout (road.stream_first_byte_timeout) bounds the
+	// wait for the response headers of a streaming request ("stream":
+	// true); it is a road failure, retried like one. A 1M-token prompt may
+	// take a while before its headers. Zero means 120 s.
+	StreamFirstByteTimeout time.Duration
+	// OnStall hears that a stream on route was ended by Ferry for
+	// silence (road metrics); nil hears nothing.
+	OnStall func(route string)
 
 	// MaxBody is the largest request body accepted, except on the large
 	// endpoints below. Zero means 32 MB. Such bodies are read whole before
@@ -135,6 +158,18 @@ type Observer interface {
 	Done(rec *storage.Record)
 }
 
+// SummaryReader is an Observer that can take an Anthropic event stream's
+// usage frames from the proxy's own scan (see sse.Summary) instead of
+// scanning the bytes again. UseSummary is called after Response for a
+// stream the proxy scans; returning true means the observer needs no
+// stream bytes, and Summary is then called once, before Done. The clock it
+// returns dates the first content delta (the meter's time of the write
+// that carried it).
+type SummaryReader interface {
+	UseSummary() (clock func() time.Time, ok bool)
+	Summary(s *sse.Summary)
+}
+
 // ObserverFactory makes the Observer of one request. body is the request
 // body, nil when it was streamed rather than buffered (or never read because
 // a guard refused the request first). It may return nil for "no observer".
@@ -179,6 +214,11 @@ type Outgoing struct {
 	Arrived time.Time
 	// ID is Ferry's request id.
 	ID string
+	// Ferry holds the x-ferry-* switches the client sent (x-ferry-cache:
+	// bypass, …), removed from Header so none goes upstream; never the
+	// x-ferry-token or admin token. Values are cut to 64 bytes; nil when
+	// none came.
+	Ferry http.Header
 
 	refusal    *Error
 	values     map[any]any

@@ -199,10 +199,18 @@ func TestAttemptsFailOver(t *testing.T) {
 	})
 	hdr := keyHeader(clientKey)
 	hdr.Set(testsupport.ScenarioHeader, testsupport.ScenarioCountTokens)
+	hdr.Set("X-Claude-Code-Session-Id", "sess-1")
 	res, _ := h.do(t, "POST", "/v1/messages/count_tokens", []byte(`{}`), hdr)
 	rec := h.rec.next(t)
 	if res.StatusCode != 200 || rec.Route != "Direct" {
 		t.Fatalf("status %d route %q", res.StatusCode, rec.Route)
+	}
+	if len(rec.Attempts) != 2 || rec.Attempts[0].Route != "dead" || rec.Attempts[0].Class != ClassConnect ||
+		rec.Attempts[1].Route != "Direct" || rec.Attempts[1].Class != "" || rec.Attempts[1].Status != 200 {
+		t.Errorf("record attempts %+v", rec.Attempts)
+	}
+	if rec.Session != "sess-1" {
+		t.Errorf("record session %q", rec.Session)
 	}
 	if len(decided) != 1 || decided[0].Class != ClassConnect || decided[0].Sent || decided[0].Route != "dead" {
 		t.Errorf("policy asked about %+v", decided)

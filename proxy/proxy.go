@@ -56,6 +56,12 @@ func New(o Options) (*Proxy, error) {
 	if o.FirstByteTimeout <= 0 {
 		o.FirstByteTimeout = DefaultFirstByteTimeout
 	}
+	if o.StreamIdleTimeout <= 0 {
+		o.StreamIdleTimeout = DefaultStreamIdleTimeout
+	}
+	if o.StreamFirstByteTimeout <= 0 {
+		o.StreamFirstByteTimeout = DefaultStreamFirstByteTimeout
+	}
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = DefaultIdleTimeout
 	}
@@ -159,7 +165,8 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // where names the route and target of an exchange for error messages.
 func (p *Proxy) where(up *route.Upstream) target {
-	t := target{host: p.base.Host, firstByte: p.opts.FirstByteTimeout.String(), idle: p.opts.IdleTimeout.String()}
+	t := target{host: p.base.Host, firstByte: p.opts.FirstByteTimeout.String(), idle: p.opts.IdleTimeout.String(),
+		streamFirstByte: p.opts.StreamFirstByteTimeout.String(), streamIdle: p.opts.StreamIdleTimeout.String()}
 	if up != nil {
 		t.route = up.Route.Name
 	}

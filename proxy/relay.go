@@ -2,13 +2,16 @@ package proxy
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ferry-gateway/ferry/proxy/jsonscan"
 	"github.com/ferry-gateway/ferry/proxy/sse"
@@ -47,15 +50,6 @@ func (x *exchange) relay(res *Response) {
 	}
 	removeHopByHop(hdr)
 	x.decorate(hdr)
-	if obs := x.observer(); obs != nil {
-		obs.Response(status, res.Header)
-	}
-	x.w.WriteHeader(status)
-	x.wrote = true
-	if res.Body == nil {
-		return
-	}
-
 	enc := strings.ToLower(res.Header.Get("Content-Encoding"))
 	plain := enc == "" || enc == "identity"
 	length := res.length
@@ -73,6 +67,20 @@ func (x *exchange) relay(res *Response) {
 	}
 	if status >= 400 {
 		st.keepErr = true
+	}
+	if obs := x.observer(); obs != nil {
+		obs.Response(status, res.Header)
+		if sr, ok := obs.(SummaryReader); ok && st.sse && res.Body != nil {
+			if clock, ok := sr.UseSummary(); ok {
+				st.sum, st.clock = &sse.Summary{}, clock
+				x.summary = st.sum
+			}
+		}
+	}
+	x.w.WriteHeader(status)
+	x.wrote = true
+	if res.Body == nil {
+		return
 	}
 
 	rerr := x.pump(res.Body, st)
@@ -96,6 +104,9 @@ func (x *exchange) relay(res *Response) {
 		}
 		x.streamBroke(st, e)
 	case rerr != nil:
+		if (errors.Is(context.Cause(res.ctx), ErrStreamStalled) || isLostPing(rerr)) && x.p.opts.OnStall != nil {
+			x.p.opts.OnStall(up.Route.Name)
+		}
 		x.streamBroke(st, errorFor(r.Context(), res.ctx, rerr, x.p.where(up)))
 	case st.sse && st.started && !st.terminated:
 		// The upstream ended the body cleanly but mid-message (a relay
@@ -112,12 +123,16 @@ func (x *exchange) relay(res *Response) {
 // streamState follows an SSE response as it is forwarded, to know what to
 // close if it breaks.
 type streamState struct {
-	sse        bool // plain-text event stream of unknown length: repairable
-	sc         sse.Scanner
-	onFrame    func(sse.Frame)
-	open       []int // content block indexes started and not stopped
-	started    bool  // message_start seen
-	terminated bool  // message_stop or an error frame seen
+	sse     bool // plain-text event stream of unknown length: repairable
+	sc      sse.Scanner
+	onFrame func(sse.Frame)
+	// sum keeps the frames the meter reads usage from, when it takes
+	// them from this scan instead of scanning the stream again.
+	sum        *sse.Summary
+	clock      func() time.Time // the observer's, for sum
+	open       []int            // content block indexes started and not stopped
+	started    bool             // message_start seen
+	terminated bool             // message_stop or an error frame seen
 
 	keepErr bool // an error status: keep the body's start to read error.type
 	errBody []byte
@@ -172,6 +187,9 @@ func (x *exchange) pump(src io.Reader, st *streamState) error {
 
 // frame follows the Anthropic stream's structure.
 func (x *exchange) frame(st *streamState, f sse.Frame) {
+	if st.sum != nil {
+		st.sum.Add(f, st.clock)
+	}
 	switch f.Event {
 	case "message_start":
 		st.started = true
@@ -197,16 +215,48 @@ func (x *exchange) frame(st *streamState, f sse.Frame) {
 }
 
 // streamBroke ends a response whose upstream failed after the headers
-// went out. An event stream in plain text is repaired: the frame in
-// progress is ended, every open content block gets its content_block_stop
-// (so the client's next turn does not fail with "content block not
-// found"), then an error frame says what happened, and the response ends
-// cleanly. Anything else (a JSON body, a gzip-encoded stream, whose cut
-// deflate data nothing can be appended to) is aborted, so the client sees
-// a broken connection rather than a short body that looks whole.
+// went out. An event stream in plain text is repaired so the client's
+// parser recovers (issue 9):
+//
+//   - a frame cut in the middle is ended as a ping: the cut line gets its
+//     "\n" and an "event: ping" line, then the blank line. The last
+//     event: field wins, and the SDKs skip ping frames without parsing
+//     their data, so half a JSON object is never parsed (a blank line
+//     alone dispatched it under its own type: the SDK then failed on
+//     truncated JSON instead of raising an API error);
+//   - if the cut frame was message_stop, the message was whole: a whole
+//     message_stop frame is sent and the stream ends there;
+//   - otherwise every open content block gets its content_block_stop (so
+//     the client's next turn does not fail with "content block not
+//     found"), then an error frame says what happened, and the response
+//     ends cleanly: the SDKs raise an APIError of the frame's type.
+//
+// Anything else (a JSON body, a gzip-encoded stream, whose cut deflate
+// data nothing can be appended to) is aborted, so the client sees a broken
+// connection rather than a short body that looks whole.
 func (x *exchange) streamBroke(st *streamState, e *Error) {
 	if st.terminated {
 		// The message was complete; only the end of the body was lost.
+		return
+	}
+	var b bytes.Buffer
+	cutStop := false
+	if st.sse && st.sc.InFrame() {
+		ev, midLine := st.sc.Pending()
+		cutStop = ev == "message_stop"
+		if midLine {
+			b.WriteString("\n")
+		}
+		b.WriteString("event: ping\n\n")
+		st.sc.Feed(b.Bytes(), st.onFrame)
+	}
+	if st.sse && cutStop {
+		stop := []byte(`{"type":"message_stop"}`)
+		fmt.Fprintf(&b, "event: message_stop\ndata: %s\n\n", stop)
+		if st.sum != nil {
+			st.sum.Add(sse.Frame{Event: "message_stop", Data: stop}, time.Now)
+		}
+		x.writeRepair(b.Bytes())
 		return
 	}
 	x.err = e
@@ -215,26 +265,35 @@ func (x *exchange) streamBroke(st *streamState, e *Error) {
 		x.abort = true
 		return
 	}
-	var b bytes.Buffer
-	if st.sc.InFrame() {
-		// A blank line dispatches the partial frame (the scanner sees it
-		// too, in case it was a content_block_stop); a second one ends a
-		// line cut in the middle.
-		b.WriteString("\n\n")
-		st.sc.Feed([]byte("\n\n"), st.onFrame)
-	}
 	slices.Sort(st.open)
 	for _, i := range st.open {
 		fmt.Fprintf(&b, "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":%d}\n\n", i)
 	}
 	msg, _ := json.Marshal(e.Message)
-	fmt.Fprintf(&b, "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":%q,\"message\":%s}}\n\n", e.Type, msg)
-	if _, err := x.w.Write(b.Bytes()); err != nil {
+	errFrame := fmt.Appendf(nil, "{\"type\":\"error\",\"error\":{\"type\":%q,\"message\":%s}}", e.Type, msg)
+	fmt.Fprintf(&b, "event: error\ndata: %s\n\n", errFrame)
+	if st.sum != nil {
+		st.sum.Add(sse.Frame{Event: "error", Data: errFrame}, st.clock)
+	}
+	x.writeRepair(b.Bytes())
+}
+
+// writeRepair sends the frames Ferry adds to a broken stream.
+func (x *exchange) writeRepair(b []byte) {
+	if _, err := x.w.Write(b); err != nil {
 		return
 	}
 	_ = http.NewResponseController(x.w).Flush()
-	x.rec.BytesOut += int64(b.Len())
+	x.rec.BytesOut += int64(len(b))
 	if obs := x.observer(); obs != nil {
-		_, _ = obs.Write(b.Bytes())
+		_, _ = obs.Write(b)
 	}
+}
+
+// isLostPing recognises the HTTP/2 transport closing a connection whose
+// PING went unanswered (road.h2_ping_timeout): every stream on it ends at
+// once with this error. net/http's bundled HTTP/2 does not export it
+// (errClientConnLost), so its text is the only mark.
+func isLostPing(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "client connection lost")
 }

@@ -39,15 +39,16 @@ func (p *Proxy) serveAPI(x *exchange) {
 		return
 	}
 	// Ferry's own headers (x-ferry-token, x-ferry-admin-token, the
-	// cache and brake switches) are for Ferry: none goes upstream.
-	removeFerryHeaders(hdr)
+	// cache and brake switches) are for Ferry: none goes upstream. The
+	// switches stay readable by the stages in Outgoing.Ferry.
+	switches := removeFerryHeaders(hdr)
 	x.rec.KeyFingerprint = fingerprint(key)
 
 	out := &Outgoing{
 		Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: hdr,
 		KeyFingerprint: x.rec.KeyFingerprint, Client: x.rec.Client,
 		Session: boundedHeader(r.Header.Get("X-Claude-Code-Session-Id"), maxSessionLen),
-		Arrived: x.start, ID: x.id,
+		Arrived: x.start, ID: x.id, Ferry: switches,
 	}
 	x.out = out
 	if largeEndpoint(r.URL.Path) {
@@ -146,7 +147,8 @@ func (p *Proxy) runStages(ctx context.Context, out *Outgoing) (*Response, *Error
 }
 
 func (p *Proxy) computeKey(out *Outgoing) {
-	if p.opts.Key != nil && out.Body != nil {
+	// A bodiless GET (/v1/models) has a key too; a streamed upload none.
+	if p.opts.Key != nil && !out.Streamed {
 		out.Key = p.opts.Key(out)
 	}
 }
@@ -203,11 +205,29 @@ func boundedHeader(v string, n int) string {
 }
 
 // removeFerryHeaders deletes every x-ferry-* header: they are addressed
-// to Ferry, and an x-ferry-admin-token must never reach an upstream.
-func removeFerryHeaders(h http.Header) {
-	for k := range h {
+// to Ferry, and an x-ferry-admin-token must never reach an upstream. It
+// returns the switches among them (x-ferry-cache, …), bounded; never the
+// tokens, which no stage needs.
+func removeFerryHeaders(h http.Header) http.Header {
+	var switches http.Header
+	for k, vv := range h {
 		if len(k) >= 8 && strings.EqualFold(k[:8], "X-Ferry-") {
 			delete(h, k)
+			ck := http.CanonicalHeaderKey(k)
+			if ck == headerFerryToken || ck == "X-Ferry-Admin-Token" || len(vv) == 0 || len(switches) >= maxSwitches {
+				continue
+			}
+			if switches == nil {
+				switches = make(http.Header, 2)
+			}
+			switches[ck] = []string{boundedHeader(vv[0], maxSwitchLen)}
 		}
 	}
+	return switches
 }
+
+// Bounds on the x-ferry-* switches a client sends.
+const (
+	maxSwitches  = 8
+	maxSwitchLen = 64
+)

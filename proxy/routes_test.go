@@ -248,6 +248,8 @@ func TestFakeScenariosThroughFerry(t *testing.T) {
 			}
 			h := newHarness(t, fake.URL, func(o *Options) {
 				o.FirstByteTimeout = 500 * time.Millisecond
+				// Streaming requests wait road.stream_first_byte_timeout.
+				o.StreamFirstByteTimeout = 500 * time.Millisecond
 				o.Routes = chooser(t, "direct", "direct", fake.CertPool)
 			})
 			fakeScenarios(t, fake, h)
@@ -337,9 +339,10 @@ func TestIdleTimeoutWithFake(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.scenario, func(t *testing.T) {
+			// An event stream of /v1/messages follows road.stream_idle_timeout.
 			t.Parallel()
 			fake := testsupport.NewFakeAPI(t)
-			h := newHarness(t, fake.URL, func(o *Options) { o.IdleTimeout = 2 * time.Second })
+			h := newHarness(t, fake.URL, func(o *Options) { o.StreamIdleTimeout = 2 * time.Second })
 			hdr := keyHeader(clientKey)
 			hdr.Set(testsupport.ScenarioHeader, tc.scenario)
 			res, got := h.do(t, "POST", "/v1/messages", []byte(`{"model":"m","stream":true}`), hdr)

@@ -26,7 +26,8 @@ func (p *Proxy) server() *http.Server {
 	defer p.srvMu.Unlock()
 	if p.srv == nil {
 		p.srv = &http.Server{
-			Handler:           p,
+			Handler:           p.frontDoor(p),
+			MaxHeaderBytes:    maxHeaderBytes,
 			ReadHeaderTimeout: readHeaderTimeout,
 			IdleTimeout:       clientIdleTimeout,
 			ErrorLog:          slog.NewLogLogger(p.log.Handler(), slog.LevelDebug),
@@ -54,7 +55,7 @@ func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
 			stopped <- nil
 		}
 	}()
-	err := srv.Serve(ln)
+	err := srv.Serve(p.limitConns(ln, MaxConns))
 	if !errors.Is(err, http.ErrServerClosed) {
 		close(done)
 		<-stopped

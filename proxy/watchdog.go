@@ -14,14 +14,16 @@ type watchdog struct {
 	cancel context.CancelCauseFunc
 	t      *time.Timer
 	cause  atomic.Pointer[error]
-	idle   time.Duration
+	idle   atomic.Int64 // the idle clock's period; an event stream's is its own
 	// answered is set once the response headers came: from then on only
 	// the idle clock runs, even if the upload is still going.
 	answered atomic.Bool
 }
 
 func newWatchdog(cancel context.CancelCauseFunc, idle time.Duration) *watchdog {
-	return &watchdog{cancel: cancel, idle: idle}
+	w := &watchdog{cancel: cancel}
+	w.idle.Store(int64(idle))
+	return w
 }
 
 // arm starts (or restarts) the clock for a phase that must end within d.
@@ -37,7 +39,7 @@ func (w *watchdog) arm(d time.Duration, cause error) {
 // kick restarts the idle clock after bytes moved.
 func (w *watchdog) kick() {
 	if w.t != nil {
-		w.t.Reset(w.idle)
+		w.t.Reset(time.Duration(w.idle.Load()))
 	}
 }
 

@@ -14,6 +14,11 @@ import (
 // requests) and decodes several times faster, which is what keeps Records and
 // the kill-9 recovery scan cheap. Each value starts with a format byte so a
 // later schema can change the layout and still read old values.
+//
+// A record is record format 1: the fixed fields, in order, then (since the
+// optional fields, record_tags.go) a tail of tagged fields. A record
+// without optional fields has no tail and is byte for byte what Ferry
+// wrote before tags existed.
 
 const (
 	recordFormat1 = 1
@@ -172,6 +177,7 @@ func encodeRecord(dst []byte, r *Record) []byte {
 	e.str(r.PriceRow)
 	e.bytes(r.RequestBody)
 	e.bytes(r.ResponseBody)
+	encodeOptional(&e, r)
 	return e.b
 }
 
@@ -242,6 +248,7 @@ func decodeRecord(id uint64, v []byte) (Record, error) {
 	r.PriceRow = d.str()
 	r.RequestBody = d.bytes()
 	r.ResponseBody = d.bytes()
+	decodeOptional(&d, &r)
 	if d.err != nil {
 		return Record{}, fmt.Errorf("record %d: %w", id, d.err)
 	}

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"path/filepath"
 	"reflect"
@@ -55,8 +56,10 @@ func sameRecord(t *testing.T, got, want Record) {
 
 func TestRecordCodecRoundTrip(t *testing.T) {
 	for name, r := range map[string]Record{
-		"full":  fullRecord(),
-		"empty": {},
+		"full":          fullRecord(),
+		"full+optional": withOptional(fullRecord()),
+		"empty":         {},
+		"optional only": withOptional(Record{}),
 		"minimal": {Time: time.Unix(1, 0), Method: "GET", Path: "/v1/models", Status: 200,
 			FirstByte: time.Nanosecond, CostUSD: -0}, // negative zero is still zero
 	} {
@@ -71,11 +74,25 @@ func TestRecordCodecRoundTrip(t *testing.T) {
 	}
 }
 
+// TestRecordDecodeRejectsTruncated: every cut is an error, except the one
+// right after the fixed fields, which is a whole record written without
+// optional fields (or before they existed).
 func TestRecordDecodeRejectsTruncated(t *testing.T) {
-	r := fullRecord()
+	r := withOptional(fullRecord())
 	enc := encodeRecord(nil, &r)
+	fixed := fullRecord()
+	fixedLen := len(encodeRecord(nil, &fixed))
 	for n := 0; n < len(enc); n++ {
-		if _, err := decodeRecord(1, enc[:n]); err == nil {
+		got, err := decodeRecord(1, enc[:n])
+		if n == fixedLen {
+			if err != nil {
+				t.Fatalf("the fixed part alone: %v", err)
+			}
+			fixed.ID = 1
+			sameRecord(t, got, fixed)
+			continue
+		}
+		if err == nil {
 			t.Fatalf("decoding %d of %d bytes succeeded", n, len(enc))
 		}
 	}
@@ -84,19 +101,28 @@ func TestRecordDecodeRejectsTruncated(t *testing.T) {
 func FuzzDecodeRecord(f *testing.F) {
 	r := fullRecord()
 	f.Add(encodeRecord(nil, &r))
+	r = withOptional(r)
+	f.Add(encodeRecord(nil, &r))
+	f.Add(withUnknownTag(t0Record(), 99, []byte("from the future")))
 	f.Add([]byte{recordFormat1})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := decodeRecord(7, b)
 		if err != nil {
 			return
 		}
-		// Whatever decodes must survive a round trip.
-		again, err := decodeRecord(7, encodeRecord(nil, &r))
+		// Whatever decodes must survive a round trip: encoding it again
+		// and decoding that gives the same record (compared as bytes, so
+		// that a NaN cost compares equal to itself).
+		enc := encodeRecord(nil, &r)
+		again, err := decodeRecord(7, enc)
 		if err != nil {
 			t.Fatalf("re-decode: %v", err)
 		}
-		if !again.Time.Equal(r.Time) {
-			t.Fatalf("time changed")
+		if !bytes.Equal(encodeRecord(nil, &again), enc) {
+			t.Fatalf("round trip changed the record:\n%+v\n%+v", r, again)
+		}
+		if len(again.Attempts) > MaxAttempts || len(again.FilterHits) > MaxFilterHits || len(again.Session) > MaxSessionLen {
+			t.Fatalf("bounds not kept: %d attempts, %d hits, session %d bytes", len(again.Attempts), len(again.FilterHits), len(again.Session))
 		}
 	})
 }
@@ -119,7 +145,7 @@ func TestRecordRoundTripThroughDB(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- rec.Run(ctx) }()
-	want := fullRecord()
+	want := withOptional(fullRecord())
 	rec.Record(want)
 	if err := rec.Flush(context.Background()); err != nil {
 		t.Fatal(err)

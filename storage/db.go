@@ -209,3 +209,17 @@ func be64(v uint64) []byte {
 	binary.BigEndian.PutUint64(b[:], v)
 	return b[:]
 }
+
+// DeleteSetting removes key; removing a key that is not there is no error.
+func (db *DB) DeleteSetting(key string) error {
+	if key == "" {
+		return errors.New("delete setting: empty key")
+	}
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		return sub(tx, bucketSettings).Delete([]byte(key))
+	})
+	if err != nil {
+		return fmt.Errorf("delete setting %q: %w", key, err)
+	}
+	return nil
+}

@@ -14,16 +14,62 @@
 //	v1/                          root bucket; its name never changes
 //	├── version                  schema version, big-endian uint64 (SchemaVersion)
 //	├── settings/                key → JSON value (GetSetting/PutSetting)
-//	├── secrets/                 name → raw value (used only when the OS has no keychain)
-//	├── usage/                   be64(record ID) → binary Record (codec.go); ID = bucket sequence
+//	├── secrets/                 emptied: secrets live in secrets.json (proxy/secrets), rewritten whole; proxy/app moves old ones out
+//	├── usage/                   be64(record ID) → binary Record (codec.go, record_tags.go); ID = bucket sequence
 //	├── rollups/
 //	│   ├── minute_horizon       be64(Unix s): minute rollups before it were pruned
 //	│   ├── hour_horizon         be64(Unix s): hour rollups before it were pruned
 //	│   ├── minute/              be64(Unix s of the minute's start, UTC) → binary rollup
 //	│   ├── hour/                be64(Unix s of the hour's start, UTC)   → binary rollup
 //	│   └── day/                 be64(Unix s of the UTC day's start)     → binary rollup
-//	├── cache/                   empty until the dedup cache lands
-//	└── filters/                 empty until the content filters land
+//	├── cache/                   unused: the dedup cache keeps its own file (cache.db, cachedb.go)
+//	└── filters/                 list name → the list's encoding (the filter package's JSON)
+//
+// A Record's optional fields (attempts, session, cache savings, filter hits,
+// queue wait, API-equivalent cost, and those of later issues) are tagged
+// fields after the fixed ones: adding one needs a new tag, not a migration,
+// and a Ferry that does not know a tag skips it. Record's doc lists every
+// field with the one package that owns it.
+//
+// The settings bucket, key by key (keep this list current). [knob] marks
+// the knobs of the settings registry (proxy/settings, `ferry config`):
+// their value is the knob's canonical text as a JSON string, and only the
+// registry writes them. The other keys are typed stores and state, each
+// written by its owner alone.
+//
+//	server.listen             [knob] proxy/app    listen address used at the next start
+//	upstream.api_base         [knob] proxy        where requests go
+//	upstream.connect_timeout  [knob] proxy/route  time to connect through the route
+//	upstream.first_byte_timeout [knob] proxy      time to the response headers
+//	upstream.idle_timeout     [knob] proxy        longest silence inside a response
+//	request.max_body          [knob] proxy        largest request body
+//	history.retention         [knob] proxy/app    how long records are kept (RunRetention)
+//	history.store_bodies      [knob] proxy/app    records keep prompt and answer bodies
+//	ui.language               [knob] ui           the windows', tray's and CLI's language
+//	metrics.public            [knob] proxy/app    /_ferry/metrics readable without a token
+//	budget.timezone           [knob] proxy/budget the zone budget days and months are counted in
+//	limit.rpm                 [knob] proxy/limit  requests per minute per key
+//	limit.itpm                [knob] proxy/limit  input tokens per minute per key
+//	limit.otpm                [knob] proxy/limit  output tokens per minute per key
+//	limit.concurrency         [knob] proxy/limit  most requests upstream at once
+//	limit.queue_wait          [knob] proxy/limit  longest wait in the queue
+//	limit.follow_upstream     [knob] proxy/limit  wait for Anthropic's reset near its limit
+//	limit.max_wait            [knob] proxy/limit  longest such wait
+//	brake.enabled             [knob] proxy/brake  the runaway brake on or off
+//	brake.repeats             [knob] proxy/brake  repeats that make a loop
+//	brake.window              [knob] proxy/brake  window for repeats of one request
+//	routes                    proxy/route   []Route: the saved routes
+//	route_choice              proxy/route   the chosen route's name, or "auto"
+//	route_learnt              proxy/route   what each route learnt (key shares), by route name
+//	prices                    proxy/usage   the price table
+//	batch_results_counted     proxy/usage   the batch ledger: batch id → when its results were counted
+//	budgets                   proxy/budget  []Budget
+//	budget_alerts             proxy/budget  alert state per budget and period
+//	budget_allow              proxy/budget  the allowance in force ("allow one more hour") and past ones
+//
+// Before the registry, four knobs were stored as retention (a Go duration
+// string), store_bodies (a bool), listen and language; proxy/settings
+// moves each to its key above on the first open (Knob.Legacy).
 //
 // Records are keyed by an increasing sequence, not by time: they are written
 // when a request ends, so their Time (when it started) is only nearly in key
@@ -44,6 +90,10 @@
 // hour rollups HourRollupRetention (400 days), day rollups DayRollupRetention
 // (5 years, about 2 MB). Freed pages are reused by bbolt, so the file stops
 // growing once retention is reached.
+//
+// The dedup cache's answers live apart, in cache.db beside ferry.db
+// (CacheDB, its layout in cachedb.go): a cache failure never touches the
+// history, and the file can always be deleted.
 //
 // Only this package imports bbolt; it imports nothing from proxy or ui.
 package storage

@@ -67,6 +67,11 @@ func randomRecord(rng *rand.Rand, t time.Time, n int) Record {
 		r.PriceRow = "claude-sonnet-4-5@2025-09-29"
 	}
 	r.CacheHit = rng.IntN(25) == 0
+	if r.CacheHit {
+		r.SavedUSD, r.SavedTokens = float64(rng.IntN(1000))/1000, rng.Int64N(50000)
+	} else if rng.IntN(40) == 0 {
+		r.Coalesced, r.SavedUSD, r.SavedTokens = true, float64(rng.IntN(1000))/1000, rng.Int64N(50000)
+	}
 	if r.ErrorClass != ClassClient4xx && r.ErrorClass != ClassFerry {
 		r.FirstByte = logUniform(rng, 5*time.Millisecond, 20*time.Second)
 		if r.Status == 200 && rng.IntN(5) != 0 {

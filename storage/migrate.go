@@ -53,6 +53,7 @@ var migrations = []migration{
 // Each migration is frozen: it names its buckets itself and calls no code
 // that follows the current schema (migrate_v2.go says why), so it writes
 // exactly the layout of its version however the live code changes.
+// TestMigrationsFrozen reads this source and enforces it.
 
 func migrateV1(tx *bolt.Tx) error {
 	r, err := tx.CreateBucketIfNotExists([]byte("v1"))

@@ -39,11 +39,16 @@ type Summary struct {
 	Tokens      Tokens      `json:"tokens"`
 	// CostUSD sums requests with a known price. UnknownPrice counts requests
 	// that used tokens of a model with no price: they are never counted as $0.
-	CostUSD      float64              `json:"cost_usd"`
-	UnknownPrice uint64               `json:"unknown_price"`
-	CacheHits    uint64               `json:"cache_hits"`
-	ByModel      map[string]Breakdown `json:"by_model"`
-	ByRoute      map[string]Breakdown `json:"by_route"`
+	CostUSD      float64 `json:"cost_usd"`
+	UnknownPrice uint64  `json:"unknown_price"`
+	CacheHits    uint64  `json:"cache_hits"`
+	// Coalesced counts answers shared with an identical request in
+	// flight; SavedUSD and SavedTokens what hits and sharing saved.
+	Coalesced   uint64               `json:"coalesced"`
+	SavedUSD    float64              `json:"saved_usd"`
+	SavedTokens uint64               `json:"saved_tokens"`
+	ByModel     map[string]Breakdown `json:"by_model"`
+	ByRoute     map[string]Breakdown `json:"by_route"`
 }
 
 // Point is one step of a Series.
@@ -89,6 +94,9 @@ func (g *rollup) summary(from, to time.Time) Summary {
 		CostUSD:      g.cost,
 		UnknownPrice: g.unknownPrice,
 		CacheHits:    g.cacheHits,
+		Coalesced:    g.coalesced,
+		SavedUSD:     g.savedUSD,
+		SavedTokens:  g.savedTokens,
 		ByModel:      make(map[string]Breakdown, len(g.byModel)),
 		ByRoute:      make(map[string]Breakdown, len(g.byRoute)),
 	}

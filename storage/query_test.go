@@ -45,6 +45,11 @@ func brute(recs []Record, from, to time.Time) Summary {
 		if r.CacheHit {
 			s.CacheHits++
 		}
+		if r.Coalesced {
+			s.Coalesced++
+		}
+		s.SavedUSD += r.SavedUSD
+		s.SavedTokens += uint64(r.SavedTokens)
 		s.Tokens = s.Tokens.Add(r.Tokens)
 		model, route := r.Model, r.Route
 		if model == "" {
@@ -102,6 +107,10 @@ func compareSummary(t *testing.T, name string, got, want Summary) {
 		t.Errorf("%s: counts differ:\n got req=%d ok=%d hits=%d unknown=%d err=%d tokens=%+v\nwant req=%d ok=%d hits=%d unknown=%d err=%d tokens=%+v",
 			name, got.Requests, got.Successes, got.CacheHits, got.UnknownPrice, got.Errors.Total, got.Tokens,
 			want.Requests, want.Successes, want.CacheHits, want.UnknownPrice, want.Errors.Total, want.Tokens)
+	}
+	if got.Coalesced != want.Coalesced || got.SavedTokens != want.SavedTokens || !closeEnough(got.SavedUSD, want.SavedUSD, 1e-9) {
+		t.Errorf("%s: saved: got coalesced=%d tokens=%d usd=%v, want %d %d %v", name,
+			got.Coalesced, got.SavedTokens, got.SavedUSD, want.Coalesced, want.SavedTokens, want.SavedUSD)
 	}
 	if !closeEnough(got.CostUSD, want.CostUSD, 1e-9) || !closeEnough(got.SuccessRate, want.SuccessRate, 1e-12) {
 		t.Errorf("%s: cost %v rate %v, want %v %v", name, got.CostUSD, got.SuccessRate, want.CostUSD, want.SuccessRate)

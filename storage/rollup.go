@@ -112,6 +112,11 @@ type rollup struct {
 	cost                                         float64
 	firstByte, firstToken, total                 hist
 	byModel, byRoute                             map[string]*Breakdown
+	// What the dedup cache saved: written after byRoute only when any is
+	// set, so rollups without cache activity keep format 1's exact bytes,
+	// and a reader that predates them ignores them.
+	savedUSD               float64
+	savedTokens, coalesced uint64
 }
 
 // Names used in breakdowns when a record lacks the field, so JSON never
@@ -166,13 +171,22 @@ func (g *rollup) apply(r *Record) {
 		if g.byType == nil {
 			g.byType = map[string]uint64{}
 		}
-		g.byType[effectiveErrorType(r, cls)]++
+		t := boundKey(effectiveErrorType(r, cls))
+		if _, ok := g.byType[t]; !ok && len(g.byType) >= MaxBreakdownKeys {
+			t = OtherKey
+		}
+		g.byType[t]++
 	} else {
 		g.successes++
 	}
 	if r.CacheHit {
 		g.cacheHits++
 	}
+	if r.Coalesced {
+		g.coalesced++
+	}
+	g.savedUSD += r.SavedUSD
+	g.savedTokens += uint64(max(r.SavedTokens, 0))
 	unknown := unknownPrice(r)
 	var cost float64
 	if r.PriceKnown {
@@ -199,7 +213,7 @@ func (g *rollup) apply(r *Record) {
 	if unknown {
 		one.UnknownPrice = 1
 	}
-	model, route := r.Model, r.Route
+	model, route := NormalizeModel(r.Model), r.Route
 	if model == "" {
 		model = NoModel
 	}
@@ -210,9 +224,14 @@ func (g *rollup) apply(r *Record) {
 	g.byRoute = addBreakdown(g.byRoute, route, &one)
 }
 
+// addBreakdown adds o under k; past MaxBreakdownKeys distinct keys, a new
+// key is counted under OtherKey so that no bucket grows without bound.
 func addBreakdown(m map[string]*Breakdown, k string, o *Breakdown) map[string]*Breakdown {
 	if m == nil {
 		m = map[string]*Breakdown{}
+	}
+	if _, ok := m[k]; !ok && len(m) >= MaxBreakdownKeys {
+		k = OtherKey
 	}
 	b := m[k]
 	if b == nil {
@@ -325,6 +344,11 @@ func (g *rollup) encode(dst []byte) []byte {
 	encodeHist(&e, &g.total)
 	encodeBreakdowns(&e, g.byModel)
 	encodeBreakdowns(&e, g.byRoute)
+	if g.savedUSD != 0 || g.savedTokens != 0 || g.coalesced != 0 {
+		e.float(g.savedUSD)
+		e.uvarint(g.savedTokens)
+		e.uvarint(g.coalesced)
+	}
 	return e.b
 }
 
@@ -373,6 +397,11 @@ func (g *rollup) merge(v []byte, full bool) error {
 	}
 	g.byModel = decodeBreakdownsInto(&d, g.byModel)
 	g.byRoute = decodeBreakdownsInto(&d, g.byRoute)
+	if d.err == nil && len(d.b) > 0 {
+		g.savedUSD += d.float()
+		g.savedTokens += d.uvarint()
+		g.coalesced += d.uvarint()
+	}
 	return d.err
 }
 

@@ -16,7 +16,7 @@ type (
 	Probe       = coreapi.Probe
 	Percentiles = coreapi.Percentiles
 	Breakdown   = coreapi.Breakdown
-	RateLimit   = coreapi.RateLimit
+	Headroom    = coreapi.Headroom
 	Stats       = coreapi.Stats
 	SeriesPoint = coreapi.SeriesPoint
 	PriceRow    = coreapi.PriceRow

@@ -264,7 +264,7 @@ func (db *dashboard) apply(data dashData) {
 	db.success.SetText(FormatPercent(st.SuccessRate()))
 	db.today.SetText(FormatUSD(st.SpendToday))
 	db.month.SetText(FormatUSD(st.SpendMonth))
-	db.headroom.SetText(HeadroomText(st.RateLimit))
+	db.headroom.SetText(HeadroomText(st.Headroom))
 	db.byModel.SetText(BreakdownText(st.ByModel))
 	db.byRoute.SetText(BreakdownText(st.ByRoute))
 	db.byError.SetText(ErrorTypesText(st.ErrorsByType))
@@ -347,7 +347,7 @@ func (db *dashboard) apply(data dashData) {
 }
 
 // HeadroomText describes the latest rate-limit headers.
-func HeadroomText(r RateLimit) string {
+func HeadroomText(r Headroom) string {
 	if r.Seen.IsZero() {
 		return lang.L("No rate-limit headers seen yet.")
 	}
@@ -577,7 +577,7 @@ func (db *dashboard) showRoutes(routes []RouteStatus) {
 		name := widget.NewLabel(r.Name)
 		name.TextStyle.Bold = true
 		state := RouteLabel(r)
-		if r.Active {
+		if r.Current {
 			state += " — " + lang.L("serving requests")
 		}
 		status := widget.NewLabel(state)
@@ -603,8 +603,8 @@ func (db *dashboard) showRoutes(routes []RouteStatus) {
 		url := widget.NewLabel(r.URL)
 		url.Importance = widget.LowImportance
 		row := []fyne.CanvasObject{container.NewBorder(nil, nil, container.NewHBox(name, url), spark, status)}
-		if r.LastError != "" {
-			e := widget.NewLabel(lang.L("Last error: {{.Err}}", map[string]any{"Err": r.LastError}))
+		if r.Err != "" {
+			e := widget.NewLabel(lang.L("Last error: {{.Err}}", map[string]any{"Err": r.Err}))
 			e.Wrapping = fyne.TextWrapWord
 			e.Importance = widget.DangerImportance
 			row = append(row, e)

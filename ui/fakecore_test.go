@@ -45,15 +45,15 @@ func newFakeCore() *fakeCore {
 		token:   "sk-ferry-0123456789abcdef0123456789abcdef0123456789abcdef",
 		apiKey:  "sk-ant-api03-secretsecretsecret-a1b2",
 		routes: []RouteStatus{
-			{Name: "Office SOCKS", URL: "socks5://alice:***@10.0.0.2:1080", Checked: true, Up: true, Latency: 182 * time.Millisecond, History: []time.Duration{170 * time.Millisecond, 0, 190 * time.Millisecond, 182 * time.Millisecond}, Active: true},
-			{Name: "Direct", URL: "direct", Checked: true, Up: false, LastError: "dial tcp: i/o timeout", History: []time.Duration{0, 0}},
+			{Name: "Office SOCKS", URL: "socks5://alice:***@10.0.0.2:1080", Checked: true, Up: true, Latency: 182 * time.Millisecond, History: []time.Duration{170 * time.Millisecond, 0, 190 * time.Millisecond, 182 * time.Millisecond}, Current: true},
+			{Name: "Direct", URL: "direct", Checked: true, Up: false, Err: "dial tcp: i/o timeout", History: []time.Duration{0, 0}},
 		},
 		rawURLs:  map[string]string{"Office SOCKS": "socks5://alice:pw@10.0.0.2:1080", "Direct": "direct"},
 		choice:   "Office SOCKS",
 		settings: Settings{Listen: "127.0.0.1:7856", RetentionDays: 90, Language: LanguageSystem},
 		dataDir:  "/tmp/ferry-data",
 		prices: []PriceRow{
-			{Model: "claude-sonnet-4-5", Since: "2025-09-29", Input: 3, CacheWrite5m: 3.75, CacheWrite1h: 6, CacheRead: 0.3, Output: 15},
+			{Model: "claude-sonnet-4-5", From: "2025-09-29", Input: 3, CacheWrite5m: 3.75, CacheWrite1h: 6, CacheRead: 0.3, Output: 15},
 			{Model: "claude-haiku-4-5", Input: 1, CacheWrite5m: 1.25, CacheWrite1h: 2, CacheRead: 0.1, Output: 5},
 		},
 		probe: Probe{Up: true, Connect: 12 * time.Millisecond, Handshake: 30 * time.Millisecond, TLS: 80 * time.Millisecond, Latency: 122 * time.Millisecond},
@@ -68,7 +68,7 @@ func newFakeCore() *fakeCore {
 		ByModel:      []Breakdown{{Name: "claude-haiku-4-5", Requests: 20, Errors: 1, CostUSD: 0.1}, {Name: "claude-sonnet-4-5", Requests: 100, Errors: 5, CostUSD: 1.4}},
 		ByRoute:      []Breakdown{{Name: "Office SOCKS", Requests: 118, Errors: 4, CostUSD: 1.5}, {Name: "Direct", Requests: 2, Errors: 2}},
 		ErrorsByType: map[string]int64{"overloaded_error": 4, "api_error": 2},
-		RateLimit:    RateLimit{RequestsLimit: 50, RequestsRemaining: 45, TokensLimit: 2000000, TokensRemaining: 1200000, Seen: now, Reset: now.Add(time.Minute)},
+		Headroom:     Headroom{RequestsLimit: 50, RequestsRemaining: 45, TokensLimit: 2000000, TokensRemaining: 1200000, Seen: now, Reset: now.Add(time.Minute)},
 	}
 	for i := 0; i < 60; i++ {
 		c.series = append(c.series, SeriesPoint{
@@ -155,7 +155,7 @@ func (c *fakeCore) Routes() []RouteStatus {
 func (c *fakeCore) Choice() string { c.mu.Lock(); defer c.mu.Unlock(); return c.choice }
 func (c *fakeCore) setActive(name string) {
 	for i := range c.routes {
-		c.routes[i].Active = c.routes[i].Name == name
+		c.routes[i].Current = c.routes[i].Name == name
 	}
 }
 func (c *fakeCore) UseRoute(name string) error {
@@ -260,9 +260,9 @@ func (c *fakeCore) Prices() ([]PriceRow, error) {
 func (c *fakeCore) SetPrice(p PriceRow) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.record("SetPrice %s %s %g/%g", p.Model, p.Since, p.Input, p.Output)
+	c.record("SetPrice %s %s %g/%g", p.Model, p.From, p.Input, p.Output)
 	for i, r := range c.prices {
-		if r.Model == p.Model && r.Since == p.Since {
+		if r.Model == p.Model && r.From == p.From {
 			c.prices[i] = p
 			return nil
 		}

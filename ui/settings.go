@@ -243,7 +243,7 @@ func (d *Desktop) routesPage(w fyne.Window) fyne.CanvasObject {
 				})
 			}
 			buttons := container.NewHBox(test)
-			if !r.Temporary {
+			if !r.Via {
 				buttons.Add(widget.NewButtonWithIcon("", theme.DocumentCreateIcon(), func() {
 					d.routeDialog(w, r.Name, r.URL, rebuild)
 				}))
@@ -399,7 +399,7 @@ func (d *Desktop) keysPage(w fyne.Window) fyne.CanvasObject {
 // priceCells is one price row as shown.
 func priceCells(p PriceRow) []string {
 	f := func(v float64) string { return "$" + strconv.FormatFloat(v, 'f', -1, 64) }
-	since := p.Since
+	since := p.From
 	if since == "" {
 		since = "–"
 	}
@@ -459,7 +459,7 @@ func (d *Desktop) priceDialog(w fyne.Window, p PriceRow, done func()) {
 	model := widget.NewEntry()
 	model.SetText(p.Model)
 	since := widget.NewEntry()
-	since.SetText(p.Since)
+	since.SetText(p.From)
 	since.SetPlaceHolder("2025-09-29")
 	num := func(v float64) *widget.Entry {
 		e := widget.NewEntry()
@@ -496,12 +496,12 @@ func (d *Desktop) priceDialog(w fyne.Window, p PriceRow, done func()) {
 
 // ParsePriceRow checks and converts the price form's fields.
 func ParsePriceRow(model, since string, prices ...string) (PriceRow, error) {
-	row := PriceRow{Model: strings.TrimSpace(model), Since: strings.TrimSpace(since), Custom: true}
+	row := PriceRow{Model: strings.TrimSpace(model), From: strings.TrimSpace(since), Custom: true}
 	if row.Model == "" {
 		return row, fmt.Errorf("%s", lang.L("the model is empty"))
 	}
-	if row.Since != "" {
-		if _, err := time.Parse("2006-01-02", row.Since); err != nil {
+	if row.From != "" {
+		if _, err := time.Parse("2006-01-02", row.From); err != nil {
 			return row, fmt.Errorf("%s: %w", lang.L("the date must look like 2025-09-29"), err)
 		}
 	}

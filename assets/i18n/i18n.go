@@ -59,11 +59,14 @@ const (
 // The variables are what Linux and the BSDs use; on macOS and Windows a
 // terminal usually sets LANG, and otherwise the choice "system" reads as
 // English in the CLI (the windows ask the OS through Fyne).
-func Resolve(choice string) string {
+func Resolve(choice string) string { return ResolveEnv(choice, os.Getenv) }
+
+// ResolveEnv is Resolve reading the environment through getenv.
+func ResolveEnv(choice string, getenv func(string) string) string {
 	if c := supported(choice); c != "" && choice != System {
 		return c
 	}
-	return fromEnv(os.Getenv)
+	return fromEnv(getenv)
 }
 
 func fromEnv(getenv func(string) string) string {
@@ -186,4 +189,26 @@ func Tf(lang, key string, data any) string {
 		return s
 	}
 	return b.String()
+}
+
+// Match maps a language tag or locale name (zh-CN, zh_TW.UTF-8, en-GB) to
+// the tag of a translation Ferry has; English when it has none.
+func Match(tag string) string {
+	if c := supported(tag); c != "" {
+		return c
+	}
+	return English
+}
+
+// FromAcceptLanguage picks the translation for an HTTP Accept-Language
+// header: the first listed language Ferry has, else English. Weights are
+// not sorted: clients list their preference first.
+func FromAcceptLanguage(h string) string {
+	for _, part := range strings.Split(h, ",") {
+		tag, _, _ := strings.Cut(part, ";")
+		if c := supported(tag); c != "" {
+			return c
+		}
+	}
+	return English
 }

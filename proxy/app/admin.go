@@ -1,17 +1,16 @@
 package app
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ferry-gateway/ferry/proxy"
-	"github.com/ferry-gateway/ferry/proxy/events"
 	"github.com/ferry-gateway/ferry/proxy/route"
 )
 
@@ -32,12 +31,24 @@ type RouteView struct {
 	Connect   time.Duration `json:"connect_ns"`
 	Handshake time.Duration `json:"handshake_ns"`
 	TLS       time.Duration `json:"tls_ns"`
+	Ping      time.Duration `json:"ping_ns"` // HTTP/2 PING round trip of the last probe
 	Err       string        `json:"error,omitempty"`
 	Checked   time.Time     `json:"checked"`
-	Temporary bool          `json:"temporary,omitempty"` // the --via route of this run
 	// History is the latency of the latest probes, oldest first; 0 is a
 	// failed probe (the dashboard's sparkline).
 	History []time.Duration `json:"history_ns,omitempty"`
+	Via     bool            `json:"temporary,omitempty"` // the --via route of this run
+	// Breaker is closed, open (3 road failures in a row: skipped while
+	// another route exists) or half_open.
+	Breaker string `json:"breaker"`
+	// Region, HTTP and KeyShare are the route's fields (ferry routes set).
+	Region   string `json:"region,omitempty"`
+	HTTP     string `json:"http"`
+	KeyShare string `json:"tls_key_share"`
+	// Learnt is what the route learnt from failures (ferry routes forget).
+	Learnt route.Learnt `json:"learnt"`
+	// Warm: a connection to the API host is open ahead of need.
+	Warm bool `json:"warm"`
 }
 
 // RoutesView is the route list and the current choice.
@@ -53,7 +64,18 @@ type SettingsView struct {
 	StoreBodies bool   `json:"store_bodies"`
 }
 
+// mountStats mounts the usage handlers; /_ferry/metrics is open without a
+// token while metrics.public is on (for a Prometheus scraper without one).
+func (s *Server) mountStats(pattern string, h http.Handler, mutating bool) {
+	if pattern == "GET /_ferry/metrics" {
+		s.proxy.Mount(pattern, h, proxy.AccessRead, func() bool { return s.registry.Value(KeyMetricsPublic).Bool() })
+		return
+	}
+	s.proxy.HandleAdmin(pattern, h, mutating)
+}
+
 func (s *Server) mountAdmin() {
+	s.proxy.Mount("POST /_ferry/hello", http.HandlerFunc(s.hello), proxy.AccessOpen, nil)
 	h := s.proxy.HandleAdmin
 	h("GET /_ferry/token", http.HandlerFunc(s.getToken), true)
 	h("POST /_ferry/token/regenerate", http.HandlerFunc(s.regenerateToken), true)
@@ -65,10 +87,13 @@ func (s *Server) mountAdmin() {
 	h("DELETE /_ferry/routes", http.HandlerFunc(s.removeRoute), true)
 	h("POST /_ferry/routes/use", http.HandlerFunc(s.useRoute), true)
 	h("POST /_ferry/routes/test", http.HandlerFunc(s.testRoutes), true)
+	h("POST /_ferry/routes/set", http.HandlerFunc(s.setRoute), true)
+	h("POST /_ferry/routes/forget", http.HandlerFunc(s.forgetRoute), true)
 	h("GET /_ferry/settings", http.HandlerFunc(s.getSettings), false)
 	h("PUT /_ferry/settings", http.HandlerFunc(s.putSettings), true)
 	h("GET /_ferry/events", s.stream, false)
 	h("POST /_ferry/ui/show", http.HandlerFunc(s.showDashboard), true)
+	s.mountConfig()
 	s.mountDesktopAdmin()
 }
 
@@ -82,6 +107,23 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		return false
 	}
 	return true
+}
+
+// hello answers the challenge a client runs before it sends a secret:
+// proof that this process wrote runtime.json (see HelloMAC).
+func (s *Server) hello(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Nonce string `json:"nonce"`
+	}
+	if !decodeJSON(w, r, &in) {
+		return
+	}
+	nonce, err := hexNonce(in.Nonce)
+	if err != nil {
+		badRequest(w, "hello: "+err.Error())
+		return
+	}
+	proxy.WriteJSON(w, map[string]string{"mac": hex.EncodeToString(HelloMAC(s.adminToken, nonce, s.Listen()))})
 }
 
 func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
@@ -191,6 +233,32 @@ func (s *Server) useRoute(w http.ResponseWriter, r *http.Request) {
 	proxy.WriteJSON(w, s.RoutesView())
 }
 
+// setRoute changes one field of a route: {"name", "key", "value"}.
+func (s *Server) setRoute(w http.ResponseWriter, r *http.Request) {
+	var in struct{ Name, Key, Value string }
+	if !decodeJSON(w, r, &in) {
+		return
+	}
+	if err := s.routes.Set(in.Name, in.Key, in.Value); err != nil {
+		s.routeError(w, err)
+		return
+	}
+	proxy.WriteJSON(w, s.RoutesView())
+}
+
+// forgetRoute clears what a route learnt: {"name"}.
+func (s *Server) forgetRoute(w http.ResponseWriter, r *http.Request) {
+	var in struct{ Name string }
+	if !decodeJSON(w, r, &in) {
+		return
+	}
+	if err := s.routes.Forget(in.Name); err != nil {
+		s.routeError(w, err)
+		return
+	}
+	proxy.WriteJSON(w, s.RoutesView())
+}
+
 func (s *Server) routeError(w http.ResponseWriter, err error) {
 	if errors.Is(err, route.ErrUnknownRoute) {
 		proxy.WriteError(w, http.StatusNotFound, "not_found_error", err.Error())
@@ -214,11 +282,11 @@ func (s *Server) Retention() time.Duration { return s.settings.Retention() }
 
 // StoredListen is the listen address used when no --listen is given.
 func (s *Server) StoredListen() string {
-	var v string
-	if ok, err := s.db.GetSetting(settingListen, &v); err != nil || !ok || v == "" {
+	e, err := s.registry.Entry(KeyListen)
+	if err != nil || e.Stored == nil {
 		return s.Listen()
 	}
-	return v
+	return e.Stored.String()
 }
 
 // SetStoredListen stores the listen address for the next start.
@@ -226,33 +294,20 @@ func (s *Server) SetStoredListen(addr string) error {
 	if addr == s.StoredListen() {
 		return nil
 	}
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("listen address %q: want host:port", addr)
-	}
-	if !proxy.IsLoopbackHost(host) && !s.cfg.AllowRemote {
-		return fmt.Errorf("listen address %s is not loopback: start Ferry with --allow-remote to listen on the network", addr)
-	}
-	return s.changed(settingListen, s.db.PutSetting(settingListen, addr))
-}
-
-// changed publishes SettingsChanged for key when err is nil (the change was
-// stored), whoever made it: the admin API or the desktop. It returns err.
-func (s *Server) changed(key string, err error) error {
-	if err == nil {
-		s.bus.Publish(events.Event{Kind: events.SettingsChanged, Detail: key})
-	}
+	_, err := s.registry.Set(KeyListen, addr)
 	return err
 }
 
 // SetRetention changes how long usage history is kept (stored).
 func (s *Server) SetRetention(d time.Duration) error {
-	return s.changed(settingRetention, s.settings.setRetention(d))
+	_, err := s.registry.Set(KeyRetention, d.String())
+	return err
 }
 
 // SetStoreBodies turns storing prompt and answer bodies on or off (stored).
 func (s *Server) SetStoreBodies(on bool) error {
-	return s.changed(settingStoreBodies, s.settings.setStoreBodies(on))
+	_, err := s.registry.Set(KeyStoreBodies, strconv.FormatBool(on))
+	return err
 }
 
 func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) {
@@ -268,18 +323,14 @@ func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if in.Retention != nil {
-		d, err := time.ParseDuration(*in.Retention)
-		if err == nil {
-			err = s.SetRetention(d)
-		}
-		if err != nil {
-			badRequest(w, "retention: "+err.Error())
+		if _, err := s.registry.Set(KeyRetention, *in.Retention); err != nil {
+			s.settingError(w, r, err)
 			return
 		}
 	}
 	if in.StoreBodies != nil {
 		if err := s.SetStoreBodies(*in.StoreBodies); err != nil {
-			proxy.WriteError(w, http.StatusInternalServerError, "api_error", err.Error())
+			s.settingError(w, r, err)
 			return
 		}
 	}
@@ -300,8 +351,9 @@ func (s *Server) showDashboard(w http.ResponseWriter, r *http.Request) {
 
 func routeView(st route.Status) RouteView {
 	return RouteView{
-		Name: st.Name, URL: st.URL, Current: st.Chosen, Up: st.Health.Up, Latency: st.Health.Latency,
+		Name: st.Name, URL: st.URL, Current: st.Current, Up: st.Health.Up, Latency: st.Health.Latency,
 		Connect: st.Health.Connect, Handshake: st.Health.Handshake, TLS: st.Health.TLS,
-		Err: st.Health.Err, Checked: st.Health.Checked, Temporary: st.Via, History: st.History,
+		Ping: st.Health.Ping, Err: st.Health.Err, Checked: st.Health.Checked, Via: st.Via, History: st.History,
+		Breaker: st.Breaker, Region: st.Region, HTTP: st.HTTP, KeyShare: st.KeyShare, Learnt: st.Learnt, Warm: st.Warm,
 	}
 }

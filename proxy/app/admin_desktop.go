@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/ferry-gateway/ferry/assets/i18n"
 	"github.com/ferry-gateway/ferry/proxy"
 	"github.com/ferry-gateway/ferry/proxy/route"
 	"github.com/ferry-gateway/ferry/storage"
@@ -17,88 +16,34 @@ import (
 // The admin endpoints the window process needs beyond the CLI's: it
 // reaches the core only through the admin API (issue 13).
 
-// settingLanguage holds the language choice: i18n.System, English or
-// Chinese.
-const settingLanguage = "language"
-
 // StatusView is GET /_ferry/status: what the windows show of the running
-// core besides routes, stats and settings.
+// core that is neither a route, a figure nor a setting (settings are
+// /_ferry/config).
 type StatusView struct {
-	Version      string `json:"version"`
-	Paused       bool   `json:"paused"`
-	BaseURL      string `json:"base_url"`
-	Listen       string `json:"listen"`        // listened on now
-	ListenStored string `json:"listen_stored"` // used at the next start without --listen
-	Language     string `json:"language"`      // "system", "en" or "zh-CN"
-	DataDir      string `json:"data_dir"`
+	Version string `json:"version"`
+	Paused  bool   `json:"paused"`
+	BaseURL string `json:"base_url"`
+	Listen  string `json:"listen"` // listened on now
+	DataDir string `json:"data_dir"`
 }
 
 func (s *Server) mountDesktopAdmin() {
 	h := s.proxy.HandleAdmin
 	h("GET /_ferry/status", http.HandlerFunc(s.getStatus), false)
-	h("PUT /_ferry/language", http.HandlerFunc(s.putLanguage), true)
-	h("PUT /_ferry/listen", http.HandlerFunc(s.putListen), true)
 	h("PUT /_ferry/routes", http.HandlerFunc(s.updateRoute), true)
 	h("GET /_ferry/requests.csv", http.HandlerFunc(s.exportCSV), false)
 }
 
 // Status is what GET /_ferry/status answers.
 func (s *Server) Status() StatusView {
-	return StatusView{
-		Version: s.cfg.Version, Paused: s.proxy.Paused(), BaseURL: s.BaseURL(), Listen: s.Listen(),
-		ListenStored: s.StoredListen(), Language: s.Language(), DataDir: s.cfg.DataDir,
-	}
+	return StatusView{Version: s.cfg.Version, Paused: s.proxy.Paused(), BaseURL: s.BaseURL(), Listen: s.Listen(), DataDir: s.cfg.DataDir}
 }
 
 func (s *Server) getStatus(w http.ResponseWriter, r *http.Request) { proxy.WriteJSON(w, s.Status()) }
 
-// Language is the stored language choice, i18n.System when none.
-func (s *Server) Language() string {
-	v := i18n.System
-	if ok, err := s.db.GetSetting(settingLanguage, &v); err != nil || !ok || v == "" {
-		return i18n.System
-	}
-	return v
-}
-
-// SetLanguage stores the language choice and publishes SettingsChanged
-// "language": the tray rebuilds its labels, the window process restarts.
-func (s *Server) SetLanguage(choice string) error {
-	switch choice {
-	case i18n.System, i18n.English, i18n.Chinese:
-	default:
-		return fmt.Errorf("language %q: want system, en or zh-CN", choice)
-	}
-	return s.changed(settingLanguage, s.db.PutSetting(settingLanguage, choice))
-}
-
-func (s *Server) putLanguage(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Language string `json:"language"`
-	}
-	if !decodeJSON(w, r, &in) {
-		return
-	}
-	if err := s.SetLanguage(in.Language); err != nil {
-		badRequest(w, err.Error())
-		return
-	}
-	proxy.WriteJSON(w, s.Status())
-}
-
-func (s *Server) putListen(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Listen string `json:"listen"`
-	}
-	if !decodeJSON(w, r, &in) {
-		return
-	}
-	if err := s.SetStoredListen(in.Listen); err != nil {
-		badRequest(w, err.Error())
-		return
-	}
-	proxy.WriteJSON(w, s.Status())
-}
+// Language is the language choice in effect (the ui.language knob):
+// i18n.System, English or Chinese.
+func (s *Server) Language() string { return s.registry.Value(KeyLanguage).String() }
 
 // updateRoute is PUT /_ferry/routes {"old_name", "name", "url"}: an empty
 // url keeps the stored one (the windows only ever see it masked).

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"github.com/ferry-gateway/ferry/proxy/limit"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -37,6 +38,9 @@ func BenchmarkRecording(b *testing.B) {
 
 	srv, err := app.Open(app.Config{
 		Listen: "127.0.0.1:0", APIBase: fake.URL, DataDir: b.TempDir(), Via: "direct", Logger: quiet,
+		// Thousands of requests a minute on one key: the default local
+		// rate limit (100 a minute) would answer most of them.
+		Overrides: []app.Override{{Key: limit.KeyRPM, Text: "0", From: "benchmark"}},
 		Getenv: func(k string) string {
 			if k == "FERRY_KEYRING" {
 				return "off"

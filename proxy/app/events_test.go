@@ -33,6 +33,11 @@ func TestEventsStreamOfARealCore(t *testing.T) {
 		t.Helper()
 		for lines.Scan() {
 			if name, ok := strings.CutPrefix(lines.Text(), "event: "); ok {
+				if name == "route.health" {
+					// The first probe round runs on its own clock and
+					// may publish after the stream opened.
+					continue
+				}
 				return name
 			}
 		}

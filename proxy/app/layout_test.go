@@ -125,7 +125,9 @@ type importRule struct {
 	// external: the package's external tests (package x_test) count too.
 	// They are other packages, so a rule about what a package's own code
 	// may depend on leaves them out.
-	external  bool
+	external bool
+	// nonTest: only the package's own non-test imports count.
+	nonTest   bool
 	forbidden func(importPath string) bool
 }
 
@@ -162,6 +164,35 @@ var importRules = []importRule{
 		forbidden:  func(p string) bool { return p == module+"/proxy" },
 	},
 	{
+		doc:        "proxy/usage/doc.go: proxy does not import usage (proxy/app wires a Meters into the proxy)",
+		applies:    func(rel string) bool { return rel == "proxy" },
+		transitive: true,
+		forbidden:  func(p string) bool { return under(p, module+"/proxy/usage") },
+	},
+	{
+		doc:        "proxy/reply/doc.go: reply imports only the standard library",
+		applies:    func(rel string) bool { return rel == "proxy/reply" },
+		transitive: true,
+		forbidden:  func(p string) bool { return strings.Contains(strings.SplitN(p, "/", 2)[0], ".") },
+	},
+	{
+		// Direct imports only: route publishes on proxy/events, whose
+		// events carry a storage.Record.
+		doc:     "proxy/route/doc.go: route knows nothing of storage or the UI",
+		applies: func(rel string) bool { return under(rel, "proxy/route") },
+		forbidden: func(p string) bool {
+			return under(p, module+"/storage") || under(p, module+"/ui")
+		},
+	},
+	{
+		doc: "proxy/testsupport/doc.go: production code never imports testsupport (tests, its own commands and the benchmark may)",
+		applies: func(rel string) bool {
+			return !under(rel, "proxy/testsupport") && !under(rel, "scripts")
+		},
+		nonTest:   true,
+		forbidden: func(p string) bool { return under(p, module+"/proxy/testsupport") },
+	},
+	{
 		doc:     "ui/doc.go: ui reaches the core only through its Core interface; of the module it imports storage (Record), proxy/events and assets",
 		applies: func(rel string) bool { return rel == "ui" },
 		forbidden: func(p string) bool {
@@ -189,6 +220,9 @@ func TestImportRules(t *testing.T) {
 				}
 				checked[i]++
 				imports := p.direct(r.external)
+				if r.nonTest {
+					imports = p.Imports
+				}
 				if r.transitive {
 					imports = slices.Concat(p.Deps, imports)
 				}
@@ -219,6 +253,10 @@ func TestImportRulesCatch(t *testing.T) {
 		{"storage", module + "/proxy/route"},
 		{"proxy/usage", module + "/proxy"},
 		{"ui", module + "/proxy/route"},
+		{"proxy", module + "/proxy/usage"},
+		{"proxy/reply", "golang.org/x/net/proxy"},
+		{"proxy/route", module + "/storage"},
+		{"proxy/app", module + "/proxy/testsupport"},
 	}
 	for _, c := range cases {
 		fired := false
@@ -236,6 +274,8 @@ func TestImportRulesCatch(t *testing.T) {
 		{"storage", "go.etcd.io/bbolt"},
 		{"ui", module + "/proxy/events"},
 		{"proxy/usage", module + "/proxy/reply"},
+		{"proxy/reply", "encoding/json"},
+		{"scripts/bench", module + "/proxy/testsupport"},
 	} {
 		for _, r := range importRules {
 			if r.applies(ok.rel) && r.forbidden(ok.imp) {

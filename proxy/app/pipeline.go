@@ -1,18 +1,30 @@
 package app
 
-import "github.com/ferry-gateway/ferry/proxy"
+import (
+	"github.com/ferry-gateway/ferry/proxy"
+	"github.com/ferry-gateway/ferry/proxy/filter"
+	"github.com/ferry-gateway/ferry/proxy/retry"
+)
 
 // stages are the guards of the request pipeline, one line each. Their
 // order on the way out is their Phase (proxy/pipeline.go writes it down
 // and the README draws it); list them here in that order too, so this
 // file reads as the pipeline does.
 func (s *Server) stages() []proxy.Stage {
-	return []proxy.Stage{}
+	return []proxy.Stage{
+		s.filters.Stage(filter.StageOptions{Publish: s.bus.Publish}), // PhaseFilter: secrets and content filter lists
+		s.brake.Stage(),       // PhaseBrake: runaway agent loops
+		s.budgets.Stage(),     // PhaseBudget: hard budgets (refusal deferred past the cache)
+		s.quota.Stage(),       // PhaseRateLimit: reads the subscription quota off responses
+		s.limits.RateStage(),  // PhaseRateLimit: requests and tokens per minute
+		s.limits.QueueStage(), // PhaseQueue: at most limit.concurrency upstream
+	}
 }
 
 // requestKey is the pipeline's canonical request key function; nil until
 // one is assembled.
 func (s *Server) requestKey() proxy.KeyFunc { return nil }
 
-// retryPolicy decides on retries and failover; nil means one attempt.
-func (s *Server) retryPolicy() proxy.RetryPolicy { return nil }
+// retryPolicy decides on retries and failover before the first byte
+// (issue 9): retry.* defaults until the settings registry carries them.
+func (s *Server) retryPolicy() proxy.RetryPolicy { return &retry.Policy{Metrics: s.road} }

@@ -215,6 +215,7 @@ func sdkWaitStreamRecord(t *testing.T, srv *app.Server, want testsupport.Usage) 
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.BaseURL()+"/_ferry/requests?limit=50", nil)
+		req.Header.Set("X-Ferry-Admin-Token", srv.AdminToken())
 		resp, err := hc.Do(req)
 		if err != nil {
 			cancel()

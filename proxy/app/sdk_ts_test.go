@@ -162,3 +162,43 @@ func TestSDKTypeScriptThroughFerry(t *testing.T) {
 		})
 	}
 }
+
+// A stream the road cuts inside a data: line, repaired by Ferry: the
+// official TypeScript SDK raises an APIError of the error frame's type,
+// never a JSON parse error (issue 9).
+func TestSDKTypeScriptCutStreamRaisesAPIError(t *testing.T) {
+	sdkRequireNode(t)
+	fake := testsupport.NewFakeAPI(t)
+	srv := sdkStartFerry(t, fake, "")
+	for _, sc := range []string{testsupport.ScenarioCutInData, testsupport.ScenarioCutMidStream} {
+		t.Run(sc, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, "node", "cut.mjs", srv.BaseURL(), sdkRealKey, sc)
+			cmd.Dir = sdkTSDir
+			cmd.Env = append(os.Environ(), "HTTPS_PROXY=", "HTTP_PROXY=", "ALL_PROXY=", "https_proxy=", "http_proxy=", "all_proxy=")
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("node cut.mjs: %v\nstderr:\n%s", err, stderr.String())
+			}
+			var out struct {
+				Text       string `json:"text"`
+				Completed  bool   `json:"completed"`
+				IsAPIError bool   `json:"isAPIError"`
+				ErrorClass string `json:"errorClass"`
+				ErrorType  string `json:"errorType"`
+				Message    string `json:"message"`
+			}
+			if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+				t.Fatalf("cut.mjs output: %v\n%s", err, stdout.String())
+			}
+			if out.Completed || !out.IsAPIError || out.ErrorType != "api_error" {
+				t.Fatalf("the SDK got %+v; want an APIError of type api_error", out)
+			}
+			if sc == testsupport.ScenarioCutInData && out.Text != "This stream" {
+				t.Fatalf("text before the cut %q", out.Text)
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,8 +20,16 @@ import (
 	"time"
 
 	"github.com/ferry-gateway/ferry/proxy"
+	"github.com/ferry-gateway/ferry/proxy/brake"
+	"github.com/ferry-gateway/ferry/proxy/budget"
 	"github.com/ferry-gateway/ferry/proxy/events"
+	"github.com/ferry-gateway/ferry/proxy/filter"
+	"github.com/ferry-gateway/ferry/proxy/limit"
+	"github.com/ferry-gateway/ferry/proxy/quota"
+	"github.com/ferry-gateway/ferry/proxy/retry"
 	"github.com/ferry-gateway/ferry/proxy/route"
+	"github.com/ferry-gateway/ferry/proxy/secrets"
+	"github.com/ferry-gateway/ferry/proxy/settings"
 	"github.com/ferry-gateway/ferry/proxy/usage"
 	"github.com/ferry-gateway/ferry/storage"
 )
@@ -36,6 +45,7 @@ type Server struct {
 	apiBase    *url.URL
 	log        *slog.Logger
 	db         *storage.DB
+	secrets    *secrets.Store
 	keys       *Keys
 	bus        *events.Bus
 	stream     *events.Stream // GET /_ferry/events
@@ -45,6 +55,13 @@ type Server struct {
 	prices     *usage.Prices
 	meters     *usage.Meters
 	stats      *usage.Handlers
+	registry   *settings.Registry
+	road       *retry.Metrics // retries, failovers, stalls, breakers
+	budgets    *budget.Guard
+	filters    *filter.Manager
+	limits     *limit.Limiter
+	quota      *quota.Tracker
+	brake      *brake.Brake
 	settings   *runtimeSettings
 	adminToken string
 	firstRun   bool
@@ -65,23 +82,32 @@ type Server struct {
 // Open opens the database and builds the core; nothing listens yet.
 func Open(cfg Config) (*Server, error) {
 	cfg.applyDefaults()
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
+	if cfg.DataDir == "" {
+		return nil, errNoDataDir
+	}
+	// The data dir holds the tokens: refuse one another user could have
+	// planted or can change (see package secrets).
+	if err := secrets.CheckDir(cfg.DataDir); err != nil {
+		return nil, err
 	}
 	dbPath := filepath.Join(cfg.DataDir, DBFile)
-	_, statErr := os.Stat(dbPath)
+	statErr := checkDBFile(dbPath)
+	if statErr != nil && !errors.Is(statErr, fs.ErrNotExist) {
+		return nil, statErr
+	}
+	sec, err := secrets.Open(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
 	db, err := storage.Open(dbPath, storage.Options{Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Listen == "" {
-		// No --listen or FERRY_LISTEN: the address chosen in the settings
-		// window, else the default.
-		cfg.Listen = DefaultListen
-		var stored string
-		if ok, err := db.GetSetting(settingListen, &stored); err == nil && ok && stored != "" {
-			cfg.Listen = stored
-		}
+	bus := &events.Bus{}
+	reg, err := openSettings(db, bus, &cfg)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
 	}
 	base, err := cfg.validate()
 	if err != nil {
@@ -89,8 +115,8 @@ func Open(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg: cfg, apiBase: base, log: cfg.Logger, db: db, bus: &events.Bus{},
-		firstRun: errors.Is(statErr, os.ErrNotExist), done: make(chan struct{}),
+		cfg: cfg, apiBase: base, log: cfg.Logger, db: db, secrets: sec, bus: bus, registry: reg,
+		firstRun: errors.Is(statErr, fs.ErrNotExist), done: make(chan struct{}),
 	}
 	if err := s.build(); err != nil {
 		_ = db.Close()
@@ -102,12 +128,13 @@ func Open(cfg Config) (*Server, error) {
 func (s *Server) build() (err error) {
 	cfg := s.cfg
 	s.adminToken = randomHex(24)
-	if s.keys, err = loadKeys(s.db, cfg.APIKey, keyringAvailable(cfg.Getenv)); err != nil {
+	if err := migrateSecrets(s.db, s.secrets, s.log); err != nil {
 		return err
 	}
-	if s.settings, err = loadRuntimeSettings(s.db, cfg); err != nil {
+	if s.keys, err = loadKeys(s.secrets, cfg.APIKey, keyringAvailable(cfg.Getenv)); err != nil {
 		return err
 	}
+	s.settings = newRuntimeSettings(s.registry)
 	dial := route.DialOptions{ConnectTimeout: cfg.ConnectTimeout, InsecureSkipVerify: cfg.InsecureSkipVerify}
 	if cfg.CAFile != "" {
 		if dial.RootCAs, err = loadCAFile(cfg.CAFile); err != nil {
@@ -131,8 +158,10 @@ func (s *Server) build() (err error) {
 			extra = &r
 		}
 	}
+	s.road = retry.NewMetrics(func() []route.Status { return s.routes.Routes() })
 	s.routes, err = route.NewManager(route.ManagerOptions{
-		Settings: s.db, Extra: extra, Dial: dial, Target: s.apiBase, Bus: s.bus, Logger: s.log,
+		Settings: s.db, Via: extra, Dial: dial, Target: s.apiBase, Bus: s.bus, Logger: s.log,
+		Metrics: s.road,
 	})
 	if err != nil {
 		return fmt.Errorf("routes: %w", err)
@@ -144,12 +173,29 @@ func (s *Server) build() (err error) {
 		s.log.Warn("stored prices unreadable; using the defaults", "err", err)
 	}
 	// One tracker for the meters that fill it and the stats that read it.
-	limits := &usage.RateLimitTracker{}
-	s.meters = usage.NewMeters(usage.MetersOptions{Prices: s.prices, RateLimits: limits, Settings: s.db, Logger: s.log})
+	limits := &usage.HeadroomTracker{}
+	s.meters = usage.NewMeters(usage.MetersOptions{Prices: s.prices, Headroom: limits, Settings: s.db, Logger: s.log})
 	s.stats = usage.NewHandlers(usage.HandlersOptions{
-		DB: s.db, Prices: s.prices, RateLimits: limits, QueueDropped: s.recorder.Dropped,
+		DB: s.db, Prices: s.prices, Headroom: limits, QueueDropped: s.recorder.Dropped,
 		Health: s.upstreamHealth, Logger: s.log,
+		Refused: func() map[string]uint64 {
+			if s.proxy == nil {
+				return nil
+			}
+			return s.proxy.Refusals()
+		},
 	})
+	// The filter lists; placeholders are hashed under a per-install key.
+	fkey, err := s.secrets.InstallKey("filter")
+	if err != nil {
+		return fmt.Errorf("filters: %w", err)
+	}
+	if s.filters, err = filter.NewManager(s.db, fkey); err != nil {
+		return fmt.Errorf("filters: %w", err)
+	}
+	if err := s.buildSpendGuard(); err != nil {
+		return err
+	}
 	s.proxy, err = proxy.New(proxy.Options{
 		APIBase:            s.apiBase,
 		Routes:             s.routes,
@@ -173,12 +219,21 @@ func (s *Server) build() (err error) {
 		Stages:   s.stages(),
 		Key:      s.requestKey(),
 		Retry:    s.retryPolicy(),
+		OnStall:  s.road.Stall,
 	})
 	if err != nil {
 		return fmt.Errorf("proxy: %w", err)
 	}
 	s.stream = events.NewStream(s.bus, events.StreamOptions{})
-	s.stats.Register(s.proxy.HandleAdmin)
+	if err := s.road.Register(s.stats.Metrics().Registry()); err != nil {
+		return fmt.Errorf("road metrics: %w", err)
+	}
+	s.stats.Register(s.mountStats)
+	s.budgets.Register(s.proxy.HandleAdmin)
+	s.filters.Mount(s.proxy.HandleAdmin)
+	s.limits.Register(s.proxy.HandleAdmin)
+	s.quota.Register(s.proxy.HandleAdmin)
+	s.brake.Register(s.proxy.HandleAdmin)
 	s.mountAdmin()
 	return nil
 }
@@ -210,6 +265,11 @@ func randomHex(n int) string {
 // the background loops (route probes, usage queue, retention). The loops
 // end when ctx ends or Stop is called.
 func (s *Server) Start(ctx context.Context) error {
+	// A runtime.json left by a Ferry that died names a port anyone may
+	// take now: remove it before anything could trust it.
+	if err := removeStaleRuntime(s.cfg.DataDir); err != nil {
+		s.log.Warn("could not remove a stale runtime.json", "err", err)
+	}
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
 		err = listenError(s.cfg.Listen, err)
@@ -241,6 +301,12 @@ func (s *Server) Start(ctx context.Context) error {
 		Version: s.cfg.Version, Started: s.started,
 	}); err != nil {
 		return err
+	}
+	if w := proxy.PlainHTTPWarning(s.apiBase); w != "" {
+		s.log.Warn(w + " (--api-base)")
+	}
+	if s.cfg.AllowRemote {
+		s.log.Warn("remote access is on (--allow-remote): the local token crosses the network in clear on every request unless TLS terminates in front of Ferry")
 	}
 	if s.cfg.InsecureSkipVerify {
 		s.log.Warn("TLS VERIFICATION IS OFF (--insecure-skip-verify): anyone on the road can read and change your traffic, API key included")
@@ -296,6 +362,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	// Event streams never end by themselves: end them first, or the drain
 	// would wait for them until its deadline.
 	s.stream.Close()
+	s.quota.Close()
 	if ln != nil {
 		drainCtx, cancelDrain := context.WithTimeout(ctx, s.cfg.DrainTimeout)
 		if err := s.proxy.Shutdown(drainCtx); err != nil {
@@ -356,17 +423,40 @@ func (s *Server) RouteDescription() string {
 // Bus is where the core publishes what happens.
 func (s *Server) Bus() *events.Bus { return s.bus }
 
+// Secrets is the secrets file: per-install keys for other parts
+// (Secrets().InstallKey("cache")).
+func (s *Server) Secrets() *secrets.Store { return s.secrets }
+
 // Keys gives the local token and the held API key.
 func (s *Server) Keys() *Keys { return s.keys }
 
 // Routes is the route manager (choices, health, probes).
 func (s *Server) Routes() *route.Manager { return s.routes }
 
+// Budgets returns the budgets (the spend guard's PhaseBudget stage).
+func (s *Server) Budgets() *budget.Guard { return s.budgets }
+
+// Brake returns the runaway brake.
+func (s *Server) Brake() *brake.Brake { return s.brake }
+
+// Quota returns the subscription quota seen on responses.
+func (s *Server) Quota() *quota.Tracker { return s.quota }
+
+// Limits returns the local rate limits and the concurrency queue.
+func (s *Server) Limits() *limit.Limiter { return s.limits }
+
 // Proxy is the forwarding handler (pause and resume).
 func (s *Server) Proxy() *proxy.Proxy { return s.proxy }
 
+// Registry is the settings registry: every knob, its value and watchers.
+func (s *Server) Registry() *settings.Registry { return s.registry }
+
 // DB is the database (usage queries, settings).
 func (s *Server) DB() *storage.DB { return s.db }
+
+// Filters is the filter lists (the settings window's Filters page; the
+// cache keys on Filters().Version()).
+func (s *Server) Filters() *filter.Manager { return s.filters }
 
 // Prices is the live price table.
 func (s *Server) Prices() *usage.Prices { return s.prices }
@@ -382,6 +472,14 @@ type countingRecorder struct {
 }
 
 func (c countingRecorder) Record(rec storage.Record) {
+	// Outside strings are bounded before they are counted or stored
+	// (issue 14): the path a client chose, the model and error type a
+	// client or upstream sent.
+	rec.Path = proxy.TruncatePath(rec.Path)
+	rec.Model = storage.NormalizeModel(rec.Model)
+	if rec.ErrorType != "" {
+		rec.ErrorType = storage.NormalizeModel(rec.ErrorType)
+	}
 	c.stats.Observe(&rec)
 	c.queue.Record(rec)
 }

@@ -1,92 +1,93 @@
 package app
 
 import (
-	"fmt"
 	"net/http"
+	"strconv"
 	"sync/atomic"
 	"time"
 
 	"github.com/ferry-gateway/ferry/proxy"
+	"github.com/ferry-gateway/ferry/proxy/events"
+	"github.com/ferry-gateway/ferry/proxy/settings"
 	"github.com/ferry-gateway/ferry/storage"
 )
 
-// Settings keys of the settings bucket that the server owns.
-const (
-	settingRetention   = "retention"    // duration string, e.g. "2160h0m0s"; "0s" keeps history forever
-	settingStoreBodies = "store_bodies" // bool
-	settingListen      = "listen"       // host:port used when --listen is not given
-)
+// openSettings opens the settings registry over db with every knob,
+// applies this run's overrides (cfg's typed knob fields, then
+// cfg.Overrides; never stored) and fills cfg's knob fields with the values
+// in effect, for the parts built from cfg.
+func openSettings(db *storage.DB, bus *events.Bus, cfg *Config) (*settings.Registry, error) {
+	reg := settings.New(db, bus)
+	const thisRun = "this run"
+	typed := []struct {
+		key, text string
+		set       bool
+	}{
+		{KeyListen, cfg.Listen, cfg.Listen != ""},
+		{KeyAPIBase, cfg.APIBase, cfg.APIBase != ""},
+		{KeyConnectTimeout, cfg.ConnectTimeout.String(), cfg.ConnectTimeout != 0},
+		{KeyFirstByteTimeout, cfg.FirstByteTimeout.String(), cfg.FirstByteTimeout != 0},
+		{KeyIdleTimeout, cfg.IdleTimeout.String(), cfg.IdleTimeout != 0},
+		{KeyMaxBody, strconv.FormatInt(cfg.MaxBody, 10), cfg.MaxBody != 0},
+		{KeyRetention, max(cfg.Retention, 0).String(), cfg.Retention != 0},
+	}
+	if cfg.StoreBodies != nil {
+		typed = append(typed, struct {
+			key, text string
+			set       bool
+		}{KeyStoreBodies, strconv.FormatBool(*cfg.StoreBodies), true})
+	}
+	for _, t := range typed {
+		if t.set {
+			if err := reg.Override(t.key, t.text, thisRun); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, o := range cfg.Overrides {
+		if err := reg.Override(o.Key, o.Text, o.From); err != nil {
+			return nil, err
+		}
+	}
+	if err := reg.Register(Knobs()...); err != nil {
+		return nil, err
+	}
+	if err := reg.Unregistered(); err != nil {
+		return nil, err
+	}
+	cfg.Listen = reg.Value(KeyListen).String()
+	cfg.APIBase = reg.Value(KeyAPIBase).String()
+	cfg.ConnectTimeout = reg.Value(KeyConnectTimeout).Duration()
+	cfg.FirstByteTimeout = reg.Value(KeyFirstByteTimeout).Duration()
+	cfg.IdleTimeout = reg.Value(KeyIdleTimeout).Duration()
+	cfg.MaxBody = reg.Value(KeyMaxBody).Bytes()
+	return reg, nil
+}
 
 // maxStoredBody caps what one record keeps of each body when storing bodies
 // is on: the history is for reading back, not an archive of 32 MB prompts.
 const maxStoredBody = 1 << 20
 
-// runtimeSettings are the settings that may change while Ferry runs (from
-// the UI or the admin API); the proxy reads them on every request.
+// runtimeSettings are the knobs the proxy reads on every request, kept in
+// atomics by the registry's watchers: a change applies to the next request.
 type runtimeSettings struct {
-	db          *storage.DB
-	retention   atomic.Int64 // time.Duration
+	reg         *settings.Registry
 	storeBodies atomic.Bool
 }
 
-// loadRuntimeSettings reads the stored settings; flags given on the command
-// line win and are stored, so the next start (and the UI) sees them.
-func loadRuntimeSettings(db *storage.DB, cfg Config) (*runtimeSettings, error) {
-	rs := &runtimeSettings{db: db}
-	ret := DefaultRetention
-	var stored string
-	if ok, err := db.GetSetting(settingRetention, &stored); err != nil {
-		return nil, fmt.Errorf("read setting %s: %w", settingRetention, err)
-	} else if ok {
-		if d, err := time.ParseDuration(stored); err == nil && d >= 0 {
-			ret = d
-		}
-	}
-	if cfg.Retention != 0 {
-		ret = max(cfg.Retention, 0)
-		if err := db.PutSetting(settingRetention, ret.String()); err != nil {
-			return nil, fmt.Errorf("store setting %s: %w", settingRetention, err)
-		}
-	}
-	rs.retention.Store(int64(ret))
-	var bodies bool
-	if _, err := db.GetSetting(settingStoreBodies, &bodies); err != nil {
-		return nil, fmt.Errorf("read setting %s: %w", settingStoreBodies, err)
-	}
-	if cfg.StoreBodies != nil {
-		bodies = *cfg.StoreBodies
-		if err := db.PutSetting(settingStoreBodies, bodies); err != nil {
-			return nil, fmt.Errorf("store setting %s: %w", settingStoreBodies, err)
-		}
-	}
-	rs.storeBodies.Store(bodies)
-	return rs, nil
+func newRuntimeSettings(reg *settings.Registry) *runtimeSettings {
+	rs := &runtimeSettings{reg: reg}
+	rs.storeBodies.Store(reg.Value(KeyStoreBodies).Bool())
+	reg.Watch(KeyStoreBodies, func(v settings.Value) { rs.storeBodies.Store(v.Bool()) })
+	return rs
 }
 
-// Retention is how long usage history is kept; 0 keeps it forever.
-func (rs *runtimeSettings) Retention() time.Duration { return time.Duration(rs.retention.Load()) }
+// Retention is how long usage history is kept; 0 keeps it forever. The
+// retention loop asks again on every pass, so a change applies at once.
+func (rs *runtimeSettings) Retention() time.Duration { return rs.reg.Value(KeyRetention).Duration() }
 
 // StoreBodies says whether records keep prompt and answer bodies.
 func (rs *runtimeSettings) StoreBodies() bool { return rs.storeBodies.Load() }
-
-func (rs *runtimeSettings) setRetention(d time.Duration) error {
-	if d != 0 && d < time.Hour {
-		return fmt.Errorf("retention %s is too short: keep at least an hour (or 0 to keep everything)", d)
-	}
-	if err := rs.db.PutSetting(settingRetention, d.String()); err != nil {
-		return err
-	}
-	rs.retention.Store(int64(d))
-	return nil
-}
-
-func (rs *runtimeSettings) setStoreBodies(on bool) error {
-	if err := rs.db.PutSetting(settingStoreBodies, on); err != nil {
-		return err
-	}
-	rs.storeBodies.Store(on)
-	return nil
-}
 
 // observe wraps the usage observer so that, when storing bodies is on, the
 // record also keeps the request and response bodies (capped).

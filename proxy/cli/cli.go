@@ -61,6 +61,18 @@ func Main(args []string, env Env) int {
 		err = runPrices(rest, env)
 	case "routes":
 		err = runRoutes(rest, env)
+	case "filters":
+		err = runFilters(rest, env)
+	case "config":
+		err = runConfig(rest, env)
+	case "budget":
+		err = runBudget(rest, env)
+	case "limits":
+		err = runLimits(rest, env)
+	case "quota":
+		err = runQuota(rest, env)
+	case "brake":
+		err = runBrake(rest, env)
 	case "events":
 		err = runEvents(rest, env)
 	case "window":
@@ -101,7 +113,13 @@ Usage:
   ferry key set|clear|status    the Anthropic API key Ferry holds (set reads it from stdin)
   ferry usage [--since 7d] [--by model|day|route] [--csv|--json]
   ferry prices list|set|import|export|reset
-  ferry routes list|add NAME URL|remove NAME|use NAME|auto|test
+  ferry routes list|add NAME URL|remove NAME|use NAME|auto|test|set NAME KEY=VALUE|forget NAME
+  ferry filters list|show|add|remove|import|export|enable|disable|mode|delete|test
+  ferry config list|get KEY|set KEY VALUE|reset KEY
+  ferry budget list|set NAME AMOUNT [--mode soft|hard] [--basis billed|api_equivalent]|clear NAME|allow 1h
+  ferry limits list|set NAME VALUE
+  ferry quota [--json]          the subscription's 5-hour and weekly quota
+  ferry brake list|release SESSION
   ferry events                  print the running Ferry's events as they happen (server-sent events)
   ferry version
 
@@ -182,7 +200,7 @@ func runDesktop(args []string, env Env) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// A second launch asks the running Ferry to show its dashboard.
-	if a := running(ctx, cfg.DataDir); a != nil {
+	if a := running(ctx, cfg.DataDir, env.Stderr); a != nil {
 		if err := a.do(ctx, "POST", "/_ferry/ui/show", nil, nil); err != nil {
 			return fmt.Errorf("Ferry already runs on this data dir, but did not open its dashboard: %w", err)
 		}

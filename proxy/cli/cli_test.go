@@ -210,15 +210,20 @@ func TestEnvironmentVariablesSetFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.IdleTimeout != 7*time.Second {
-		t.Errorf("IdleTimeout %v: the flag must win over FERRY_IDLE_TIMEOUT", cfg.IdleTimeout)
+	// Knob flags become overrides for this run, each named by its source.
+	want := []app.Override{
+		{Key: app.KeyIdleTimeout, Text: "7s", From: "flag --idle-timeout"}, // the flag wins over FERRY_IDLE_TIMEOUT
+		{Key: app.KeyRetention, Text: "30d", From: "FERRY_RETENTION"},
+		{Key: app.KeyStoreBodies, Text: "true", From: "FERRY_STORE_BODIES"},
 	}
-	if cfg.Via != "socks5://127.0.0.1:1080" || len(cfg.AllowOrigins) != 2 || cfg.Retention != 30*24*time.Hour ||
-		cfg.StoreBodies == nil || !*cfg.StoreBodies || cfg.APIKey != "sk-ant-from-env" {
+	if fmt.Sprint(cfg.Overrides) != fmt.Sprint(want) {
+		t.Errorf("overrides %+v, want %+v", cfg.Overrides, want)
+	}
+	if cfg.Via != "socks5://127.0.0.1:1080" || len(cfg.AllowOrigins) != 2 || cfg.APIKey != "sk-ant-from-env" {
 		t.Errorf("config from the environment: %+v", cfg)
 	}
-	if cfg.Listen != "" {
-		t.Errorf("Listen %q: without --listen or FERRY_LISTEN the stored setting decides", cfg.Listen)
+	if cfg.Listen != "" || cfg.IdleTimeout != 0 {
+		t.Errorf("Listen %q, IdleTimeout %v: knobs are overridden through Overrides only", cfg.Listen, cfg.IdleTimeout)
 	}
 }
 
@@ -272,6 +277,20 @@ func TestSubcommandsWithAndWithoutARunningFerry(t *testing.T) {
 			if out := must("", "routes", "list"); !strings.Contains(out, "Office") || strings.Contains(out, ":pw@") {
 				t.Fatalf("routes list %q: want Office with its password masked", out)
 			}
+			must("", "routes", "set", "Office", "region=jp")
+			must("", "routes", "set", "Office", "http=1.1")
+			if out := must("", "routes", "list"); !strings.Contains(out, "region=jp, http=1.1") {
+				t.Fatalf("routes list after set:\n%s", out)
+			}
+			// A bad value: a clear error, nothing stored.
+			if code, out, errs := run(t, "", nil, "routes", "set", "Office", "tls_key_share=kyber", "--data-dir", dir); code == 0 ||
+				!strings.Contains(out+errs, "want auto, classic or pq") {
+				t.Fatalf("bad tls_key_share: exit %d\n%s%s", code, out, errs)
+			}
+			if out := must("", "routes", "list"); strings.Contains(out, "kyber") || !strings.Contains(out, "http=1.1") {
+				t.Fatalf("routes list after a refused set:\n%s", out)
+			}
+			must("", "routes", "forget", "Office")
 			must("", "routes", "use", "Direct")
 			must("", "routes", "auto")
 			must("", "routes", "remove", "Office")

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ferry-gateway/ferry/proxy/app"
+	"github.com/ferry-gateway/ferry/proxy/route"
 	"github.com/ferry-gateway/ferry/proxy/usage"
 )
 
@@ -71,7 +72,7 @@ func (s *subcommand) run(f func(ctx context.Context, a *admin) error) error {
 		DataDir: s.dataDir, Getenv: s.env.Getenv, Version: s.env.Version,
 		Logger: slog.New(slog.NewTextHandler(s.env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
-	a, err := connect(ctx, cfg)
+	a, err := connect(ctx, cfg, s.env.Stderr)
 	if err != nil {
 		return err
 	}
@@ -282,7 +283,7 @@ func runRoutes(args []string, env Env) error {
 	if err := s.parse(args); err != nil {
 		return err
 	}
-	const line = "ferry routes list | add NAME URL | remove NAME | use NAME | auto | test"
+	const line = "ferry routes list | add NAME URL | remove NAME | use NAME | auto | test | set NAME KEY=VALUE | forget NAME"
 	if len(s.args) == 0 {
 		return s.usage(line)
 	}
@@ -311,6 +312,23 @@ func runRoutes(args []string, env Env) error {
 			return s.usage("ferry routes remove NAME")
 		}
 		return s.say(http.MethodDelete, "/_ferry/routes?name="+url.QueryEscape(rest[0]), nil, fmt.Sprintf("Route %q removed.", rest[0]))
+	case "set":
+		k, v, ok := "", "", len(rest) == 2
+		if ok {
+			k, v, ok = strings.Cut(rest[1], "=")
+		}
+		if !ok {
+			return s.usage("ferry routes set NAME KEY=VALUE   (keys: " + strings.Join(route.Fields, ", ") +
+				"; region=LABEL, http=auto|1.1|2, tls_key_share=auto|classic|pq)")
+		}
+		return s.say(http.MethodPost, "/_ferry/routes/set", map[string]string{"name": rest[0], "key": k, "value": v},
+			fmt.Sprintf("Route %q: %s=%s.", rest[0], k, v))
+	case "forget":
+		if len(rest) != 1 {
+			return s.usage("ferry routes forget NAME")
+		}
+		return s.say(http.MethodPost, "/_ferry/routes/forget", map[string]string{"name": rest[0]},
+			fmt.Sprintf("Route %q forgot what it learnt (HTTP/1.1 fallback, classic key shares).", rest[0]))
 	case "use", "auto":
 		choice := "auto"
 		if s.arg(0) == "use" {
@@ -336,7 +354,7 @@ func runRoutes(args []string, env Env) error {
 
 func printRoutes(w io.Writer, v app.RoutesView) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "\tNAME\tURL\tSTATE\tLATENCY\tCONNECT\tHANDSHAKE\tTLS\tLAST ERROR")
+	fmt.Fprintln(tw, "\tNAME\tURL\tSTATE\tLATENCY\tCONNECT\tHANDSHAKE\tTLS\tH2 PING\tNOTES\tLAST ERROR")
 	for _, r := range v.Routes {
 		mark := ""
 		if r.Current {
@@ -349,8 +367,11 @@ func printRoutes(w io.Writer, v app.RoutesView) {
 				state, lat = "up", ms(r.Latency)
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", mark, r.Name, r.URL, state, lat,
-			ms(r.Connect), ms(r.Handshake), ms(r.TLS), r.Err)
+		if r.Breaker == route.BreakerOpen {
+			state = "down (breaker)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", mark, r.Name, r.URL, state, lat,
+			ms(r.Connect), ms(r.Handshake), ms(r.TLS), ms(r.Ping), routeNotes(r), r.Err)
 	}
 	tw.Flush()
 	if v.Choice == "auto" {
@@ -365,4 +386,32 @@ func ms(d time.Duration) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond))
+}
+
+// routeNotes says what is special about a route: its fields when not the
+// defaults, what it learnt, a warm connection.
+func routeNotes(r app.RouteView) string {
+	var n []string
+	if r.Region != "" {
+		n = append(n, "region="+r.Region)
+	}
+	if r.HTTP != "" && r.HTTP != route.HTTPAuto {
+		n = append(n, "http="+r.HTTP)
+	}
+	if r.KeyShare != "" && r.KeyShare != route.KeyShareAuto {
+		n = append(n, "tls_key_share="+r.KeyShare)
+	}
+	if r.Learnt.HTTP1 {
+		n = append(n, "learnt HTTP/1.1")
+	}
+	if !r.Learnt.ClassicSince.IsZero() {
+		n = append(n, "learnt classic key shares "+r.Learnt.ClassicSince.Local().Format("2006-01-02 15:04"))
+	}
+	if r.Warm {
+		n = append(n, "warm")
+	}
+	if len(n) == 0 {
+		return "-"
+	}
+	return strings.Join(n, ", ")
 }

@@ -23,7 +23,7 @@ func runEvents(args []string, env Env) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	a := running(ctx, s.dataDir)
+	a := running(ctx, s.dataDir, env.Stderr)
 	if a == nil {
 		return errors.New("no Ferry is running on this data dir: start `ferry` or `ferry serve` first")
 	}

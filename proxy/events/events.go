@@ -26,6 +26,19 @@ const (
 	StateChanged    Kind = "state.changed"    // Detail: "paused" or "running"
 	SettingsChanged Kind = "settings.changed" // Detail: the settings key
 	ListenFailed    Kind = "listen.failed"    // Detail: the error, with the fix
+
+	// The spend guard's events (issue 12). Detail is an English sentence
+	// for logs; Attrs carry the figures for a notification in any language.
+	BudgetAlert   Kind = "budget.alert"   // Attrs: budget, level (80, 95, 100), spent, limit, unit, basis, mode, period, resets
+	BudgetAllowed Kind = "budget.allowed" // Attrs: until (RFC 3339), by
+	LimitHit      Kind = "limit.hit"      // Attrs: limit (rpm, itpm, otpm, concurrency, upstream), key (credential fingerprint), retry_after
+	QuotaAlert    Kind = "quota.alert"    // Attrs: account, window (5h, 7d…), level (80, 95, 100 or "reset"), utilization, resets
+	BrakeFired    Kind = "brake.fired"    // Attrs: session, reason, repeats, tool
+	BrakeReleased Kind = "brake.released" // Attrs: session, until, by
+
+	// FilterRedacted: the secrets list redacted something, published the
+	// first time each day (issue 11) for a desktop notification.
+	FilterRedacted Kind = "filter.redacted" // Attrs: list, rule (the kind of secret, e.g. github-token), request (Ferry's id), count
 )
 
 // Event is one thing that happened. Only the fields its Kind names are set.
@@ -37,6 +50,7 @@ type Event struct {
 	Up      bool
 	Latency time.Duration
 	Detail  string
+	Attrs   map[string]string
 }
 
 // Bus fans events out to subscribers without ever blocking the publisher.

@@ -1,6 +1,9 @@
 package events
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestBusFansOutAndNeverBlocks(t *testing.T) {
 	var b Bus
@@ -36,4 +39,22 @@ func TestCancelClosesAndUnsubscribes(t *testing.T) {
 		t.Fatal("channel still open after cancel")
 	}
 	b.Publish(Event{Kind: RouteUp}) // must not panic on a closed channel
+}
+
+// TestSpendEventsCarryTheirFigures: a notification in either language is
+// built from Attrs, so they survive the wire.
+func TestSpendEventsCarryTheirFigures(t *testing.T) {
+	e := Event{Kind: BudgetAlert, Time: time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC), Detail: "daily budget at 80%",
+		Attrs: map[string]string{"budget": "daily", "level": "80", "spent": "8.1", "limit": "10"}}
+	b, err := Encode(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Decode(string(BudgetAlert), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Kind != BudgetAlert || got.Detail != e.Detail || len(got.Attrs) != 4 || got.Attrs["spent"] != "8.1" {
+		t.Errorf("round trip %+v", got)
+	}
 }

@@ -30,6 +30,10 @@ type Wire struct {
 	// (route.switched by Auto), "paused"/"running" (state.changed), the
 	// settings key (settings.changed).
 	Detail string `json:"detail,omitempty"`
+	// Attrs are the figures of the spend guard's events (budget.*,
+	// limit.hit, quota.alert, brake.*), for a notification in any
+	// language; see each Kind.
+	Attrs map[string]string `json:"attrs,omitempty"`
 	// Request is set for request.finished.
 	Request *Request `json:"request,omitempty"`
 	// Missed is set for gap: how many events were left out, -1 when
@@ -65,7 +69,7 @@ func fromMS(v float64) time.Duration { return time.Duration(v * float64(time.Mil
 
 // Encode is e's data line on the stream.
 func Encode(e Event) ([]byte, error) {
-	w := Wire{Time: e.Time, Route: e.Route, Detail: e.Detail}
+	w := Wire{Time: e.Time, Route: e.Route, Detail: e.Detail, Attrs: e.Attrs}
 	switch e.Kind {
 	case RouteHealth, RouteUp, RouteDown:
 		up := e.Up
@@ -97,7 +101,7 @@ func Decode(name string, data []byte) (Event, error) {
 	if err := json.Unmarshal(data, &w); err != nil {
 		return Event{}, fmt.Errorf("decode %s event: %w", name, err)
 	}
-	e := Event{Kind: Kind(name), Time: w.Time, Route: w.Route, Detail: w.Detail, Latency: fromMS(w.LatencyMS)}
+	e := Event{Kind: Kind(name), Time: w.Time, Route: w.Route, Detail: w.Detail, Attrs: w.Attrs, Latency: fromMS(w.LatencyMS)}
 	if w.Up != nil {
 		e.Up = *w.Up
 	}

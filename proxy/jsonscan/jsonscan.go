@@ -183,31 +183,39 @@ func skipWS(b []byte, i int) int {
 
 // skipString returns the index after the string starting at b[i] == '"',
 // or -1. Strings are most of a request's bytes; short ones (keys, schema
-// words) are cheaper to walk than to hand to IndexByte.
+// words) are cheaper to walk than to hand to IndexByte. In a long one,
+// each quote IndexByte finds is the end unless an odd run of backslashes
+// escapes it: code in tool results is full of \" and \n, and walking
+// such a string byte by byte (or searching it again from every escape)
+// cost more than the rest of a request's filtering.
 func skipString(b []byte, i int) int {
 	j := i + 1
+	end := min(j+16, len(b))
+	for ; j < end; j++ {
+		switch b[j] {
+		case '"':
+			return j + 1
+		case '\\':
+			j++
+		}
+	}
+	if j > len(b) {
+		return -1
+	}
 	for {
-		// Walk a few bytes by hand first.
-		end := min(j+16, len(b))
-		for ; j < end; j++ {
-			switch b[j] {
-			case '"':
-				return j + 1
-			case '\\':
-				j++
-			}
-		}
-		if j >= len(b) {
-			return -1
-		}
 		k := bytes.IndexByte(b[j:], '"')
 		if k < 0 {
 			return -1
 		}
-		if bytes.IndexByte(b[j:j+k], '\\') < 0 {
-			return j + k + 1
+		q := j + k
+		bs := 0
+		for m := q - 1; m > i && b[m] == '\\'; m-- {
+			bs++
 		}
-		// An escape before the quote: walk on from here by hand.
+		if bs%2 == 0 {
+			return q + 1
+		}
+		j = q + 1
 	}
 }
 
@@ -302,4 +310,36 @@ func Int(b []byte, name string) (int, bool) {
 	}
 	n, err := strconv.Atoi(string(v))
 	return n, err == nil
+}
+
+// Elements calls fn with the raw bytes of each element of the JSON array
+// in b, in order, until fn returns false. It reports whether it reached
+// the array's closing bracket with nothing but whitespace after it; a
+// malformed array stops it there. Elements are delimited, not validated.
+func Elements(b []byte, fn func(val []byte) bool) bool {
+	i := skipWS(b, 0)
+	if i >= len(b) || b[i] != '[' {
+		return false
+	}
+	i = skipWS(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return skipWS(b, i+1) == len(b)
+	}
+	for {
+		ve := skipValue(b, i)
+		if ve < 0 {
+			return false
+		}
+		if !fn(b[i:ve]) {
+			return false
+		}
+		i = skipWS(b, ve)
+		if i < len(b) && b[i] == ']' {
+			return skipWS(b, i+1) == len(b)
+		}
+		if i >= len(b) || b[i] != ',' {
+			return false
+		}
+		i = skipWS(b, i+1)
+	}
 }

@@ -1,6 +1,7 @@
 package jsonscan
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -94,4 +95,48 @@ func TestMembers(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestElements(t *testing.T) {
+	cases := []struct {
+		in   string
+		want []string
+		ok   bool
+	}{
+		{`[]`, nil, true},
+		{` [ 1 , "a,]" , {"x":[1,2]} , [3] ] `, []string{`1`, `"a,]"`, `{"x":[1,2]}`, `[3]`}, true},
+		{`[1,]`, []string{`1`}, false},
+		{`[1 2]`, []string{`1`}, false},
+		{`{"a":1}`, nil, false},
+		{`["unterminated]`, nil, false},
+	}
+	for _, c := range cases {
+		var got []string
+		ok := Elements([]byte(c.in), func(v []byte) bool { got = append(got, string(v)); return true })
+		if ok != c.ok || strings.Join(got, "|") != strings.Join(c.want, "|") {
+			t.Errorf("%s: got %q %v, want %q %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+// FuzzSkipString checks the string skipper against encoding/json: in a
+// valid object, every member value it delimits is valid JSON on its own.
+func FuzzSkipString(f *testing.F) {
+	f.Add(`{"a":"x\\\"y","b":"\\\\","c":"` + strings.Repeat(`ab\"cd\\n`, 10) + `"}`)
+	f.Add(`{"a":"\\\\\\\"","b":["\"",{"c":"\\"}]}`)
+	f.Fuzz(func(t *testing.T, doc string) {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal([]byte(doc), &obj) != nil {
+			return
+		}
+		err := Members([]byte(doc), func(k, v []byte) error {
+			if !json.Valid(v) {
+				t.Fatalf("%q: member %q delimited as %q", doc, k, v)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%q: %v", doc, err)
+		}
+	})
 }

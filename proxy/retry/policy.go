@@ -39,6 +39,8 @@ type Policy struct {
 	// Jitter returns a number in [0, 1); nil means math/rand/v2. Tests
 	// fix it.
 	Jitter func() float64
+	// Metrics counts the retries decided; nil counts nothing.
+	Metrics *Metrics
 }
 
 // Result is one attempt as the policy sees it.

@@ -67,6 +67,10 @@ func (m *Manager) Report(req Request, up *Upstream, o Outcome) {
 func (m *Manager) candidates(cred, session string) []*Upstream {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.candidatesLocked(cred, session)
+}
+
+func (m *Manager) candidatesLocked(cred, session string) []*Upstream {
 	var first *entry
 	manual := m.choice != AutoChoice
 	if manual {

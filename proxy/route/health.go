@@ -39,8 +39,17 @@ func (m *Manager) kickProbe() {
 func (m *Manager) Run(ctx context.Context) {
 	t := time.NewTicker(m.o.Interval)
 	defer t.Stop()
-	for {
+	defer m.stopAllWarm()
+	for first := true; ; first = false {
 		m.probeAll(ctx)
+		if first {
+			// Warm connections start once the first probes said which
+			// routes serve first (recompute keeps them current after).
+			m.mu.Lock()
+			m.runCtx = ctx
+			m.updateWarm()
+			m.mu.Unlock()
+		}
 		select {
 		case <-ctx.Done():
 			return

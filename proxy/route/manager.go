@@ -1,6 +1,7 @@
 package route
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -31,10 +32,10 @@ const (
 type ManagerOptions struct {
 	// Settings persists routes and the choice; nil keeps them in memory.
 	Settings Settings
-	// Extra is the --via route for this run: listed, chosen for this run,
+	// Via is the --via route for this run: listed, chosen for this run,
 	// never stored. A stored route with the same URL is chosen instead of
 	// listing it twice.
-	Extra *Route
+	Via *Route
 	// Dial applies to every route's Upstream.
 	Dial DialOptions
 	// Target is the API base, the host every probe reaches; nil means
@@ -74,8 +75,8 @@ type Status struct {
 	URL   string `json:"url"` // masked
 	// Via marks the --via route of this run.
 	Via bool `json:"via"`
-	// Chosen marks the route that serves the next request.
-	Chosen bool `json:"chosen"`
+	// Current marks the route that serves the next request.
+	Current bool `json:"chosen"`
 	// Health is the last probe; Checked is zero before the first.
 	Health Health `json:"health"`
 	// History holds the latency of the last probes, oldest first, for a
@@ -88,6 +89,11 @@ type Status struct {
 	Region   string `json:"region,omitempty"`
 	HTTP     string `json:"http"`
 	KeyShare string `json:"tls_key_share"`
+	// Learnt is what the route learnt from failures (HTTP/1.1, classic
+	// key shares); `ferry routes forget NAME` clears it.
+	Learnt Learnt `json:"learnt"`
+	// Warm reports a connection to the API host open ahead of need.
+	Warm bool `json:"warm"`
 }
 
 type entry struct {
@@ -113,12 +119,15 @@ type Manager struct {
 	probe sync.Mutex // one probe round at a time
 
 	mu          sync.Mutex
-	entries     []*entry // stored routes in order, then the --via route
-	choice      string   // this run's choice: AutoChoice or a name
-	savedChoice string   // what Settings holds
-	pick        *entry   // the route serving now
-	failover    string   // road.failover
-	sticky      *sticky  // accounts' routes in Auto
+	entries     []*entry          // stored routes in order, then the --via route
+	choice      string            // this run's choice: AutoChoice or a name
+	savedChoice string            // what Settings holds
+	pick        *entry            // the route serving now
+	failover    string            // road.failover
+	sticky      *sticky           // accounts' routes in Auto
+	learnt      map[string]Learnt // as loaded; entries' learners hold the live state
+	noWarm      bool              // road.keep_warm off
+	runCtx      context.Context   // Run's, for warm connections; nil before Run
 }
 
 // NewManager loads the stored routes and choice. With none stored the list
@@ -157,6 +166,9 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 		if found && choice != "" {
 			m.savedChoice = choice
 		}
+		if _, err := o.Settings.GetSetting(SettingLearnt, &m.learnt); err != nil {
+			return nil, fmt.Errorf("load what routes learnt: %w", err)
+		}
 	}
 	if len(stored) == 0 {
 		stored = []Route{{Name: "Direct", URL: DirectURL}}
@@ -169,8 +181,8 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 		m.entries = append(m.entries, m.newEntry(r))
 	}
 	m.choice = m.savedChoice
-	if o.Extra != nil {
-		via, err := Parse(o.Extra.Name, o.Extra.URL)
+	if o.Via != nil {
+		via, err := Parse(o.Via.Name, o.Via.URL)
 		if err != nil {
 			return nil, fmt.Errorf("--via: %w", err)
 		}
@@ -210,11 +222,17 @@ func (m *Manager) newEntry(r Route) *entry {
 		m.log.Warn("stored route does not parse", "route", r.Name, "url", r.Masked(), "err", err)
 		return e
 	}
-	u, err := NewUpstream(r, m.o.Dial)
+	d := m.o.Dial
+	if d.Logger == nil {
+		d.Logger = m.log
+	}
+	u, err := NewUpstream(r, d)
 	if err != nil {
 		e.broken = err
 		return e
 	}
+	u.learn.set(m.learnt[r.Name])
+	u.learn.changed = m.saveLearnt
 	e.up = u
 	return e
 }
@@ -265,13 +283,15 @@ func (m *Manager) Routes() []Status {
 			Name:     e.route.Name,
 			URL:      e.route.Masked(),
 			Via:      e.via,
-			Chosen:   e == m.pick,
+			Current:  e == m.pick,
 			Health:   h,
 			History:  slices.Clone(e.history),
 			Breaker:  e.brk.String(),
 			Region:   e.route.Region,
 			HTTP:     orDefault(e.route.HTTP, HTTPAuto),
 			KeyShare: orDefault(e.route.KeyShare, KeyShareAuto),
+			Learnt:   learntOf(e),
+			Warm:     e.up != nil && e.up.Warm(),
 		})
 	}
 	return out
@@ -354,6 +374,9 @@ func (m *Manager) Update(oldName string, r Route) error {
 	if old.up != nil && sameURL(old.route.URL, r.URL) {
 		e.state, e.health, e.history, e.brk = old.state, old.health, old.history, old.brk
 		e.health.Route = r.Name
+		if e.up != nil {
+			e.up.learn.set(old.up.Learnt())
+		}
 	} else {
 		m.kickProbe()
 	}
@@ -369,6 +392,7 @@ func (m *Manager) Update(oldName string, r Route) error {
 	}
 	m.recompute()
 	if old.up != nil {
+		old.up.stopWarm()
 		old.up.Transport.CloseIdleConnections()
 	}
 	return nil
@@ -407,6 +431,7 @@ func (m *Manager) Remove(name string) error {
 	m.recompute()
 	if e.up != nil {
 		// Requests in flight keep their connections; idle ones go now.
+		e.up.stopWarm()
 		e.up.Transport.CloseIdleConnections()
 	}
 	return nil

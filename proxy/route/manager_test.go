@@ -57,7 +57,7 @@ func names(st []Status) string {
 	var s []string
 	for _, x := range st {
 		mark := ""
-		if x.Chosen {
+		if x.Current {
 			mark = "*"
 		}
 		if x.Via {
@@ -204,7 +204,7 @@ func TestManagerVia(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := NewManager(ManagerOptions{Settings: st, Extra: &tc.via})
+			m, err := NewManager(ManagerOptions{Settings: st, Via: &tc.via})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -218,7 +218,7 @@ func TestManagerVia(t *testing.T) {
 			}
 		})
 	}
-	m, err := NewManager(ManagerOptions{Settings: st, Extra: &Route{Name: "via", URL: "http://proxy:3128"}})
+	m, err := NewManager(ManagerOptions{Settings: st, Via: &Route{Name: "via", URL: "http://proxy:3128"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +240,7 @@ func TestManagerVia(t *testing.T) {
 	if len(routes) != 3 {
 		t.Fatalf("stored %v", routes)
 	}
-	if _, err := NewManager(ManagerOptions{Extra: &Route{Name: "bad", URL: "gopher://x"}}); !errors.Is(err, ErrInvalidRoute) {
+	if _, err := NewManager(ManagerOptions{Via: &Route{Name: "bad", URL: "gopher://x"}}); !errors.Is(err, ErrInvalidRoute) {
 		t.Fatalf("bad --via: %v", err)
 	}
 }

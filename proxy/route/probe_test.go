@@ -61,6 +61,11 @@ func TestProbe(t *testing.T) {
 			if (h.Handshake > 0) != tc.handshake || (h.TLS > 0) != tc.tls {
 				t.Fatalf("timings %+v: want handshake %v, TLS %v", h, tc.handshake, tc.tls)
 			}
+			// The fake speaks HTTP/2 over TLS: the probe times a PING on
+			// its own connection too.
+			if (h.Ping > 0) != tc.tls {
+				t.Fatalf("HTTP/2 PING %v, want one exactly when TLS was timed", h.Ping)
+			}
 			if h.Latency != h.Connect+h.Handshake+h.TLS {
 				t.Fatalf("Latency %v is not the sum of %+v", h.Latency, h)
 			}

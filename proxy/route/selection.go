@@ -82,6 +82,7 @@ func (m *Manager) recompute() {
 	prev := m.pick
 	m.pick = next
 	m.cur.Store(next.up)
+	m.updateWarm()
 	if prev != nil && prev != next && !strings.EqualFold(prev.route.Name, next.route.Name) {
 		detail := ""
 		if m.choice == AutoChoice {

@@ -11,6 +11,6 @@
 // It only observes. Callers forward the bytes to the client themselves; the
 // scanner never changes, delays or withholds what the client gets. It knows
 // nothing of HTTP beyond the stream's media type, of the Anthropic event
-// vocabulary beyond interning the common event names, or of usage
-// accounting.
+// vocabulary beyond interning the common event names and keeping, in a
+// Summary, the few frames that carry usage, or of usage accounting.
 package sse

@@ -85,6 +85,22 @@ func (s *Scanner) InFrame() bool {
 	return s.fields || len(rest) > 0
 }
 
+// Pending describes where the bytes fed so far stop, for a writer that
+// must end a cut frame: event is the value of the current frame's last
+// complete "event:" line ("" if none), midLine reports that they stop
+// inside a line.
+func (s *Scanner) Pending() (event string, midLine bool) {
+	if s.skipping {
+		return "", !s.skipAtLine
+	}
+	rest := s.buf[min(s.pos, len(s.buf)):]
+	midLine = len(rest) > 0 && !(len(rest) == 1 && rest[0] == '\r')
+	if s.hasEvent && s.evE <= len(s.buf) {
+		event = eventName(s.buf[s.evS:s.evE])
+	}
+	return event, midLine
+}
+
 func (s *Scanner) max() int {
 	if s.Max > 0 {
 		return s.Max

@@ -46,6 +46,9 @@ const (
 	ScenarioCutAfterStart = "cut_after_start"
 	// Stream cut after message_start, a block start and three deltas.
 	ScenarioCutMidStream = "cut_mid_stream"
+	// Stream cut inside the data: line of a text delta, half its JSON
+	// sent (a tunnel dying mid-frame).
+	ScenarioCutInData = "cut_in_data"
 	// Slow stream: a delta after every gap (default 1.5s) of silence, as many
 	// as it takes to last at least total (default 20s), then a normal end.
 	ScenarioSlow = "slow"
@@ -77,7 +80,7 @@ const (
 // Scenarios lists every scenario name.
 var Scenarios = []string{
 	ScenarioMessage, ScenarioStream, ScenarioToolUse, ScenarioThinking, ScenarioUTF8Split,
-	ScenarioUnknownEvent, ScenarioStreamError, ScenarioCutAfterStart, ScenarioCutMidStream,
+	ScenarioUnknownEvent, ScenarioStreamError, ScenarioCutAfterStart, ScenarioCutMidStream, ScenarioCutInData,
 	ScenarioSlow, ScenarioLongGap, ScenarioLarge, ScenarioRateLimited, ScenarioOverloaded,
 	ScenarioError, ScenarioCountTokens, ScenarioModels, ScenarioOpenAI, ScenarioOpenAIStream,
 	ScenarioEcho,
@@ -323,6 +326,14 @@ func buildPlan(sp spec, ri *reqInfo) plan {
 		for _, w := range []string{"This", " stream", " breaks"} {
 			b.text(0, w)
 		}
+		p.cut = true
+		p.usage = withOutput(u, 1)
+	case ScenarioCutInData:
+		u := usageCached
+		b.start(id, u)
+		b.blockStart(0, `{"type":"text","text":""}`)
+		b.text(0, "This stream")
+		b.raw(0, "event: content_block_delta\ndata: "+textDelta(0, " breaks")[:40])
 		p.cut = true
 		p.usage = withOutput(u, 1)
 	case ScenarioSlow:

@@ -37,7 +37,7 @@ func BenchmarkMeterStream(b *testing.B) {
 	body := streamOf(1 << 20)
 	for _, chunk := range []int{128, 1400, 16 << 10} {
 		b.Run(fmt.Sprintf("writes=%dB", chunk), func(b *testing.B) {
-			ms := NewMeters(MetersOptions{RateLimits: &RateLimitTracker{}})
+			ms := NewMeters(MetersOptions{Headroom: &HeadroomTracker{}})
 			b.SetBytes(int64(len(body)))
 			meterStreamLoop(b, ms, http.Header{"Content-Type": {"text/event-stream"}}, body, chunk)
 		})
@@ -87,7 +87,7 @@ func BenchmarkMeterDoneSmallStream(b *testing.B) {
 		"event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\",\"stop_sequence\":null},\"usage\":{\"input_tokens\":12,\"cache_creation_input_tokens\":1500,\"cache_read_input_tokens\":40000,\"output_tokens\":9}}\n\n" +
 		"event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n")
 	h := anthropicStreamHeader()
-	ms := NewMeters(MetersOptions{RateLimits: &RateLimitTracker{}})
+	ms := NewMeters(MetersOptions{Headroom: &HeadroomTracker{}})
 	r := httptest.NewRequest(http.MethodPost, "/v1/messages", nil)
 	b.ReportAllocs()
 	for b.Loop() {

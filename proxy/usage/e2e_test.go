@@ -55,7 +55,7 @@ func TestThroughProxy(t *testing.T) {
 		fake := testsupport.NewFakeAPI(t, testsupport.WithGzip(gz))
 		base, _ := url.Parse(fake.URL)
 		rec := &memRecorder{}
-		meters := usage.NewMeters(usage.MetersOptions{RateLimits: &usage.RateLimitTracker{}})
+		meters := usage.NewMeters(usage.MetersOptions{Headroom: &usage.HeadroomTracker{}})
 		p, err := proxy.New(proxy.Options{
 			APIBase:  base,
 			Recorder: rec,
@@ -184,8 +184,12 @@ func TestAdminThroughProxy(t *testing.T) {
 		return res.StatusCode
 	}
 	for _, path := range []string{"/_ferry/stats?window=1h", "/_ferry/requests", "/_ferry/usage?by=day", "/_ferry/metrics", "/_ferry/prices", "/_ferry/series"} {
-		if code := do(http.MethodGet, path, "", ""); code != 200 {
+		if code := do(http.MethodGet, path, "", "admin-secret"); code != 200 {
 			t.Errorf("GET %s: %d", path, code)
+		}
+		// Reads need a token too (issue 14).
+		if code := do(http.MethodGet, path, "", ""); code != 401 {
+			t.Errorf("GET %s without a token: %d", path, code)
 		}
 	}
 	row := `{"model":"claude-opus-6","input":6,"output":30}`

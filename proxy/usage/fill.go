@@ -29,6 +29,9 @@ func (m *Meter) fill(rec *storage.Record) {
 		}
 		rec.Model = m.reqModel
 	}
+	// The request's and the response's model are outside input: bounded
+	// before anything stores or counts them (issue 14).
+	rec.Model = storage.NormalizeModel(rec.Model)
 	if rec.ErrorType == "" && m.errType != "" {
 		rec.ErrorType = m.errType
 		if m.errFrame && rec.ErrorClass == storage.ClassNone {
@@ -71,6 +74,12 @@ func (m *Meter) fill(rec *storage.Record) {
 		}
 		pr := m.ms.prices.costUsage(rec.Model, &m.usage, at, rec.Batch, priceExtras(rec))
 		rec.Tokens, rec.CostUSD, rec.PriceRow, rec.PriceKnown = pr.tokens, pr.usd, pr.row, pr.known
+		if m.reqHeader != nil && IsSubscription(m.reqHeader) {
+			// A Pro or Max plan pays no tokens: billed $0, and what it
+			// would have cost with a key kept for api_equivalent budgets.
+			rec.APIEquivUSD, rec.CostUSD = rec.CostUSD, 0
+			rec.PriceRow += " " + SubscriptionRow
+		}
 		for k, v := range pr.extras {
 			rec.UsageExtras = putExtra(rec.UsageExtras, k, v)
 		}

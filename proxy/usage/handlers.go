@@ -27,14 +27,17 @@ type SeriesSource interface {
 type HandlersOptions struct {
 	DB     StatsSource // required
 	Prices *Prices     // nil means the default table, read-only in effect
-	// RateLimits is the tracker the Meters fill; nil shows none.
-	RateLimits *RateLimitTracker
+	// Headroom is the tracker the Meters fill; nil shows none.
+	Headroom *HeadroomTracker
 	// QueueDropped reports records the recorder dropped because its queue
 	// was full (storage.Recorder.Dropped). nil means 0.
 	QueueDropped func() uint64
 	// Health reports the upstream routes' health for /_ferry/metrics. nil
 	// means no upstream gauges.
 	Health func() []UpstreamHealth
+	// Refused reports the guards' refusals by reason for /_ferry/metrics
+	// (proxy.(*Proxy).Refusals). nil means no such metric.
+	Refused func() map[string]uint64
 	// Now and Location set the clock and the time zone of "today" and
 	// "this month". nil means time.Now and time.Local.
 	Now      func() time.Time
@@ -46,7 +49,7 @@ type HandlersOptions struct {
 type Handlers struct {
 	db      StatsSource
 	prices  *Prices
-	limits  *RateLimitTracker
+	limits  *HeadroomTracker
 	dropped func() uint64
 	now     func() time.Time
 	loc     *time.Location
@@ -73,9 +76,9 @@ func NewHandlers(o HandlersOptions) *Handlers {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Handlers{
-		db: o.DB, prices: o.Prices, limits: o.RateLimits, dropped: o.QueueDropped,
+		db: o.DB, prices: o.Prices, limits: o.Headroom, dropped: o.QueueDropped,
 		now: o.Now, loc: o.Location, log: o.Logger,
-		metrics: NewMetrics(MetricsOptions{Health: o.Health, QueueDropped: o.QueueDropped}),
+		metrics: NewMetrics(MetricsOptions{Health: o.Health, QueueDropped: o.QueueDropped, Refused: o.Refused}),
 	}
 }
 

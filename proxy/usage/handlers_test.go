@@ -75,13 +75,13 @@ func openFixture(t *testing.T) *storage.DB {
 }
 
 func newTestHandlers(t *testing.T, db *storage.DB) *Handlers {
-	limits := &RateLimitTracker{}
+	limits := &HeadroomTracker{}
 	h := http.Header{}
 	h.Set("anthropic-ratelimit-tokens-limit", "400000")
 	h.Set("anthropic-ratelimit-tokens-remaining", "399000")
 	limits.Observe(h, hnow)
 	return NewHandlers(HandlersOptions{
-		DB: db, RateLimits: limits, Now: func() time.Time { return hnow }, Location: zone,
+		DB: db, Headroom: limits, Now: func() time.Time { return hnow }, Location: zone,
 		QueueDropped: func() uint64 { return 7 },
 		Health: func() []UpstreamHealth {
 			return []UpstreamHealth{{Route: "socks", Up: true, Latency: 30 * time.Millisecond}}

@@ -1,6 +1,7 @@
 package usage
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -117,5 +118,36 @@ func TestBatchResultsPricedByIteration(t *testing.T) {
 	// (1000000×3 + 1000×5) × 0.5 = 1502500 µ$
 	if !near(rec.CostUSD, 1.5025) || !rec.PriceKnown {
 		t.Errorf("batch cost %v known=%v, want 1.5025", rec.CostUSD, rec.PriceKnown)
+	}
+}
+
+// TestSubscriptionBilledZero: a request with a subscription's OAuth token
+// is billed $0; what it would cost with a key is kept apart.
+func TestSubscriptionBilledZero(t *testing.T) {
+	ms := NewMeters(MetersOptions{})
+	body := []byte(`{"model":"claude-sonnet-4-6","usage":{"input_tokens":1000000,"output_tokens":0}}`)
+	for _, tc := range []struct {
+		name, auth    string
+		billed, equiv float64
+	}{
+		{"OAuth token", "Bearer sk-ant-oat01-abc", 0, 3},
+		{"API key as Bearer", "Bearer sk-ant-api03-abc", 3, 0},
+		{"x-api-key", "", 3, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := http.Header{}
+			if tc.auth != "" {
+				h.Set("Authorization", tc.auth)
+			} else {
+				h.Set("X-Api-Key", "sk-ant-api03-abc")
+			}
+			rec := meter(t, ms, meterCase{header: h, status: 200, resp: jsonHeader(), body: body}, whole(body))
+			if !near(rec.CostUSD, tc.billed) || !near(rec.APIEquivUSD, tc.equiv) || !rec.PriceKnown {
+				t.Errorf("billed %v equiv %v known %v; want %v %v", rec.CostUSD, rec.APIEquivUSD, rec.PriceKnown, tc.billed, tc.equiv)
+			}
+			if tc.equiv > 0 && !strings.HasSuffix(rec.PriceRow, SubscriptionRow) {
+				t.Errorf("price row %q", rec.PriceRow)
+			}
+		})
 	}
 }

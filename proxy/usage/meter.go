@@ -24,9 +24,9 @@ const maxErrorBody = 64 << 10
 type MetersOptions struct {
 	// Prices prices each request. nil means the default table.
 	Prices *Prices
-	// RateLimits receives the anthropic-ratelimit-* headers of every
+	// Headroom receives the anthropic-ratelimit-* headers of every
 	// response. nil means none are kept.
-	RateLimits *RateLimitTracker
+	Headroom *HeadroomTracker
 	// MaxBody caps what one Meter buffers; 0 means DefaultMaxBody.
 	MaxBody int
 	// Now is the clock for first-token times. nil means time.Now.
@@ -43,7 +43,7 @@ type MetersOptions struct {
 // Meters makes a Meter for each request. It is safe for concurrent use.
 type Meters struct {
 	prices  *Prices
-	limits  *RateLimitTracker
+	limits  *HeadroomTracker
 	maxBody int
 	now     func() time.Time
 	log     *slog.Logger
@@ -65,7 +65,7 @@ func NewMeters(o MetersOptions) *Meters {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Meters{prices: o.Prices, limits: o.RateLimits, maxBody: o.MaxBody, now: o.Now, log: o.Logger,
+	return &Meters{prices: o.Prices, limits: o.Headroom, maxBody: o.MaxBody, now: o.Now, log: o.Logger,
 		ledger: NewBatchLedger(o.Settings, o.Logger)}
 }
 
@@ -128,6 +128,9 @@ const (
 	modeSSE                // frames, held and read at Done (see hold)
 	modeJSONL              // one JSON value per line, held likewise
 	modeIgnore             // nothing to learn from this body
+	// modeSummary is a plain event stream the proxy scans: its usage
+	// frames come from that scan at the end (see UseSummary).
+	modeSummary
 )
 
 // Meter reads one response as it is forwarded and fills the usage fields of
@@ -230,6 +233,9 @@ func (m *Meter) Write(p []byte) (int, error) {
 	defer m.recover("write")
 	at := m.ms.now()
 	m.lastAt = at
+	if m.mode == modeSummary {
+		return len(p), nil
+	}
 	if m.coding != "" {
 		// Encoded bodies are decoded at Done: a decompressor needs a reader
 		// it can block on, and Write must not block or start goroutines.

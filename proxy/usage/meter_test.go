@@ -349,7 +349,7 @@ func TestMeterTiming(t *testing.T) {
 		}
 	}
 	c := &clock{now: t0}
-	ms := NewMeters(MetersOptions{Now: c.Now, RateLimits: &RateLimitTracker{}})
+	ms := NewMeters(MetersOptions{Now: c.Now, Headroom: &HeadroomTracker{}})
 	rec := meter(t, ms, meterCase{resp: sseHeader()}, writes)
 	// Response reads the clock at +10ms; write k (from 0) at +(20+10k) ms.
 	// Frame 2 (message_start, content_block_start, then the first
@@ -379,7 +379,7 @@ func TestMeterTiming(t *testing.T) {
 	zw.Close()
 	zwrites[len(zwrites)-1] = append(zwrites[len(zwrites)-1], zbuf.Bytes()...)
 	c = &clock{now: t0}
-	ms = NewMeters(MetersOptions{Now: c.Now, RateLimits: &RateLimitTracker{}})
+	ms = NewMeters(MetersOptions{Now: c.Now, Headroom: &HeadroomTracker{}})
 	rec = meter(t, ms, meterCase{resp: http.Header{"Content-Type": {"text/event-stream"}, "Content-Encoding": {"gzip"}}}, zwrites)
 	if rec.FirstToken != 40*time.Millisecond {
 		t.Errorf("gzip: FirstToken = %v, want 40ms", rec.FirstToken)

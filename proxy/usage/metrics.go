@@ -26,6 +26,10 @@ type MetricsOptions struct {
 	// QueueDropped reports records dropped by a full recorder queue; nil
 	// means no such metric.
 	QueueDropped func() uint64
+	// Refused reports the requests Ferry's guards refused, by reason
+	// (proxy.Refused…); they are not recorded in the history. nil means
+	// no such metric.
+	Refused func() map[string]uint64
 }
 
 // maxModelLabels bounds the distinct model labels: model ids come from
@@ -95,6 +99,9 @@ func NewMetrics(o MetricsOptions) *Metrics {
 	if o.Health != nil {
 		m.reg.MustRegister(&healthCollector{health: o.Health})
 	}
+	if o.Refused != nil {
+		m.reg.MustRegister(&refusedCollector{refused: o.Refused})
+	}
 	return m
 }
 
@@ -107,6 +114,7 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 func (m *Metrics) modelLabel(model string) string {
+	model = storage.NormalizeModel(model) // bounded label length
 	if model == "" {
 		return storage.NoModel
 	}
@@ -191,6 +199,23 @@ func (c *healthCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, up, h.Route)
 		ch <- prometheus.MustNewConstMetric(latDesc, prometheus.GaugeValue, h.Latency.Seconds(), h.Route)
+	}
+}
+
+var refusedDesc = prometheus.NewDesc("ferry_refused_requests_total",
+	"Requests refused before they were recorded, by reason (host, origin, fetch_site, connect, target, connections).",
+	[]string{"reason"}, nil)
+
+// refusedCollector reads the guards' refusal counts at scrape time.
+type refusedCollector struct {
+	refused func() map[string]uint64
+}
+
+func (c *refusedCollector) Describe(ch chan<- *prometheus.Desc) { ch <- refusedDesc }
+
+func (c *refusedCollector) Collect(ch chan<- prometheus.Metric) {
+	for reason, n := range c.refused() {
+		ch <- prometheus.MustNewConstMetric(refusedDesc, prometheus.CounterValue, float64(n), reason)
 	}
 }
 

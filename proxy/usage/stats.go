@@ -60,7 +60,7 @@ type Stats struct {
 	SpendMonthUSD        float64                      `json:"spend_month_usd"`
 	ByModel              map[string]storage.Breakdown `json:"by_model"`
 	ByRoute              map[string]storage.Breakdown `json:"by_route"`
-	RateLimit            map[string]RateLimit         `json:"ratelimit"`
+	Headroom             map[string]Headroom          `json:"ratelimit"`
 	QueueDropped         uint64                       `json:"queue_dropped"`
 }
 
@@ -102,7 +102,7 @@ func (h *Handlers) StatsBetween(from, to time.Time) (Stats, error) {
 		Tokens: s.Tokens, CostUSD: s.CostUSD, UnknownPriceRequests: s.UnknownPrice, CacheHits: s.CacheHits,
 		SpendTodayUSD: today.CostUSD, RequestsToday: today.Requests, SpendMonthUSD: thisMonth.CostUSD,
 		ByModel: s.ByModel, ByRoute: s.ByRoute,
-		RateLimit: h.limits.Snapshot(), QueueDropped: h.dropped(),
+		Headroom: h.limits.Snapshot(), QueueDropped: h.dropped(),
 	}, nil
 }
 

@@ -56,8 +56,8 @@ func TestStatsHandler(t *testing.T) {
 	if s.LatencyMS.FirstToken.Count != 1 || s.LatencyMS.Total.Count != 3 || s.LatencyMS.FirstByte.P50 <= 0 {
 		t.Errorf("latency %+v", s.LatencyMS)
 	}
-	if r := s.RateLimit["tokens"]; r.Limit != 400000 || r.Remaining != 399000 {
-		t.Errorf("ratelimit %+v", s.RateLimit)
+	if r := s.Headroom["tokens"]; r.Limit != 400000 || r.Remaining != 399000 {
+		t.Errorf("ratelimit %+v", s.Headroom)
 	}
 	if s.QueueDropped != 7 {
 		t.Errorf("queue_dropped %d", s.QueueDropped)

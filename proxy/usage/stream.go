@@ -215,3 +215,44 @@ func (m *Meter) lines(p []byte) {
 		p = p[i+1:]
 	}
 }
+
+// UseSummary makes the meter take a plain event stream's usage frames
+// from the proxy's own scan of it (Summary) instead of holding and
+// scanning its bytes: the stream is then read once, by the proxy. It says
+// no for anything but a plain event stream. The clock it returns reads the
+// time the meter dated the latest Write, so the scan dates the first
+// content delta exactly as the meter's own scan would.
+func (m *Meter) UseSummary() (func() time.Time, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.mode != modeSSE || m.coding != "" || m.broken || m.kind == kindChat {
+		return nil, false
+	}
+	m.mode = modeSummary
+	return m.lastWrite, true
+}
+
+func (m *Meter) lastWrite() time.Time {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.lastAt
+}
+
+// Summary takes the stream's usage frames (see UseSummary), before Done.
+func (m *Meter) Summary(s *sse.Summary) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.mode != modeSummary || m.done || s == nil {
+		return
+	}
+	defer m.recover("summary")
+	for _, f := range s.Frames {
+		m.frame(sse.Frame{Event: f.Event, Data: f.Data}, m.lastAt)
+	}
+	if !s.FirstDelta.IsZero() {
+		m.firstToken = s.FirstDelta
+	}
+	if s.Truncated {
+		m.truncated = true
+	}
+}

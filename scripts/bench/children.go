@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/ferry-gateway/ferry/proxy/limit"
 	"log/slog"
 	"net"
 	"net/http"
@@ -182,6 +183,9 @@ func coreConfig(apiBase, data string, storeBodies bool) app.Config {
 	cfg := app.Config{
 		Listen: "127.0.0.1:0", APIBase: apiBase, Via: "direct", DataDir: data, APIKey: benchKey,
 		Version: "bench", Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		// Thousands of requests a minute on one key: the default local
+		// rate limit (100 a minute) would answer most of them.
+		Overrides: []app.Override{{Key: limit.KeyRPM, Text: "0", From: "benchmark"}},
 		Getenv: func(k string) string {
 			if k == "FERRY_KEYRING" {
 				return "off"

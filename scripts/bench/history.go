@@ -16,6 +16,8 @@ func recorderCheck(ctx context.Context, ferry target) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ferry.base+"/_ferry/stats?window=1h", nil)
+	// Reads of the admin API need a token; the local token is one.
+	req.Header.Set("X-Api-Key", ferry.key)
 	resp, err := ferry.client.Do(req)
 	if err != nil {
 		return fmt.Errorf("GET /_ferry/stats: %w", err)

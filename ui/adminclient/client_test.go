@@ -201,7 +201,7 @@ func TestClientAgainstARealCore(t *testing.T) {
 				got = append(got, e.Kind)
 			}
 			sawRequest = sawRequest || (e.Kind == events.RequestFinished && e.Record != nil && strings.HasPrefix(e.Record.Model, "claude-sonnet-4-5"))
-			sawLanguage = sawLanguage || (e.Kind == events.SettingsChanged && e.Detail == "language")
+			sawLanguage = sawLanguage || (e.Kind == events.SettingsChanged && e.Detail == app.KeyLanguage)
 		case <-timeout:
 			t.Fatalf("events: state %v, request %v, language %v", got, sawRequest, sawLanguage)
 		}

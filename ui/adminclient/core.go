@@ -23,11 +23,14 @@ var _ coreapi.Core = (*Client)(nil)
 // fields the windows read.
 type (
 	statusJSON struct {
-		Paused       bool   `json:"paused"`
-		BaseURL      string `json:"base_url"`
-		ListenStored string `json:"listen_stored"`
-		Language     string `json:"language"`
-		DataDir      string `json:"data_dir"`
+		Paused  bool   `json:"paused"`
+		BaseURL string `json:"base_url"`
+		DataDir string `json:"data_dir"`
+	}
+	configJSON struct {
+		Key    string  `json:"key"`
+		Value  string  `json:"value"`
+		Stored *string `json:"stored"`
 	}
 	routeJSON struct {
 		Name      string          `json:"name"`
@@ -109,10 +112,6 @@ type (
 		Rows   []priceRowJSON `json:"rows"`
 		Custom []string       `json:"custom"`
 	}
-	settingsJSON struct {
-		Retention   string `json:"retention"`
-		StoreBodies bool   `json:"store_bodies"`
-	}
 )
 
 func (r priceRowJSON) key() string {
@@ -190,8 +189,8 @@ func (c *Client) Routes() []coreapi.RouteStatus {
 	out := make([]coreapi.RouteStatus, 0, len(rs.Routes))
 	for _, r := range rs.Routes {
 		out = append(out, coreapi.RouteStatus{
-			Name: r.Name, URL: r.URL, Temporary: r.Temporary, Checked: !r.Checked.IsZero(), Up: r.Up,
-			Latency: r.Latency, LastError: r.Err, History: r.History, Active: r.Current,
+			Name: r.Name, URL: r.URL, Via: r.Temporary, Checked: !r.Checked.IsZero(), Up: r.Up,
+			Latency: r.Latency, Err: r.Err, History: r.History, Current: r.Current,
 		})
 	}
 	return out
@@ -268,8 +267,8 @@ func classMap(m map[storage.ErrorClass]uint64) map[storage.ErrorClass]int64 {
 	return out
 }
 
-func rateLimit(s map[string]rateLimitJSON) coreapi.RateLimit {
-	var r coreapi.RateLimit
+func headroom(s map[string]rateLimitJSON) coreapi.Headroom {
+	var r coreapi.Headroom
 	for name, l := range s {
 		switch name {
 		case "requests":
@@ -304,7 +303,7 @@ func (c *Client) Stats(ctx context.Context, from, to time.Time) (coreapi.Stats, 
 		FirstToken: percentiles(s.LatencyMS.FirstToken), Total: percentiles(s.LatencyMS.Total),
 		Tokens: s.Tokens, CostUSD: s.CostUSD, SpendToday: s.SpendTodayUSD, SpendMonth: s.SpendMonthUSD,
 		RequestsToday: int64(s.RequestsToday), ByModel: breakdowns(s.ByModel), ByRoute: breakdowns(s.ByRoute),
-		RateLimit: rateLimit(s.RateLimit),
+		Headroom: headroom(s.RateLimit),
 	}
 	for k, v := range s.Errors.ByType {
 		st.ErrorsByType[k] = int64(v)
@@ -367,7 +366,7 @@ func (c *Client) Prices() ([]coreapi.PriceRow, error) {
 	}
 	out := make([]coreapi.PriceRow, 0, len(t.Rows))
 	for _, r := range t.Rows {
-		out = append(out, coreapi.PriceRow{Model: r.Model, Since: r.From, Input: r.Input, Output: r.Output,
+		out = append(out, coreapi.PriceRow{Model: r.Model, From: r.From, Input: r.Input, Output: r.Output,
 			CacheWrite5m: r.CacheWrite5m, CacheWrite1h: r.CacheWrite1h, CacheRead: r.CacheRead,
 			Custom: slices.Contains(t.Custom, r.key())})
 	}
@@ -377,7 +376,7 @@ func (c *Client) Prices() ([]coreapi.PriceRow, error) {
 // SetPrice sets the row's base rates; the settings table does not show a
 // row's long-prompt tiers, so the stored row's tiers are kept.
 func (c *Client) SetPrice(p coreapi.PriceRow) error {
-	row := priceRowJSON{Model: p.Model, From: p.Since, Input: p.Input, Output: p.Output,
+	row := priceRowJSON{Model: p.Model, From: p.From, Input: p.Input, Output: p.Output,
 		CacheWrite5m: p.CacheWrite5m, CacheWrite1h: p.CacheWrite1h, CacheRead: p.CacheRead}
 	t, err := c.priceTable()
 	if err != nil {
@@ -393,43 +392,91 @@ func (c *Client) SetPrice(p coreapi.PriceRow) error {
 
 func (c *Client) ResetPrices() error { return c.quickDo(http.MethodDelete, "/_ferry/prices", nil, nil) }
 
-func (c *Client) Settings() (coreapi.Settings, error) {
-	st, err := c.status()
-	if err != nil {
-		return coreapi.Settings{}, err
+// The settings registry's keys the settings window changes (proxy/app's
+// knobs; GET and PUT /_ferry/config/{key}).
+const (
+	keyListen      = "server.listen"
+	keyRetention   = "history.retention"
+	keyStoreBodies = "history.store_bodies"
+	keyLanguage    = "ui.language"
+)
+
+func (c *Client) config() (map[string]configJSON, error) {
+	var entries []configJSON
+	if err := c.quickDo(http.MethodGet, "/_ferry/config", nil, &entries); err != nil {
+		return nil, err
 	}
-	var s settingsJSON
-	if err := c.quickDo(http.MethodGet, "/_ferry/settings", nil, &s); err != nil {
-		return coreapi.Settings{}, err
-	}
-	out := coreapi.Settings{Listen: st.ListenStored, StoreBodies: s.StoreBodies, Language: st.Language}
-	if d, err := time.ParseDuration(s.Retention); err == nil && d > 0 {
-		out.RetentionDays = int((d + 12*time.Hour) / (24 * time.Hour))
+	out := make(map[string]configJSON, len(entries))
+	for _, e := range entries {
+		out[e.Key] = e
 	}
 	return out, nil
 }
 
-// SetSettings changes what differs from the stored settings, each through
-// its endpoint.
+// days reads a duration knob's text form ("90d", "36h", "0s") as whole
+// days, rounded.
+func days(text string) int {
+	if n, ok := strings.CutSuffix(text, "d"); ok {
+		if v, err := strconv.Atoi(n); err == nil {
+			return v
+		}
+	}
+	d, err := time.ParseDuration(text)
+	if err != nil || d <= 0 {
+		return 0
+	}
+	return int((d + 12*time.Hour) / (24 * time.Hour))
+}
+
+func (c *Client) Settings() (coreapi.Settings, error) {
+	cfg, err := c.config()
+	if err != nil {
+		return coreapi.Settings{}, err
+	}
+	// The listen address shown is the one for the next start: the stored
+	// one, else the one in effect.
+	listen := cfg[keyListen].Value
+	if st := cfg[keyListen].Stored; st != nil {
+		listen = *st
+	}
+	return coreapi.Settings{
+		Listen: listen, RetentionDays: days(cfg[keyRetention].Value),
+		StoreBodies: cfg[keyStoreBodies].Value == "on", Language: cfg[keyLanguage].Value,
+	}, nil
+}
+
+func (c *Client) setConfig(key, value string) error {
+	return c.quickDo(http.MethodPut, "/_ferry/config/"+key, map[string]string{"value": value}, nil)
+}
+
+// SetSettings changes what differs from the settings in effect, each
+// through its knob.
 func (c *Client) SetSettings(s coreapi.Settings) error {
 	cur, err := c.Settings()
 	if err != nil {
 		return err
 	}
 	if s.Listen != cur.Listen {
-		if err := c.quickDo(http.MethodPut, "/_ferry/listen", map[string]string{"listen": s.Listen}, nil); err != nil {
+		if err := c.setConfig(keyListen, s.Listen); err != nil {
 			return err
 		}
 	}
-	if s.RetentionDays != cur.RetentionDays || s.StoreBodies != cur.StoreBodies {
-		ret := (time.Duration(s.RetentionDays) * 24 * time.Hour).String()
-		body := map[string]any{"retention": ret, "store_bodies": s.StoreBodies}
-		if err := c.quickDo(http.MethodPut, "/_ferry/settings", body, nil); err != nil {
+	if s.RetentionDays != cur.RetentionDays {
+		ret := "0s"
+		if s.RetentionDays > 0 {
+			ret = strconv.Itoa(s.RetentionDays) + "d"
+		}
+		if err := c.setConfig(keyRetention, ret); err != nil {
+			return err
+		}
+	}
+	if s.StoreBodies != cur.StoreBodies {
+		if err := c.setConfig(keyStoreBodies, strconv.FormatBool(s.StoreBodies)); err != nil {
 			return err
 		}
 	}
 	if s.Language != cur.Language {
-		if err := c.quickDo(http.MethodPut, "/_ferry/language", map[string]string{"language": s.Language}, nil); err != nil {
+		if err := c.setConfig(keyLanguage, s.Language); err != nil {
 			return err
 		}
 	}

@@ -102,7 +102,7 @@ type Core interface {
 
 	// Prices lists the price table in display order.
 	Prices() ([]PriceRow, error)
-	// SetPrice adds or replaces the row with the same Model and Since.
+	// SetPrice adds or replaces the row with the same Model and From.
 	SetPrice(p PriceRow) error
 	// ResetPrices restores the built-in price table.
 	ResetPrices() error
@@ -128,23 +128,23 @@ type RouteStatus struct {
 	// URL is the route's URL with credentials masked
 	// (socks5://alice:***@127.0.0.1:1080), or "direct".
 	URL string
-	// Temporary is true for the --via route of this run, which is not
+	// Via is true for the --via route of this run, which is not
 	// stored and cannot be edited or removed.
-	Temporary bool
+	Via bool
 	// Checked is false until the route has been probed once; Up and
 	// Latency mean nothing before.
 	Checked bool
 	Up      bool
 	// Latency is the total time of the last successful probe.
 	Latency time.Duration
-	// LastError is the last probe's error, "" when it succeeded.
-	LastError string
+	// Err is the last probe's error, "" when it succeeded.
+	Err string
 	// History is the latency of recent probes, oldest first; 0 means that
 	// probe failed. The dashboard draws it as a sparkline.
 	History []time.Duration
-	// Active is true for the route serving the next request: the chosen
+	// Current is true for the route serving the next request: the chosen
 	// route, or the one Auto picked.
-	Active bool
+	Current bool
 }
 
 // Probe is the timed result of probing one route.
@@ -174,9 +174,9 @@ type Breakdown struct {
 	CostUSD  float64
 }
 
-// RateLimit is the latest anthropic-ratelimit-* headers seen, for the
+// Headroom is the latest anthropic-ratelimit-* headers seen, for the
 // "headroom" figures. A zero Limit means the header was absent.
-type RateLimit struct {
+type Headroom struct {
 	RequestsLimit, RequestsRemaining         int64
 	TokensLimit, TokensRemaining             int64
 	InputTokensLimit, InputTokensRemaining   int64
@@ -203,7 +203,7 @@ type Stats struct {
 	SpendToday, SpendMonth float64
 	RequestsToday          int64
 	ByModel, ByRoute       []Breakdown
-	RateLimit              RateLimit
+	Headroom               Headroom
 }
 
 // SuccessRate is the share of requests without an error class, 0..1; it is
@@ -230,8 +230,8 @@ type SeriesPoint struct {
 type PriceRow struct {
 	// Model is the model or family the row matches, e.g. "claude-sonnet-4-5".
 	Model string
-	// Since is the effective date, "2006-01-02"; "" for always.
-	Since        string
+	// From is the effective date, "2006-01-02"; "" for always.
+	From         string
 	Input        float64
 	Output       float64
 	CacheWrite5m float64

@@ -86,7 +86,7 @@ func TestTrayOverDBus(t *testing.T) {
 	clicked := make(chan string, 8)
 	rec := func(name string) func() { return func() { clicked <- name } }
 	state := tray.State{Lang: "en", Routes: []tray.Route{{Name: "Office", Checked: true, Up: true, LatencyMS: 182}, {Name: "Direct", Checked: true}},
-		Choice: "Office", Active: "Office", StartAtLogin: true}
+		Choice: "Office", Current: "Office", StartAtLogin: true}
 	menu := tray.Menu(state, tray.Actions{
 		TogglePause: rec("pause"), UseRoute: func(n string) { clicked <- "use " + n }, ToggleStartAtLogin: rec("login"),
 	})

@@ -32,9 +32,9 @@ func (c serverCore) Routes() []coreapi.RouteStatus {
 	out := make([]coreapi.RouteStatus, 0, len(sts))
 	for _, st := range sts {
 		out = append(out, coreapi.RouteStatus{
-			Name: st.Name, URL: st.URL, Temporary: st.Via,
+			Name: st.Name, URL: st.URL, Via: st.Via,
 			Checked: !st.Health.Checked.IsZero(), Up: st.Health.Up, Latency: st.Health.Latency,
-			LastError: st.Health.Err, History: slices.Clone(st.History), Active: st.Chosen,
+			Err: st.Health.Err, History: slices.Clone(st.History), Current: st.Current,
 		})
 	}
 	return out

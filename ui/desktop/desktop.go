@@ -182,7 +182,7 @@ func followLanguage(ctx context.Context, core serverCore, sup *winproc.Superviso
 			if !ok {
 				return
 			}
-			if e.Kind == events.SettingsChanged && e.Detail == "language" {
+			if e.Kind == events.SettingsChanged && e.Detail == app.KeyLanguage {
 				rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 				_ = sup.Restart(rctx, winproc.Settings)
 				cancel()

@@ -21,6 +21,7 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/ferry-gateway/ferry/assets/i18n"
+	"github.com/ferry-gateway/ferry/proxy/app"
 	"github.com/ferry-gateway/ferry/proxy/testsupport"
 	"github.com/ferry-gateway/ferry/ui/dbusmenu"
 )
@@ -125,7 +126,13 @@ func (f *ferry) lastRoute(t *testing.T, want string) {
 	deadline := time.Now().Add(10 * time.Second)
 	last := ""
 	for time.Now().Before(deadline) {
-		resp, err := http.Get(f.base + "/_ferry/requests?limit=1")
+		req, _ := http.NewRequest(http.MethodGet, f.base+"/_ferry/requests?limit=1", nil)
+		// Reads of the admin API need a token (issue 14): the admin token
+		// from runtime.json, as the CLI uses it.
+		if rt, err := app.ReadRuntime(f.dataDir); err == nil {
+			req.Header.Set("X-Ferry-Admin-Token", rt.AdminToken)
+		}
+		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
 			var page struct {
 				Records []struct {

@@ -29,8 +29,8 @@ type State struct {
 	Routes []Route
 	// Choice is a route name or coreapi.AutoChoice.
 	Choice string
-	// Active is the route serving the next request ("" when none).
-	Active string
+	// Current is the route serving the next request ("" when none).
+	Current string
 	// SpendCents and RequestsToday are today's totals (local time).
 	SpendCents    int64
 	RequestsToday int64
@@ -42,7 +42,7 @@ type State struct {
 
 // Equal reports whether two states show the same menu.
 func (s State) Equal(o State) bool {
-	return s.Lang == o.Lang && s.Paused == o.Paused && s.Choice == o.Choice && s.Active == o.Active &&
+	return s.Lang == o.Lang && s.Paused == o.Paused && s.Choice == o.Choice && s.Current == o.Current &&
 		s.SpendCents == o.SpendCents && s.RequestsToday == o.RequestsToday &&
 		s.StartAtLogin == o.StartAtLogin && s.WindowsStopped == o.WindowsStopped && slices.Equal(s.Routes, o.Routes)
 }
@@ -56,7 +56,7 @@ const (
 	IconRouteDown
 )
 
-// Icon is the icon for the state: paused wins; otherwise a down active
+// Icon is the icon for the state: paused wins; otherwise a down current
 // route (or no route up at all) shows the route-down icon.
 func (s State) Icon() IconState {
 	if s.Paused {
@@ -64,7 +64,7 @@ func (s State) Icon() IconState {
 	}
 	anyUp := false
 	for _, r := range s.Routes {
-		if r.Name == s.Active && r.Checked && !r.Up {
+		if r.Name == s.Current && r.Checked && !r.Up {
 			return IconRouteDown
 		}
 		anyUp = anyUp || !r.Checked || r.Up
@@ -75,19 +75,19 @@ func (s State) Icon() IconState {
 	return IconRunning
 }
 
-// RoutesFrom reads the tray's routes and active route from the core's
+// RoutesFrom reads the tray's routes and current route from the core's
 // route list.
-func RoutesFrom(routes []coreapi.RouteStatus, choice string) (out []Route, active string) {
+func RoutesFrom(routes []coreapi.RouteStatus, choice string) (out []Route, current string) {
 	for _, r := range routes {
 		out = append(out, Route{Name: r.Name, Checked: r.Checked, Up: r.Up, LatencyMS: r.Latency.Round(time.Millisecond).Milliseconds()})
-		if r.Active {
-			active = r.Name
+		if r.Current {
+			current = r.Name
 		}
 	}
-	if active == "" && choice != coreapi.AutoChoice {
-		active = choice
+	if current == "" && choice != coreapi.AutoChoice {
+		current = choice
 	}
-	return out, active
+	return out, current
 }
 
 // Cents rounds dollars to cents for State.SpendCents.
@@ -153,7 +153,7 @@ func RouteLabel(lang string, r Route) string {
 func StatusLine(s State) string {
 	var route string
 	for _, r := range s.Routes {
-		if r.Name == s.Active {
+		if r.Name == s.Current {
 			route = RouteLabel(s.Lang, r)
 		}
 	}

@@ -64,7 +64,7 @@ func TestTrayMenuStates(t *testing.T) {
 	}{
 		{
 			name:       "running",
-			state:      State{Lang: "en", Routes: []Route{office, direct}, Choice: "Office SOCKS", Active: "Office SOCKS", SpendCents: 123, RequestsToday: 45},
+			state:      State{Lang: "en", Routes: []Route{office, direct}, Choice: "Office SOCKS", Current: "Office SOCKS", SpendCents: 123, RequestsToday: 45},
 			status:     "Office SOCKS · 182 ms — $1.23 · 45 requests today",
 			pause:      "Pause Ferry",
 			routeItems: []string{"Office SOCKS · 182 ms", "Direct · down", "Auto (fastest)", "---", "Test latency now"},
@@ -73,7 +73,7 @@ func TestTrayMenuStates(t *testing.T) {
 		},
 		{
 			name:       "paused",
-			state:      State{Lang: "en", Paused: true, Routes: []Route{office}, Choice: "Office SOCKS", Active: "Office SOCKS"},
+			state:      State{Lang: "en", Paused: true, Routes: []Route{office}, Choice: "Office SOCKS", Current: "Office SOCKS"},
 			status:     "Paused — $0.00 · 0 requests today",
 			pause:      "Resume Ferry",
 			routeItems: []string{"Office SOCKS · 182 ms", "Auto (fastest)", "---", "Test latency now"},
@@ -82,7 +82,7 @@ func TestTrayMenuStates(t *testing.T) {
 		},
 		{
 			name:       "route down",
-			state:      State{Lang: "en", Routes: []Route{office, direct}, Choice: "Direct", Active: "Direct", StartAtLogin: true},
+			state:      State{Lang: "en", Routes: []Route{office, direct}, Choice: "Direct", Current: "Direct", StartAtLogin: true},
 			status:     "Direct · down — $0.00 · 0 requests today",
 			pause:      "Pause Ferry",
 			routeItems: []string{"Office SOCKS · 182 ms", "Direct · down", "Auto (fastest)", "---", "Test latency now"},
@@ -91,7 +91,7 @@ func TestTrayMenuStates(t *testing.T) {
 		},
 		{
 			name:       "auto",
-			state:      State{Lang: "en", Routes: []Route{office, direct, home}, Choice: AutoChoice, Active: "Office SOCKS", SpendCents: 5, RequestsToday: 1},
+			state:      State{Lang: "en", Routes: []Route{office, direct, home}, Choice: AutoChoice, Current: "Office SOCKS", SpendCents: 5, RequestsToday: 1},
 			status:     "Auto → Office SOCKS · 182 ms — $0.05 · 1 requests today",
 			pause:      "Pause Ferry",
 			routeItems: []string{"Office SOCKS · 182 ms", "Direct · down", "Home HTTP · untested", "Auto (fastest)", "---", "Test latency now"},
@@ -153,7 +153,7 @@ func TestTrayMenuActions(t *testing.T) {
 		ToggleStartAtLogin: rec("login"),
 		Quit:               rec("quit"),
 	}
-	s := State{Lang: "en", Routes: []Route{office, direct}, Choice: "Office SOCKS", Active: "Office SOCKS"}
+	s := State{Lang: "en", Routes: []Route{office, direct}, Choice: "Office SOCKS", Current: "Office SOCKS"}
 	m := Menu(s, a)
 	route := item(t, m, "Route").Children
 	for _, l := range []string{"Pause Ferry", "Copy base URL", "Copy Claude Code environment", "Open dashboard", "Settings…", "Start at login", "Quit Ferry"} {
@@ -170,15 +170,15 @@ func TestTrayMenuActions(t *testing.T) {
 
 func TestStateEqualAndRoutesFrom(t *testing.T) {
 	routes := []coreapi.RouteStatus{
-		{Name: "Office SOCKS", Checked: true, Up: true, Latency: 182400 * time.Microsecond, Active: true},
+		{Name: "Office SOCKS", Checked: true, Up: true, Latency: 182400 * time.Microsecond, Current: true},
 		{Name: "Direct", Checked: true},
 	}
 	from := func(usd float64) State {
-		rs, active := RoutesFrom(routes, AutoChoice)
-		return State{Lang: "en", Routes: rs, Active: active, Choice: AutoChoice, SpendCents: Cents(usd), RequestsToday: 7}
+		rs, current := RoutesFrom(routes, AutoChoice)
+		return State{Lang: "en", Routes: rs, Current: current, Choice: AutoChoice, SpendCents: Cents(usd), RequestsToday: 7}
 	}
 	a := from(1.234)
-	if a.Active != "Office SOCKS" || a.SpendCents != 123 || a.Routes[0].LatencyMS != 182 {
+	if a.Current != "Office SOCKS" || a.SpendCents != 123 || a.Routes[0].LatencyMS != 182 {
 		t.Fatalf("state = %+v", a)
 	}
 	routes[0].Latency = 182300 * time.Microsecond // same millisecond: no rebuild
@@ -189,13 +189,13 @@ func TestStateEqualAndRoutesFrom(t *testing.T) {
 	if c := from(1.234); a.Equal(c) {
 		t.Fatal("a route going down did not change the state")
 	}
-	if d := (State{Lang: "zh-CN", Routes: a.Routes, Active: a.Active, Choice: a.Choice, SpendCents: 123, RequestsToday: 7}); a.Equal(d) {
+	if d := (State{Lang: "zh-CN", Routes: a.Routes, Current: a.Current, Choice: a.Choice, SpendCents: 123, RequestsToday: 7}); a.Equal(d) {
 		t.Fatal("a language change did not change the state")
 	}
 }
 
 func TestMenuInChinese(t *testing.T) {
-	m := Menu(State{Lang: i18n.Chinese, Routes: []Route{office}, Choice: "Office SOCKS", Active: "Office SOCKS"}, Actions{})
+	m := Menu(State{Lang: i18n.Chinese, Routes: []Route{office}, Choice: "Office SOCKS", Current: "Office SOCKS"}, Actions{})
 	for _, key := range []string{"Pause Ferry", "Open dashboard", "Quit Ferry"} {
 		zh := i18n.T(i18n.Chinese, key)
 		if zh == key {
@@ -203,7 +203,7 @@ func TestMenuInChinese(t *testing.T) {
 		}
 		item(t, m, zh)
 	}
-	m = Menu(State{Lang: i18n.Chinese, Routes: []Route{office, direct}, Choice: AutoChoice, Active: "Office SOCKS", SpendCents: 123, RequestsToday: 4}, Actions{})
+	m = Menu(State{Lang: i18n.Chinese, Routes: []Route{office, direct}, Choice: AutoChoice, Current: "Office SOCKS", SpendCents: 123, RequestsToday: 4}, Actions{})
 	want := []string{"自动 → Office SOCKS · 182 毫秒 — 今日 $1.23 · 4 次请求", "---", "暂停 Ferry", "线路", "---", "复制基础 URL", "复制 Claude Code 环境变量", "---", "打开仪表盘", "设置…", "登录时启动", "---", "退出 Ferry"}
 	if got := labels(m); !slices.Equal(got, want) {
 		t.Fatalf("zh-CN tray:\n got %q\nwant %q", got, want)

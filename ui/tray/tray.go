@@ -155,8 +155,8 @@ func (t *Tray) lang() string { return i18n.Resolve(t.core.Language()) }
 
 // read is the state now.
 func (t *Tray) read() State {
-	routes, active := RoutesFrom(t.core.Routes(), t.core.Choice())
-	s := State{Lang: t.lang(), Paused: t.core.Paused(), Routes: routes, Choice: t.core.Choice(), Active: active}
+	routes, current := RoutesFrom(t.core.Routes(), t.core.Choice())
+	s := State{Lang: t.lang(), Paused: t.core.Paused(), Routes: routes, Choice: t.core.Choice(), Current: current}
 	usd, n, err := t.core.Today()
 	if err != nil {
 		t.log.Warn("today's stats for the tray", "err", err)

@@ -26,7 +26,7 @@ func (c *fakeCore) SetPaused(p bool) {
 	c.bus.Publish(events.Event{Kind: events.StateChanged})
 }
 func (c *fakeCore) Routes() []coreapi.RouteStatus {
-	return []coreapi.RouteStatus{{Name: "Direct", Checked: true, Up: true, Latency: 20 * time.Millisecond, Active: true}}
+	return []coreapi.RouteStatus{{Name: "Direct", Checked: true, Up: true, Latency: 20 * time.Millisecond, Current: true}}
 }
 func (c *fakeCore) Choice() string                                { return "Direct" }
 func (c *fakeCore) Use(string) error                              { return nil }
@@ -115,7 +115,7 @@ func TestTrayFollowsTheCoreCoalesced(t *testing.T) {
 	}
 	waitFor(t, "the request count in the menu", func() bool {
 		m, _ := r.last()
-		return m != nil && m[0].Label == StatusLine(State{Lang: "en", Routes: []Route{{Name: "Direct", Checked: true, Up: true, LatencyMS: 20}}, Choice: "Direct", Active: "Direct", Paused: true, RequestsToday: 300})
+		return m != nil && m[0].Label == StatusLine(State{Lang: "en", Routes: []Route{{Name: "Direct", Checked: true, Up: true, LatencyMS: 20}}, Choice: "Direct", Current: "Direct", Paused: true, RequestsToday: 300})
 	})
 	_, after := r.last()
 	elapsed := time.Since(start)

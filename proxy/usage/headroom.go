@@ -9,21 +9,23 @@ import (
 	"time"
 )
 
-// RateLimit is the latest headroom the upstream reported for one limit
-// (requests, tokens, input-tokens, output-tokens).
-type RateLimit struct {
+// Headroom is what the upstream last said is left of one of its rate
+// limits (requests, tokens, input-tokens, output-tokens), from its
+// anthropic-ratelimit-* headers. It is the upstream's limit, not one Ferry
+// enforces: a local rate limit is another concept with another name.
+type Headroom struct {
 	Limit     int64     `json:"limit"`
 	Remaining int64     `json:"remaining"`
 	Reset     time.Time `json:"reset,omitzero"`
 	Seen      time.Time `json:"seen"` // when the response carrying it arrived
 }
 
-// RateLimitTracker keeps the latest anthropic-ratelimit-* headers seen on
+// HeadroomTracker keeps the latest anthropic-ratelimit-* headers seen on
 // any response, in memory. It is safe for concurrent use; the zero value
 // is ready.
-type RateLimitTracker struct {
+type HeadroomTracker struct {
 	mu     sync.Mutex
-	limits map[string]RateLimit
+	limits map[string]Headroom
 }
 
 const rateLimitPrefix = "anthropic-ratelimit-"
@@ -38,13 +40,13 @@ var rateLimitNames = [...]string{"requests", "tokens", "input-tokens", "output-t
 // come from the same response. It runs for every response, most of whose
 // headers are not rate limits: each of those costs a comparison and no
 // allocation.
-func (t *RateLimitTracker) Observe(h http.Header, at time.Time) {
+func (t *HeadroomTracker) Observe(h http.Header, at time.Time) {
 	if t == nil || len(h) == 0 {
 		return
 	}
 	type reading struct {
 		name string
-		rl   RateLimit
+		rl   Headroom
 	}
 	var buf [2 * len(rateLimitNames)]reading // room for limits the API may add
 	found := buf[:0]
@@ -60,8 +62,11 @@ func (t *RateLimitTracker) Observe(h http.Header, at time.Time) {
 			continue
 		}
 		name, field := rest[:i], rest[i+1:]
+		if len(name) >= 7 && strings.EqualFold(name[:7], "unified") {
+			continue // a subscription's quota windows (package quota), not rate limits
+		}
 		j := slices.IndexFunc(found, func(r reading) bool { return strings.EqualFold(r.name, name) })
-		var rl RateLimit
+		var rl Headroom
 		if j >= 0 {
 			rl = found[j].rl
 		}
@@ -89,7 +94,7 @@ func (t *RateLimitTracker) Observe(h http.Header, at time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.limits == nil {
-		t.limits = make(map[string]RateLimit, len(found))
+		t.limits = make(map[string]Headroom, len(found))
 	}
 	for _, r := range found {
 		if old, ok := t.limits[r.name]; ok && old.Seen.After(r.rl.Seen) {
@@ -111,8 +116,8 @@ func limitName(s string) string {
 
 // Snapshot returns the latest reading of every limit seen, keyed by its
 // name ("requests", "tokens", "input-tokens", "output-tokens").
-func (t *RateLimitTracker) Snapshot() map[string]RateLimit {
-	out := map[string]RateLimit{}
+func (t *HeadroomTracker) Snapshot() map[string]Headroom {
+	out := map[string]Headroom{}
 	if t == nil {
 		return out
 	}

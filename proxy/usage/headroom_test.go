@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-func TestRateLimitTracker(t *testing.T) {
-	var tr RateLimitTracker
+func TestHeadroomTracker(t *testing.T) {
+	var tr HeadroomTracker
 	reset := "2026-11-20T10:01:00Z"
 	h := http.Header{}
 	h.Set("anthropic-ratelimit-requests-limit", "4000")
@@ -33,48 +33,50 @@ func TestRateLimitTracker(t *testing.T) {
 	if len(s) != 2 {
 		t.Errorf("snapshot %v", s)
 	}
-	var nilT *RateLimitTracker
+	var nilT *HeadroomTracker
 	nilT.Observe(h, t0)
 	if len(nilT.Snapshot()) != 0 {
 		t.Error("nil tracker")
 	}
 }
 
-func TestRateLimitTrackerReadsAnySpelling(t *testing.T) {
+func TestHeadroomTrackerReadsAnySpelling(t *testing.T) {
 	reset := "2026-11-20T10:01:00Z"
 	at, _ := time.Parse(time.RFC3339, reset)
 	for _, tc := range []struct {
 		name string
 		h    http.Header
-		want map[string]RateLimit
+		want map[string]Headroom
 	}{
 		{"lower case, in a header map built by hand", http.Header{
 			"anthropic-ratelimit-input-tokens-limit":     {"2000000"},
 			"anthropic-ratelimit-input-tokens-remaining": {" 1999000 "},
 			"anthropic-ratelimit-input-tokens-reset":     {reset},
-		}, map[string]RateLimit{"input-tokens": {Limit: 2000000, Remaining: 1999000, Reset: at, Seen: t0}}},
+		}, map[string]Headroom{"input-tokens": {Limit: 2000000, Remaining: 1999000, Reset: at, Seen: t0}}},
 		{"mixed case, one limit from several spellings", http.Header{
 			"ANTHROPIC-RATELIMIT-TOKENS-LIMIT":     {"80000"},
 			"Anthropic-RateLimit-tokens-Remaining": {"100"},
-		}, map[string]RateLimit{"tokens": {Limit: 80000, Remaining: 100, Seen: t0}}},
+		}, map[string]Headroom{"tokens": {Limit: 80000, Remaining: 100, Seen: t0}}},
 		{"a limit the API may add", http.Header{
 			"Anthropic-Ratelimit-Priority-Output-Tokens-Limit": {"5"},
-		}, map[string]RateLimit{"priority-output-tokens": {Limit: 5, Seen: t0}}},
+		}, map[string]Headroom{"priority-output-tokens": {Limit: 5, Seen: t0}}},
 		{"an unreadable value is still a reading", http.Header{
 			"Anthropic-Ratelimit-Requests-Remaining": {"many"},
-		}, map[string]RateLimit{"requests": {Seen: t0}}},
+		}, map[string]Headroom{"requests": {Seen: t0}}},
 		{"not rate limits", http.Header{
-			"Anthropic-Ratelimit-Requests-Window": {"60"}, // no such field
-			"Anthropic-Ratelimit-":                {"1"},
-			"Anthropic-Ratelimit--Limit":          {"1"},
-			"Anthropic-Ratelimit-Tokens-Limit":    {},
-			"X-Anthropic-Ratelimit-Tokens-Limit":  {"1"},
-			"Anthropic-Ratelimi":                  {"1"},
-			"Retry-After":                         {"3"},
-		}, map[string]RateLimit{}},
+			"Anthropic-Ratelimit-Requests-Window":  {"60"}, // no such field
+			"Anthropic-Ratelimit-":                 {"1"},
+			"Anthropic-Ratelimit--Limit":           {"1"},
+			"Anthropic-Ratelimit-Tokens-Limit":     {},
+			"X-Anthropic-Ratelimit-Tokens-Limit":   {"1"},
+			"Anthropic-Ratelimi":                   {"1"},
+			"Retry-After":                          {"3"},
+			"Anthropic-Ratelimit-Unified-5h-Reset": {"1764680400"},
+			"Anthropic-Ratelimit-Unified-Status":   {"allowed"},
+		}, map[string]Headroom{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var tr RateLimitTracker
+			var tr HeadroomTracker
 			tr.Observe(tc.h, t0)
 			if got := tr.Snapshot(); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got %+v\nwant %+v", got, tc.want)
@@ -85,8 +87,8 @@ func TestRateLimitTrackerReadsAnySpelling(t *testing.T) {
 
 // Observe runs for every response: it must cost no allocation once each
 // limit has been seen, and none at all for a response without them.
-func TestRateLimitObserveDoesNotAllocate(t *testing.T) {
-	var tr RateLimitTracker
+func TestHeadroomObserveDoesNotAllocate(t *testing.T) {
+	var tr HeadroomTracker
 	h := anthropicStreamHeader()
 	tr.Observe(h, t0)
 	if n := testing.AllocsPerRun(100, func() { tr.Observe(h, t0) }); n != 0 {

@@ -1,0 +1,128 @@
+package proxy
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// The held API key must never reach a client that authenticated with the
+// local token: that client was trusted to spend the key through Ferry, not
+// to learn it. An upstream (a relay) that echoes the key back in an error
+// body, a 200 body, an SSE frame or a header would hand it over (issue 14).
+// RedactKeyBody and RedactKeyHeader remove every exact occurrence of it.
+//
+// The replacement has the key's length, so a Content-Length stays right
+// and JSON and SSE framing stay valid. The pipeline plugs them in as a
+// response hook for token-authenticated requests:
+//
+//	out.OnResponse(RespFilter, func(res *Response) error {
+//		RedactKeyHeader(res.Header, key)
+//		res.Body = RedactKeyBody(res.Body, key)
+//		return nil
+//	})
+//
+// Matching is on the bytes as sent: the upstream must be asked for an
+// identity encoding for such requests (a gzip body hides the key from an
+// exact match).
+
+// keyMarker fills the place of a removed key, cut or padded with '*' to
+// the key's length.
+const keyMarker = "[key-removed-by-ferry]"
+
+func keyReplacement(n int) []byte {
+	r := []byte(strings.Repeat("*", n))
+	copy(r, keyMarker)
+	return r
+}
+
+// RedactKeyHeader replaces key in every header value of h.
+func RedactKeyHeader(h http.Header, key string) {
+	if len(key) < minRedactKey {
+		return
+	}
+	repl := string(keyReplacement(len(key)))
+	for _, vv := range h {
+		for i, v := range vv {
+			if strings.Contains(v, key) {
+				vv[i] = strings.ReplaceAll(v, key, repl)
+			}
+		}
+	}
+}
+
+// minRedactKey: a shorter "key" would match ordinary text; real keys are
+// 100 bytes or so.
+const minRedactKey = 8
+
+// RedactKeyBody returns body with every occurrence of key replaced, even
+// one split across reads. Bytes that cannot be part of the key are passed
+// on at once: only a tail of a read that could begin the key is held back
+// (never a frame's closing blank line), so streams are not delayed.
+// Closing the result closes body. A nil body stays nil.
+func RedactKeyBody(body io.ReadCloser, key string) io.ReadCloser {
+	if body == nil || len(key) < minRedactKey {
+		return body
+	}
+	return &keyRedactor{src: body, key: []byte(key), repl: keyReplacement(len(key))}
+}
+
+type keyRedactor struct {
+	src  io.ReadCloser
+	key  []byte
+	repl []byte
+
+	pend []byte // redacted bytes not yet handed out
+	held int    // of pend's tail, bytes that may begin the key
+	err  error  // the source's error, returned once pend is empty
+}
+
+func (k *keyRedactor) Read(p []byte) (int, error) {
+	for {
+		if ready := len(k.pend) - k.held; ready > 0 || (k.err != nil && len(k.pend) > 0) {
+			if k.err != nil {
+				ready = len(k.pend) // the source ended: nothing more can complete the key
+			}
+			n := copy(p, k.pend[:ready])
+			k.pend = k.pend[n:]
+			if len(k.pend) == 0 {
+				k.pend = nil
+			}
+			return n, nil
+		}
+		if k.err != nil {
+			return 0, k.err
+		}
+		if len(p) == 0 {
+			return 0, nil
+		}
+		buf := make([]byte, max(len(p), 4<<10))
+		n, err := k.src.Read(buf)
+		k.pend = append(k.pend, buf[:n]...)
+		k.err = err
+		k.redact()
+	}
+}
+
+// redact replaces whole keys in pend and works out how much of its tail
+// could be the start of a key still arriving.
+func (k *keyRedactor) redact() {
+	for from := 0; ; {
+		i := bytes.Index(k.pend[from:], k.key)
+		if i < 0 {
+			break
+		}
+		copy(k.pend[from+i:], k.repl)
+		from += i + len(k.key)
+	}
+	k.held = 0
+	for n := min(len(k.key)-1, len(k.pend)); n > 0; n-- {
+		if bytes.Equal(k.pend[len(k.pend)-n:], k.key[:n]) {
+			k.held = n
+			break
+		}
+	}
+}
+
+func (k *keyRedactor) Close() error { return k.src.Close() }
