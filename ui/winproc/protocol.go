@@ -117,6 +117,10 @@ func PipeFile() *os.File {
 	if _, err := f.Stat(); err != nil {
 		return nil
 	}
+	// Programs the window process launches (a file manager, a browser)
+	// must not inherit the pipe: it would keep the core's commands, and
+	// its end of file, from reaching the right process.
+	closeOnExec(f)
 	return f
 }
 

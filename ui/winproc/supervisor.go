@@ -193,6 +193,10 @@ func (s *Supervisor) start(kind string) error {
 	logw := s.logWriter()
 	cmd.Stdout, cmd.Stderr = logw, logw
 	cmd.SysProcAttr = sysProcAttr()
+	// Whatever the window process launched (a file manager for "open the
+	// data folder", a D-Bus helper) may hold its output open: its own end
+	// is what counts.
+	cmd.WaitDelay = time.Second
 	if err := cmd.Start(); err != nil {
 		pr.Close()
 		pw.Close()
