@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ferry-gateway/ferry/proxy/jsonscan"
 	"github.com/ferry-gateway/ferry/proxy/route"
 	"github.com/ferry-gateway/ferry/proxy/sse"
 	"github.com/ferry-gateway/ferry/storage"
@@ -161,6 +162,11 @@ func (p *Proxy) attempt(parent context.Context, x *exchange, out *Outgoing, up *
 	if retryableStatus(res.StatusCode) {
 		ar.Class = ClassStatus
 	}
+	if res.StatusCode == http.StatusTooManyRequests && p.opts.Retry != nil {
+		// A spend or usage limit says so only in its body: the policy
+		// reads the message, the client still gets every byte.
+		res.Body, ar.Message = peekErrorMessage(res.Body)
+	}
 	return &Response{
 		Status:    res.StatusCode,
 		Header:    res.Header,
@@ -232,3 +238,32 @@ func (b *watchedResponse) Close() error {
 	b.cancel(nil)
 	return err
 }
+
+// maxPeek bounds what is read of a 429's body before deciding on it:
+// Anthropic's error bodies are a few hundred bytes.
+const maxPeek = 8 << 10
+
+// peekErrorMessage reads the start of an error body and returns a body
+// that still yields every byte, with the error's message and, when
+// present, its details.error_code (a spend limit's
+// enforced_spend_limit_reached), bounded.
+func peekErrorMessage(body io.ReadCloser) (io.ReadCloser, string) {
+	head, err := io.ReadAll(io.LimitReader(body, maxPeek))
+	rest := io.MultiReader(bytes.NewReader(head), body)
+	if err != nil {
+		rest = io.MultiReader(bytes.NewReader(head), errReader{err})
+	}
+	e := jsonscan.Field(head, "error")
+	msg := jsonscan.String(jsonscan.Field(e, "message"))
+	if code := jsonscan.String(jsonscan.Field(jsonscan.Field(e, "details"), "error_code")); code != "" {
+		msg += " (" + code + ")"
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{rest, body}, boundedHeader(msg, 512)
+}
+
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }

@@ -15,7 +15,7 @@ func TestRemoveFerryHeaders(t *testing.T) {
 		"X-Ferryman":          {"not ours"},
 		"Anthropic-Version":   {"2023-06-01"},
 	}
-	RemoveFerryHeaders(h)
+	switches := removeFerryHeaders(h)
 	for k := range h {
 		if k != "X-Api-Key" && k != "X-Ferryman" && k != "Anthropic-Version" {
 			t.Errorf("%s survived", k)
@@ -23,5 +23,9 @@ func TestRemoveFerryHeaders(t *testing.T) {
 	}
 	if len(h) != 3 {
 		t.Errorf("headers left: %v", h)
+	}
+	// The switches stay readable by the stages; the tokens never do.
+	if switches.Get("X-Ferry-Lowercase") != "set by a hook" || switches.Get("X-Ferry-Admin-Token") != "" || switches.Get("X-Ferry-Token") != "" {
+		t.Errorf("switches %v", switches)
 	}
 }

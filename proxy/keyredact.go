@@ -2,6 +2,10 @@ package proxy
 
 import (
 	"bytes"
+	"compress/gzip"
+	"strconv"
+
+	"github.com/ferry-gateway/ferry/storage"
 	"io"
 	"net/http"
 	"strings"
@@ -14,18 +18,49 @@ import (
 // RedactKeyBody and RedactKeyHeader remove every exact occurrence of it.
 //
 // The replacement has the key's length, so a Content-Length stays right
-// and JSON and SSE framing stay valid. The pipeline plugs them in as a
-// response hook for token-authenticated requests:
-//
-//	out.OnResponse(RespFilter, func(res *Response) error {
-//		RedactKeyHeader(res.Header, key)
-//		res.Body = RedactKeyBody(res.Body, key)
-//		return nil
-//	})
-//
-// Matching is on the bytes as sent: the upstream must be asked for an
-// identity encoding for such requests (a gzip body hides the key from an
-// exact match).
+// and JSON and SSE framing stay valid. The pipeline registers
+// removeHeldKey as the first response hook of every token-authenticated
+// request, which is also offered identity only: an exact match needs the
+// bytes unencoded.
+
+// removeHeldKey is the response hook that removes key from what a
+// token-authenticated client gets. A body that comes gzipped anyway (an
+// upstream that ignored the identity offer) is decoded first; one in an
+// encoding Ferry cannot read is refused, since it could hide the key.
+func removeHeldKey(key string) ResponseHook {
+	return func(res *Response) error {
+		RedactKeyHeader(res.Header, key)
+		if res.Body == nil {
+			return nil
+		}
+		switch enc := strings.ToLower(strings.TrimSpace(res.Header.Get("Content-Encoding"))); enc {
+		case "", "identity":
+		case "gzip", "x-gzip":
+			zr, err := gzip.NewReader(res.Body)
+			if err != nil {
+				return &Error{Status: http.StatusBadGateway, Type: TypeAPI, Class: storage.ClassNetwork, Err: err,
+					Message: "the upstream's gzip answer could not be read: " + redact(err.Error())}
+			}
+			res.Body = readCloser{zr, res.Body}
+			res.Header.Del("Content-Encoding")
+			res.Header.Del("Content-Length")
+		default:
+			return &Error{Status: http.StatusBadGateway, Type: TypeAPI, Class: storage.ClassNetwork,
+				Message: "the upstream answered in the " + strconv.Quote(boundedHeader(enc, 32)) +
+					" encoding, which Ferry did not ask for and cannot check for the held key"}
+		}
+		res.Body = RedactKeyBody(res.Body, key)
+		return nil
+	}
+}
+
+// readCloser reads one thing and closes another.
+type readCloser struct {
+	io.Reader
+	c io.Closer
+}
+
+func (r readCloser) Close() error { return r.c.Close() }
 
 // keyMarker fills the place of a removed key, cut or padded with '*' to
 // the key's length.

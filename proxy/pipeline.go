@@ -105,6 +105,7 @@ type Response struct {
 
 	ctx     context.Context // the attempt's: its cause names a timeout
 	length  int64           // the upstream's Content-Length, -1 unknown
+	hooked  bool            // response hooks ran: they may have changed the length
 	trailer http.Header
 }
 
@@ -119,11 +120,15 @@ type AttemptResult struct {
 	Route string
 	// Class is "" for an attempt that got response headers, else the
 	// road failure: see the Class* constants.
-	Class   string
-	Status  int         // the upstream's status, when headers came
-	Header  http.Header // the upstream's headers, when they came
-	Sent    bool        // the request may have reached the upstream
-	Err     error       // the failure, nil when headers came
+	Class  string
+	Status int         // the upstream's status, when headers came
+	Header http.Header // the upstream's headers, when they came
+	Sent   bool        // the request may have reached the upstream
+	// Message is a 429's error.message (and details.error_code), read so
+	// the retry policy can tell a spend or usage limit from a rate
+	// limit; "" otherwise.
+	Message string
+	Err     error // the failure, nil when headers came
 	Elapsed time.Duration
 }
 

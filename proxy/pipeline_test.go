@@ -1,11 +1,14 @@
 package proxy
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -268,5 +271,53 @@ func TestDetachedAttempt(t *testing.T) {
 	h.rec.next(t)
 	if got := dialedUnder.Load(); got != "group" {
 		t.Errorf("attempt dialled under %v, want the detached context", got)
+	}
+}
+
+// TestHeldKeyNeverEchoed: an upstream (a relay) that echoes the key in a
+// header and in a gzipped body does not hand it to a client that sent
+// the local token; a client that sent its own key gets the bytes as sent.
+func TestHeldKeyNeverEchoed(t *testing.T) {
+	t.Parallel()
+	var offered []string
+	var mu sync.Mutex
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		offered = append(offered, r.Header.Get("Accept-Encoding"))
+		mu.Unlock()
+		key := r.Header.Get("X-Api-Key")
+		w.Header().Set("X-Echo", "key="+key)
+		w.Header().Set("Content-Type", "application/json")
+		body := `{"type":"error","error":{"type":"authentication_error","message":"bad key ` + key + `"}}`
+		// A hostile relay gzips whatever it was offered.
+		w.Header().Set("Content-Encoding", "gzip")
+		zw := gzip.NewWriter(w)
+		io.WriteString(zw, body)
+		zw.Close()
+	}))
+	defer echo.Close()
+	h := newHarness(t, echo.URL, nil)
+	hdr := keyHeader(testToken)
+	hdr.Set("Accept-Encoding", "gzip")
+	res, body := h.do(t, "POST", "/v1/messages", []byte(`{}`), hdr)
+	h.rec.next(t)
+	if strings.Contains(res.Header.Get("X-Echo"), testKey) || strings.Contains(string(body), testKey) {
+		t.Errorf("the held key reached a token client: %v %s", res.Header, body)
+	}
+	if !strings.Contains(string(body), "bad key [key-removed") || res.Header.Get("Content-Encoding") != "" {
+		t.Errorf("body %q encoding %q", body, res.Header.Get("Content-Encoding"))
+	}
+	res, body = h.do(t, "POST", "/v1/messages", []byte(`{}`), keyHeader(clientKey))
+	h.rec.next(t)
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("own-key client: %v", err)
+	}
+	plain, _ := io.ReadAll(zr)
+	if !strings.Contains(string(plain), clientKey) || !strings.Contains(res.Header.Get("X-Echo"), clientKey) {
+		t.Errorf("a client's own key was changed: %s", plain)
+	}
+	if len(offered) != 2 || offered[0] != "identity" {
+		t.Errorf("offered %q", offered)
 	}
 }

@@ -52,12 +52,13 @@ func (x *exchange) relay(res *Response) {
 	x.decorate(hdr)
 	enc := strings.ToLower(res.Header.Get("Content-Encoding"))
 	plain := enc == "" || enc == "identity"
-	length := res.length
-	if up == nil {
-		length = -1
-		if cl := res.Header.Get("Content-Length"); cl != "" {
-			length, _ = strconv.ParseInt(cl, 10, 64)
-		}
+	// A response hook that changes the body's length drops its
+	// Content-Length; a stage's answer says its length in the header.
+	length := int64(-1)
+	if cl := res.Header.Get("Content-Length"); cl != "" {
+		length, _ = strconv.ParseInt(cl, 10, 64)
+	} else if up != nil && len(res.Header.Values("Content-Length")) == 0 && res.length >= 0 && !res.hooked {
+		length = res.length
 	}
 	st := &streamState{}
 	// Only Anthropic's own event stream can be repaired with its frames;

@@ -89,6 +89,14 @@ func (p *Proxy) serveAPI(x *exchange) {
 	// Settled before the stages run: a response filter that must read
 	// plain text can still ask for identity.
 	hdr.Set("Accept-Encoding", upstreamEncoding(r.Header.Values("Accept-Encoding"), out.Stream))
+	if key != "" && r.Header.Get("X-Api-Key") != key && bearer(r.Header) != key {
+		// The client sent the local token and Ferry swapped in the key it
+		// holds: that client may spend the key, never learn it. An
+		// upstream that echoes it (a relay's error body, a header) has it
+		// removed; the exact match needs the bytes unencoded.
+		hdr.Set("Accept-Encoding", "identity")
+		out.OnResponse(RespFilter, removeHeldKey(key))
+	}
 	if _, ok := hdr["User-Agent"]; !ok {
 		// Otherwise the transport adds Go's own.
 		hdr["User-Agent"] = []string{""}
@@ -159,6 +167,7 @@ func runResponseHooks(out *Outgoing, res *Response) *Error {
 		return nil
 	}
 	hooks := out.respHooks
+	res.hooked = true
 	for ph := RespFilter; ph <= RespCacheFill; ph++ {
 		for _, h := range hooks {
 			if h.phase != ph {

@@ -47,20 +47,30 @@
 //	history.store_bodies      [knob] proxy/app    records keep prompt and answer bodies
 //	ui.language               [knob] ui           the windows', tray's and CLI's language
 //	metrics.public            [knob] proxy/app    /_ferry/metrics readable without a token
+//	retry.max_attempts        [knob] proxy/retry  upstream attempts per request before its first byte
+//	retry.max_elapsed         [knob] proxy/retry  no retry starts later than this after arrival
+//	retry.max_retry_after     [knob] proxy/retry  longest 429 retry-after Ferry waits out itself
+//	road.failover             [knob] proxy/route  auto-only | always: when road failures fail over
+//	road.stream_idle_timeout  [knob] proxy        longest silence of an event stream
+//	road.stream_first_byte_timeout [knob] proxy   time to a streaming request's headers
+//	road.keep_warm            [knob] proxy/route  warm connections for the current and next route
+//	road.h2_ping_interval     [knob] proxy/route  silence before an HTTP/2 PING
+//	road.h2_ping_timeout      [knob] proxy/route  an unanswered PING closes the connection
 //	budget.timezone           [knob] proxy/budget the zone budget days and months are counted in
+//	display.currency          [knob] proxy/budget a currency amounts are also shown in
+//	display.usd_rate          [knob] proxy/budget its units per US dollar
 //	limit.rpm                 [knob] proxy/limit  requests per minute per key
 //	limit.itpm                [knob] proxy/limit  input tokens per minute per key
 //	limit.otpm                [knob] proxy/limit  output tokens per minute per key
 //	limit.concurrency         [knob] proxy/limit  most requests upstream at once
 //	limit.queue_wait          [knob] proxy/limit  longest wait in the queue
 //	limit.follow_upstream     [knob] proxy/limit  wait for Anthropic's reset near its limit
-//	limit.max_wait            [knob] proxy/limit  longest such wait
 //	brake.enabled             [knob] proxy/brake  the runaway brake on or off
 //	brake.repeats             [knob] proxy/brake  repeats that make a loop
 //	brake.window              [knob] proxy/brake  window for repeats of one request
 //	routes                    proxy/route   []Route: the saved routes
 //	route_choice              proxy/route   the chosen route's name, or "auto"
-//	route_learnt              proxy/route   what each route learnt (key shares), by route name
+//	route_learnt              proxy/route   what each route learnt (HTTP/1.1 fallback, classic key shares), by route name
 //	prices                    proxy/usage   the price table
 //	batch_results_counted     proxy/usage   the batch ledger: batch id → when its results were counted
 //	budgets                   proxy/budget  []Budget

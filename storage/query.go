@@ -315,6 +315,36 @@ func (db *DB) EachRecord(from, to time.Time, fn func(Record) error) error {
 	})
 }
 
+// EachRecordSince calls fn, newest first, for every stored record whose
+// Time is at or after from: what the budgets read at start, without
+// scanning the months before. Records are keyed in the order they ended,
+// so it walks back from the newest and stops at the first that ended more
+// than an hour before from (the slack covers the recorder's batching); a
+// long request that started before from and ended after it is passed
+// over, not taken for the end. It stops at fn's first error and returns it.
+func (db *DB) EachRecordSince(from time.Time, fn func(Record) error) error {
+	stop := from.Add(-pruneSlack)
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		c := sub(tx, bucketUsage).Cursor()
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			r, err := decodeRecord(binary.BigEndian.Uint64(k), v)
+			if err != nil {
+				return err
+			}
+			if r.Time.Add(r.Total).Before(stop) {
+				return nil
+			}
+			if r.Time.Before(from) {
+				continue
+			}
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // Count returns how many records are stored. It walks the usage bucket's
 // pages: fine for a status line, not for every request.
 func (db *DB) Count() (int, error) {

@@ -302,3 +302,36 @@ func TestQueryRangeErrors(t *testing.T) {
 		t.Errorf("empty summary %+v, %v", s, err)
 	}
 }
+
+// TestEachRecordSince: newest first, only what started at or after from,
+// a long request that started before from passed over, not taken for the
+// end of the walk.
+func TestEachRecordSince(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "ferry.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	from := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	var recs []Record
+	for i := range 50 { // 25 days before from, then 25 after, one a day
+		recs = append(recs, Record{Time: from.Add(time.Duration(i-25) * 24 * time.Hour), Method: "POST", Path: "/v1/messages", Status: 200, Total: time.Second})
+	}
+	// Ended just now after three hours: started before from, written last.
+	recs = append(recs, Record{Time: from.Add(24*24*time.Hour + 21*time.Hour), Method: "POST", Path: "/v1/messages", Status: 200, Total: 3 * time.Hour})
+	recs = append(recs, Record{Time: from.Add(-2 * time.Hour), Method: "POST", Path: "/v1/messages", Status: 200, Total: 25*24*time.Hour + 3*time.Hour})
+	recs = append(recs, Record{Time: from.Add(25 * 24 * time.Hour), Method: "POST", Path: "/v1/messages", Status: 200, Total: time.Second})
+	writeDirect(t, db, recs)
+	var got []time.Time
+	if err := db.EachRecordSince(from, func(r Record) error { got = append(got, r.Time); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 27 {
+		t.Fatalf("%d records since %v, want 27 (25 daily, the long one that started after, the last)", len(got), from)
+	}
+	for _, at := range got {
+		if at.Before(from) {
+			t.Fatalf("a record from %v, before %v", at, from)
+		}
+	}
+}

@@ -221,7 +221,9 @@ func checkVars(in SetupInput, where string, vars map[string]string) []Trap {
 			if u, err := url.Parse(v); err == nil && strings.HasPrefix(strings.ToLower(u.Scheme), "socks") {
 				kind = TrapSocksProxy
 			}
-			traps = append(traps, Trap{Kind: kind, Where: where, Var: k, Value: v})
+			// Shown in the setup help: the proxy's password is masked
+			// (issue 14), as everywhere else Ferry shows a proxy URL.
+			traps = append(traps, Trap{Kind: kind, Where: where, Var: k, Value: maskProxyURL(v)})
 		case "ANTHROPIC_BASE_URL":
 			if !SameFerryURL(v, in.BaseURL) {
 				traps = append(traps, Trap{Kind: TrapBaseURLElsewhere, Where: where, Var: k, Value: v})
@@ -273,4 +275,25 @@ func slicesContains(s []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// maskProxyURL shows a proxy URL with its password replaced by "***"
+// (socks5://alice:***@host:1080), as proxy/route masks a route's URL; ui
+// may not import proxy/route, so the rule is repeated here. A value that
+// does not parse keeps only what follows its last '@'.
+func maskProxyURL(v string) string {
+	u, err := url.Parse(strings.TrimSpace(v))
+	if err != nil || u.Host == "" {
+		if at := strings.LastIndex(v, "@"); at >= 0 {
+			return "***@" + v[at+1:]
+		}
+		return v
+	}
+	if u.User == nil {
+		return v
+	}
+	if _, ok := u.User.Password(); ok {
+		return u.Scheme + "://" + url.PathEscape(u.User.Username()) + ":***@" + u.Host
+	}
+	return v
 }

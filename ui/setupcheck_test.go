@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -135,6 +136,28 @@ func TestSameFerryURL(t *testing.T) {
 	} {
 		if got := SameFerryURL(v, ours); got != want {
 			t.Errorf("SameFerryURL(%q) = %v, want %v", v, got, want)
+		}
+	}
+}
+
+// Issue 14: the setup help showed HTTPS_PROXY as found, password included.
+func TestSetupCheckMasksProxyPassword(t *testing.T) {
+	home := t.TempDir()
+	if err := os.WriteFile(filepath.Join(home, ".bashrc"), []byte("export HTTPS_PROXY=http://alice:s3cret@10.0.0.1:3128\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	traps := CheckSetup(SetupInput{Home: home, Getenv: func(k string) string {
+		if k == "https_proxy" {
+			return "socks5://bob:hunter2@127.0.0.1:1080"
+		}
+		return ""
+	}})
+	if len(traps) != 2 {
+		t.Fatalf("traps %+v", traps)
+	}
+	for _, tr := range traps {
+		if strings.Contains(tr.Value, "s3cret") || strings.Contains(tr.Value, "hunter2") || !strings.Contains(tr.Value, ":***@") {
+			t.Errorf("%s shown as %q", tr.Var, tr.Value)
 		}
 	}
 }

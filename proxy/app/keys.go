@@ -212,16 +212,25 @@ func keyringCall(f func() (string, error)) (string, error) {
 	}
 }
 
-func keyringGet() (string, error) {
-	return keyringCall(func() (string, error) { return keyring.Get(keyringService, keyringUser) })
+func keyringGet() (string, error) { return keyringGetAccount(keyringUser) }
+
+func keyringSet(v string) error { return keyringSetAccount(keyringUser, v) }
+
+func keyringDelete() error { return keyringDeleteAccount(keyringUser) }
+
+// The keychain entries Ferry keeps are all under the service "Ferry":
+// account "anthropic-api-key" for the API key, "route-password:NAME" for
+// each route's proxy password.
+func keyringGetAccount(account string) (string, error) {
+	return keyringCall(func() (string, error) { return keyring.Get(keyringService, account) })
 }
 
-func keyringSet(v string) error {
-	_, err := keyringCall(func() (string, error) { return "", keyring.Set(keyringService, keyringUser, v) })
+func keyringSetAccount(account, v string) error {
+	_, err := keyringCall(func() (string, error) { return "", keyring.Set(keyringService, account, v) })
 	return err
 }
 
-func keyringDelete() error {
-	_, err := keyringCall(func() (string, error) { return "", keyring.Delete(keyringService, keyringUser) })
+func keyringDeleteAccount(account string) error {
+	_, err := keyringCall(func() (string, error) { return "", keyring.Delete(keyringService, account) })
 	return err
 }

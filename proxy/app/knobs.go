@@ -38,7 +38,8 @@ func Knobs() []settings.Knob {
 	ks := coreKnobs()
 	ks = append(ks, budget.Knobs()...)
 	ks = append(ks, limit.Knobs()...)
-	return append(ks, brake.Knobs()...)
+	ks = append(ks, brake.Knobs()...)
+	return append(ks, roadKnobs()...)
 }
 
 func coreKnobs() []settings.Knob {

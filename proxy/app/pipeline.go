@@ -26,5 +26,9 @@ func (s *Server) stages() []proxy.Stage {
 func (s *Server) requestKey() proxy.KeyFunc { return nil }
 
 // retryPolicy decides on retries and failover before the first byte
-// (issue 9): retry.* defaults until the settings registry carries them.
-func (s *Server) retryPolicy() proxy.RetryPolicy { return &retry.Policy{Metrics: s.road} }
+// (issue 9), from the retry.* knobs, replaced when one changes.
+func (s *Server) retryPolicy() proxy.RetryPolicy {
+	live := retry.NewLive(retryPolicyFrom(s.registry, s.road))
+	s.watchRoad(live)
+	return live
+}

@@ -135,7 +135,9 @@ func (s *Server) build() (err error) {
 		return err
 	}
 	s.settings = newRuntimeSettings(s.registry)
-	dial := route.DialOptions{ConnectTimeout: cfg.ConnectTimeout, InsecureSkipVerify: cfg.InsecureSkipVerify}
+	dial := route.DialOptions{ConnectTimeout: cfg.ConnectTimeout, InsecureSkipVerify: cfg.InsecureSkipVerify,
+		H2PingInterval: s.registry.Value(KeyRoadH2PingInterval).Duration(),
+		H2PingTimeout:  s.registry.Value(KeyRoadH2PingTimeout).Duration()}
 	if cfg.CAFile != "" {
 		if dial.RootCAs, err = loadCAFile(cfg.CAFile); err != nil {
 			return err
@@ -160,12 +162,14 @@ func (s *Server) build() (err error) {
 	}
 	s.road = retry.NewMetrics(func() []route.Status { return s.routes.Routes() })
 	s.routes, err = route.NewManager(route.ManagerOptions{
-		Settings: s.db, Via: extra, Dial: dial, Target: s.apiBase, Bus: s.bus, Logger: s.log,
-		Metrics: s.road,
+		Settings: routeSettings{db: s.db, file: s.secrets, useKeyring: keyringAvailable(cfg.Getenv), log: s.log},
+		Via:      extra, Dial: dial, Target: s.apiBase, Bus: s.bus, Logger: s.log,
+		Metrics: s.road, Failover: s.registry.Value(KeyRoadFailover).String(),
 	})
 	if err != nil {
 		return fmt.Errorf("routes: %w", err)
 	}
+	s.routes.SetKeepWarm(s.registry.Value(KeyRoadKeepWarm).Bool())
 	s.recorder = storage.NewRecorder(s.db, storage.RecorderOptions{Logger: s.log})
 	if s.prices, err = usage.LoadPrices(s.db); err != nil {
 		// LoadPrices still returns the defaults: a damaged setting never
@@ -219,7 +223,10 @@ func (s *Server) build() (err error) {
 		Stages:   s.stages(),
 		Key:      s.requestKey(),
 		Retry:    s.retryPolicy(),
-		OnStall:  s.road.Stall,
+		// road.* (issue 9): event streams have their own clocks.
+		StreamIdleTimeout:      s.registry.Value(KeyRoadStreamIdleTimeout).Duration(),
+		StreamFirstByteTimeout: s.registry.Value(KeyRoadStreamFirstByte).Duration(),
+		OnStall:                s.road.Stall,
 	})
 	if err != nil {
 		return fmt.Errorf("proxy: %w", err)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/ferry-gateway/ferry/proxy/brake"
 	"github.com/ferry-gateway/ferry/proxy/budget"
@@ -27,12 +28,16 @@ func (s *Server) buildSpendGuard() error {
 		// could not read.
 		s.log.Warn("budgets: part of their state was unreadable", "err", err)
 	}
-	if s.limits, err = limit.New(limit.Options{Config: limit.ConfigFrom(val), Publish: s.bus.Publish, Logger: s.log}); err != nil {
+	s.budgets.SetDisplay(budget.DisplayFrom(val))
+	for _, k := range []string{budget.KeyCurrency, budget.KeyUSDRate} {
+		s.registry.Watch(k, func(settings.Value) { s.budgets.SetDisplay(budget.DisplayFrom(val)) })
+	}
+	if s.limits, err = limit.New(limit.Options{Config: limit.ConfigFrom(val, KeyRetryMaxRetryAfter), Publish: s.bus.Publish, Logger: s.log}); err != nil {
 		return fmt.Errorf("limits: %w", err)
 	}
-	for _, k := range limit.Keys {
+	for _, k := range append(slices.Clone(limit.Keys), KeyRetryMaxRetryAfter) {
 		s.registry.Watch(k, func(settings.Value) {
-			if err := s.limits.Apply(limit.ConfigFrom(val)); err != nil {
+			if err := s.limits.Apply(limit.ConfigFrom(val, KeyRetryMaxRetryAfter)); err != nil {
 				s.log.Warn("limits not applied", "key", k, "err", err)
 			}
 		})

@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,6 +18,7 @@ import (
 	"github.com/ferry-gateway/ferry/proxy"
 	"github.com/ferry-gateway/ferry/proxy/app"
 	"github.com/ferry-gateway/ferry/proxy/budget"
+	"github.com/ferry-gateway/ferry/proxy/events"
 	"github.com/ferry-gateway/ferry/proxy/limit"
 	"github.com/ferry-gateway/ferry/proxy/quota"
 	"github.com/ferry-gateway/ferry/proxy/testsupport"
@@ -250,5 +253,66 @@ func TestBrakeThroughARealCore(t *testing.T) {
 	}
 	if code, _, body := spendCall(t, srv, "POST", "/v1/messages", brakeLoop(), hdr); code != 200 {
 		t.Fatalf("after release: %d %s", code, body)
+	}
+}
+
+// TestSubscriptionAndAlertsThroughARealCore: a subscription request is
+// billed $0 and counted at API prices on the api_equivalent basis; a soft
+// budget it crosses raises budget.alert on the event stream, and refuses
+// nothing.
+func TestSubscriptionAndAlertsThroughARealCore(t *testing.T) {
+	fake := testsupport.NewFakeAPI(t)
+	srv := sdkStartFerry(t, fake, "")
+	// The stream never ends by itself: a missing alert fails the test
+	// instead of hanging it.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.BaseURL()+"/_ferry/events", nil)
+	req.Header.Set(proxy.HeaderAdminToken, srv.AdminToken())
+	resp, err := sdkLoopbackClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	lines := bufio.NewScanner(resp.Body)
+
+	if code, _, body := spendCall(t, srv, "PUT", "/_ferry/budgets", `{"name":"daily","limit":0.000001,"mode":"soft","basis":"api_equivalent"}`, adminHeaders(srv)); code != 200 {
+		t.Fatalf("set budget: %d %s", code, body)
+	}
+	oauth := map[string]string{"authorization": "Bearer sk-ant-oat01-subscriber-000000000000", "anthropic-beta": "oauth-2025-04-20"}
+	for range 2 {
+		if code, _, body := spendCall(t, srv, "POST", "/v1/messages", spendMessage, oauth); code != 200 {
+			t.Fatalf("a soft budget refused: %d %s", code, body)
+		}
+	}
+	// The alert: the event stream names it, with its figures.
+	var name, data string
+	for lines.Scan() {
+		if n, ok := strings.CutPrefix(lines.Text(), "event: "); ok {
+			name = n
+		}
+		if d, ok := strings.CutPrefix(lines.Text(), "data: "); ok && name == "budget.alert" {
+			data = d
+			break
+		}
+	}
+	var w events.Wire
+	if err := json.Unmarshal([]byte(data), &w); err != nil || w.Attrs["budget"] != "daily" || w.Attrs["level"] != "100" || w.Attrs["basis"] != "api_equivalent" {
+		t.Fatalf("budget.alert %q: %+v %v", data, w, err)
+	}
+	// Both requests are accounted in a batch after they end: wait for the
+	// second.
+	var v budget.View
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		_, _, body := spendCall(t, srv, "GET", "/_ferry/budgets", "", adminHeaders(srv))
+		if err := json.Unmarshal([]byte(body), &v); err != nil {
+			t.Fatal(err)
+		}
+		if v.Today.Requests == 2 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if v.Today.Billed != 0 || v.Today.Equiv <= 0 || v.Today.Requests != 2 || v.Budgets[0].Refusing {
+		t.Fatalf("subscription spend: %+v", v)
 	}
 }

@@ -48,7 +48,9 @@ func TestLoop(t *testing.T) {
 		sameInputNewResults[i].result = fmt.Sprintf("%d tests passed", i)
 	}
 	reordered := same(8)
-	reordered[3].input = `{ "timeout": 60000, "command": "npm test" }` // the same value, written differently
+	reordered[3].result = "1 failing: expected 2, got 3" // the same result
+	respelled := same(9)
+	respelled[3].input = `{ "command": "npm test", "timeout": 60000 }` // an older call written differently
 	brokenAtEnd := append(same(10), turn{"Edit", `{"file_path":"a.go"}`, "ok"})
 	for _, tc := range []struct {
 		name  string
@@ -60,7 +62,8 @@ func TestLoop(t *testing.T) {
 		{"after other work, the last 8 equal", append(growing[:5:5], same(8)...), true},
 		{"a growing conversation", growing, false},
 		{"the same call with new results (polling that progresses)", sameInputNewResults, false},
-		{"input keys reordered and spaced: still equal", reordered, true},
+		{"the same results", reordered, true},
+		{"an older call spelt differently: the same call as a JSON value", respelled, true},
 		{"the loop broken by the last call", brokenAtEnd, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -153,5 +156,27 @@ func TestBrakeIgnoresCountTokensBursts(t *testing.T) {
 	}
 	if len(b.List()) != 0 {
 		t.Fatal("count_tokens recorded a stop")
+	}
+}
+
+// BenchmarkLoop is the brake's cost on a Claude Code request that is not
+// looping, by conversation length: it runs on every Messages request.
+//
+//	go test ./proxy/brake -run '^$' -bench Loop
+func BenchmarkLoop(b *testing.B) {
+	for _, turns := range []int{12, 200} {
+		ts := make([]turn, turns)
+		for i := range ts {
+			ts[i] = turn{"Read", fmt.Sprintf(`{"file_path":"/src/f%d.go"}`, i), strings.Repeat(fmt.Sprintf("line of file %d\n", i), 150)}
+		}
+		body := conversation(ts)
+		b.Run(fmt.Sprintf("turns=%d/%dKB", turns, len(body)>>10), func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				if _, loop := Loop(body, DefaultRepeats); loop {
+					b.Fatal("loop")
+				}
+			}
+		})
 	}
 }

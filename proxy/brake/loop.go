@@ -2,41 +2,38 @@ package brake
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/json"
 
 	"github.com/ferry-gateway/ferry/proxy/jsonscan"
 )
 
-// message is what the loop check reads of one message.
-type message struct {
-	Role    string          `json:"role"`
-	Content json.RawMessage `json:"content"`
-}
-
-type block struct {
-	Type      string          `json:"type"`
-	ID        string          `json:"id"`
-	Name      string          `json:"name"`
-	Input     json.RawMessage `json:"input"`
-	ToolUseID string          `json:"tool_use_id"`
-	Content   json.RawMessage `json:"content"`
-	IsError   bool            `json:"is_error"`
-}
-
-// call is one tool_use with its tool_result, as compared.
+// call is one tool_use with its tool_result, as found in the body: raw
+// bytes, compared as JSON values only when the bytes differ.
 type call struct {
-	tool string
-	key  [32]byte // of name, canonical input, canonical result, is_error
+	name, input, result []byte
+	isError             bool
+}
+
+// same reports whether two calls are the same call with the same result:
+// the same tool name, and input and result equal as JSON values (so a
+// client that writes the keys of an input in another order or spacing is
+// not taken for doing something else).
+func (c call) same(o call) bool {
+	if !bytes.Equal(c.name, o.name) || c.isError != o.isError {
+		return false
+	}
+	return equalJSON(c.input, o.input) && equalJSON(c.result, o.result)
 }
 
 // Loop reports whether the last repeats tool calls of a Messages request
-// body are the same call with the same result, and which tool. It reads
-// the messages from the newest back and stops at the first call that
-// differs, so a conversation that moves on costs it a pair or two of
-// small decodes.
+// body are the same call with the same result, and which tool. It runs on
+// every Messages request, so it decodes nothing it can avoid: the body is
+// delimited with jsonscan, the messages are read from the newest back,
+// and it stops at the first call that differs, so a conversation that
+// moves on costs it two calls' worth of scanning and, when their bytes
+// differ, the decoding of two small inputs.
 func Loop(body []byte, repeats int) (tool string, looping bool) {
-	if repeats < 2 || !bytes.Contains(body, []byte(`"tool_result"`)) {
+	if repeats < 2 || !mayLoop(body, repeats) {
 		return "", false
 	}
 	var msgs []byte
@@ -54,7 +51,7 @@ func Loop(body []byte, repeats int) (tool string, looping bool) {
 	// user message with its result, so 2×repeats+1 messages hold the last
 	// repeats calls (more when an assistant turn made several).
 	keep := 2*repeats + 1
-	var tail [][]byte
+	tail := make([][]byte, 0, keep)
 	jsonscan.Elements(msgs, func(v []byte) bool {
 		if len(tail) == keep {
 			copy(tail, tail[1:])
@@ -63,82 +60,151 @@ func Loop(body []byte, repeats int) (tool string, looping bool) {
 		tail = append(tail, v)
 		return true
 	})
-	var first *call
+	var first call
 	n := 0
-	// Newest first: the last message holds the latest results.
-	for i := len(tail) - 1; i >= 1; i-- {
-		var user, asst message
-		if json.Unmarshal(tail[i], &user) != nil || user.Role != "user" {
-			continue
+	for i := len(tail) - 1; i >= 1; i -= 2 {
+		userRole, userContent := roleContent(tail[i])
+		asstRole, asstContent := roleContent(tail[i-1])
+		if userRole != "user" || asstRole != "assistant" {
+			return "", false
 		}
-		if json.Unmarshal(tail[i-1], &asst) != nil || asst.Role != "assistant" {
-			continue
-		}
-		calls, ok := pairCalls(asst.Content, user.Content)
+		calls, ok := pairCalls(asstContent, userContent)
 		if !ok {
 			return "", false
 		}
 		for j := len(calls) - 1; j >= 0; j-- {
 			c := calls[j]
-			if first == nil {
-				first = &c
-			} else if c.key != first.key {
+			if n == 0 {
+				first = c
+			} else if !c.same(first) {
 				return "", false
 			}
 			n++
 			if n >= repeats {
-				return first.tool, true
+				return jsonscan.String(first.name), true
 			}
 		}
-		i-- // the assistant message is read
 	}
 	return "", false
 }
 
+// mayLoop is the quick check that keeps the brake off the request's
+// path: a loop needs the latest tool call's input at least repeats times
+// in the body. Claude Code and the SDKs replay the conversation they hold,
+// so a repeated input is written the same way each time; counting its
+// bytes costs a few searches of the body where walking it would cost a
+// scan per message (measured: 40 µs on a 31 KB conversation, most of the
+// brake's cost, against about 5 µs for this).
+func mayLoop(body []byte, repeats int) bool {
+	i := bytes.LastIndex(body, []byte(`"tool_use"`))
+	if i < 0 {
+		return false
+	}
+	start := bytes.LastIndexByte(body[:i], '{')
+	if start < 0 {
+		return false
+	}
+	input := jsonscan.Field(body[start:], "input")
+	if len(input) == 0 {
+		return true // an unusual spelling: let the full check decide
+	}
+	return bytes.Count(body, input) >= repeats
+}
+
+// roleContent reads a message's role and raw content.
+func roleContent(msg []byte) (role string, content []byte) {
+	jsonscan.TopLevel(msg, func(key, val []byte) bool {
+		switch string(key) {
+		case "role":
+			role = jsonscan.String(val)
+		case "content":
+			content = val
+		}
+		return true
+	})
+	return role, content
+}
+
 // pairCalls matches an assistant turn's tool_use blocks with the user
-// turn's tool_result blocks. ok is false when the assistant used no tool:
-// the loop, if any, is broken there.
-func pairCalls(asstContent, userContent json.RawMessage) ([]call, bool) {
-	var uses, results []block
-	if json.Unmarshal(asstContent, &uses) != nil || json.Unmarshal(userContent, &results) != nil {
-		return nil, false
+// turn's tool_result blocks, in the assistant's order. ok is false when
+// the assistant used no tool or a result is missing: the loop, if any, is
+// broken there.
+func pairCalls(asstContent, userContent []byte) ([]call, bool) {
+	type result struct {
+		id, content []byte
+		isError     bool
 	}
-	byID := make(map[string]block, len(results))
-	for _, r := range results {
-		if r.Type == "tool_result" {
-			byID[r.ToolUseID] = r
+	var results []result
+	jsonscan.Elements(userContent, func(b []byte) bool {
+		var r result
+		isResult := false
+		jsonscan.TopLevel(b, func(key, val []byte) bool {
+			switch string(key) {
+			case "type":
+				isResult = string(val) == `"tool_result"`
+			case "tool_use_id":
+				r.id = val
+			case "content":
+				r.content = val
+			case "is_error":
+				r.isError = string(val) == "true"
+			}
+			return true
+		})
+		if isResult {
+			results = append(results, r)
 		}
-	}
+		return true
+	})
 	var calls []call
-	for _, u := range uses {
-		if u.Type != "tool_use" {
-			continue
-		}
-		r, ok := byID[u.ID]
-		if !ok {
-			return nil, false
-		}
-		h := sha256.New()
-		h.Write([]byte(u.Name))
-		h.Write([]byte{0})
-		h.Write(canonical(u.Input))
-		h.Write([]byte{0})
-		h.Write(canonical(r.Content))
-		if r.IsError {
-			h.Write([]byte{1})
-		}
+	ok := true
+	jsonscan.Elements(asstContent, func(b []byte) bool {
 		var c call
-		c.tool = u.Name
-		h.Sum(c.key[:0])
-		calls = append(calls, c)
+		var id []byte
+		isUse := false
+		jsonscan.TopLevel(b, func(key, val []byte) bool {
+			switch string(key) {
+			case "type":
+				isUse = string(val) == `"tool_use"`
+			case "id":
+				id = val
+			case "name":
+				c.name = val
+			case "input":
+				c.input = val
+			}
+			return true
+		})
+		if !isUse {
+			return true
+		}
+		for _, r := range results {
+			if bytes.Equal(r.id, id) {
+				c.result, c.isError = r.content, r.isError
+				calls = append(calls, c)
+				return true
+			}
+		}
+		ok = false
+		return false
+	})
+	return calls, ok && len(calls) > 0
+}
+
+// equalJSON compares two JSON values: equal bytes are equal; otherwise
+// both are decoded (numbers kept as written) and compared as values.
+func equalJSON(a, b []byte) bool {
+	if bytes.Equal(a, b) {
+		return true
 	}
-	return calls, len(calls) > 0
+	ca, cb := canonical(a), canonical(b)
+	return ca != nil && cb != nil && bytes.Equal(ca, cb)
 }
 
 // canonical is a JSON value written so that equal values are equal bytes
-// (object keys sorted, whitespace gone, numbers as written); a value that
-// does not decode is compared as its bytes.
-func canonical(raw json.RawMessage) []byte {
+// (object keys sorted, whitespace gone, numbers as written); nil when it
+// does not decode.
+func canonical(raw []byte) []byte {
 	if len(raw) == 0 {
 		return nil
 	}
@@ -146,11 +212,11 @@ func canonical(raw json.RawMessage) []byte {
 	dec.UseNumber()
 	var v any
 	if dec.Decode(&v) != nil {
-		return raw
+		return nil
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
-		return raw
+		return nil
 	}
 	return b
 }

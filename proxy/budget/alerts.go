@@ -38,6 +38,11 @@ func level(fraction float64) int {
 // The rate has no period: its alerts re-arm when it falls back below a
 // threshold.
 func (g *Guard) checkAlerts(session string, now time.Time) {
+	// Most requests leave every budget under its first threshold: that is
+	// read from the ledger alone, without the alert state's lock.
+	if !g.rateAlerted.Load() && !g.nearAny(session, now) {
+		return
+	}
 	type raise struct {
 		st  Status
 		lvl int
@@ -45,7 +50,7 @@ func (g *Guard) checkAlerts(session string, now time.Time) {
 	var raised []raise
 	g.mu.Lock()
 	changed := false
-	for _, b := range g.Budgets() {
+	for _, b := range *g.budgets.Load() {
 		if b.Name == Session && session == "" {
 			continue
 		}
@@ -69,6 +74,7 @@ func (g *Guard) checkAlerts(session string, now time.Time) {
 			changed = true
 		}
 	}
+	g.rateAlerted.Store(g.alerts[string(Rate)].Level > 0)
 	if changed {
 		g.boundSessionAlerts()
 		if g.o.Settings != nil {
@@ -81,6 +87,20 @@ func (g *Guard) checkAlerts(session string, now time.Time) {
 	for _, r := range raised {
 		g.publishAlert(r.st, r.lvl, now)
 	}
+}
+
+// nearAny reports whether any budget is at or past its first threshold.
+func (g *Guard) nearAny(session string, now time.Time) bool {
+	first := float64(Levels[0]) / 100
+	for _, b := range *g.budgets.Load() {
+		if b.Name == Session && session == "" {
+			continue
+		}
+		if g.ledger.Spent(b.Name, b.Basis, session, now) >= first*b.Limit {
+			return true
+		}
+	}
+	return false
 }
 
 // boundSessionAlerts forgets the oldest session alert states beyond

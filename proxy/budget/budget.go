@@ -92,6 +92,9 @@ func (b Budget) Normalize() (Budget, error) {
 	return b, nil
 }
 
+// money reports whether budget n counts dollars (not requests).
+func (n Name) money() bool { return n != RequestsDaily }
+
 // Format writes an amount of budget n for a person: "$12.34",
 // "$0.50/min", "1200 requests".
 func (n Name) Format(v float64) string {

@@ -23,10 +23,10 @@
 // Decisions worth knowing:
 //   - A request is allowed while its budget is not spent; its exact cost
 //     lands when it ends. A request in flight is never cut.
-//   - The sums are derived from the records (storage.DB.EachRecord) at
-//     start and kept in memory after: one source of truth, exact across a
-//     restart. A monthly budget needs the record retention (default 90
-//     days) to cover the month.
+//   - The sums are derived from the records (storage.DB.EachRecordSince,
+//     newest back to the month's start) at start and kept in memory after:
+//     one source of truth, exact across a restart. A monthly budget needs
+//     the record retention (default 90 days) to cover the month.
 //   - Cache hits and coalesced followers cost nothing and count no request.
 //
 // It must not know how records are stored beyond the small interfaces it

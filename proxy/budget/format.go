@@ -15,7 +15,8 @@ func WriteText(w io.Writer, v View, now time.Time) error {
 	if err != nil {
 		loc = time.Local
 	}
-	fmt.Fprintf(w, "Today (%s): $%.2f billed, $%.2f at API prices, %d requests.\n", v.Timezone, v.Today.Billed, v.Today.Equiv, v.Today.Requests)
+	fmt.Fprintf(w, "Today (%s): $%.2f billed%s, $%.2f at API prices, %d requests.\n", v.Timezone,
+		v.Today.Billed, inDisplay(v.Display, v.Today.Billed), v.Today.Equiv, v.Today.Requests)
 	if !v.AllowUntil.IsZero() && v.AllowUntil.After(now) {
 		fmt.Fprintf(w, "Hard budgets are lifted until %s.\n", v.AllowUntil.In(loc).Format("15:04 MST"))
 	}
@@ -46,10 +47,25 @@ func WriteText(w io.Writer, v View, now time.Time) error {
 		if b.Refusing {
 			used += " REFUSING"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", b.Name, spent, b.Name.Format(b.Limit), used, b.Mode, b.Basis, resets)
+		limit := b.Name.Format(b.Limit)
+		if b.Name.money() {
+			limit += inDisplay(v.Display, b.Limit)
+			if b.Name != Session {
+				spent += inDisplay(v.Display, b.Spent)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", b.Name, spent, limit, used, b.Mode, b.Basis, resets)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write budgets: %w", err)
 	}
 	return nil
+}
+
+// inDisplay is " (CNY 88.85)" when a display currency is set, else "".
+func inDisplay(d Display, usd float64) string {
+	if a := d.Amount(usd); a != "" {
+		return " (" + a + ")"
+	}
+	return ""
 }

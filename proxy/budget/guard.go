@@ -59,6 +59,11 @@ type Guard struct {
 	budgets atomic.Pointer[[]Budget]
 	// allowUntil is the Unix nanosecond until which hard caps are lifted.
 	allowUntil atomic.Int64
+	// display is the display currency (View carries it).
+	display atomic.Pointer[Display]
+	// rateAlerted is set while the rate budget has an alert raised: its
+	// alerts re-arm when it falls, so it must be checked every time.
+	rateAlerted atomic.Bool
 
 	mu     sync.Mutex // guards alerts, allow and the settings writes
 	alerts map[string]alertState
@@ -108,7 +113,9 @@ func Open(o Options) (*Guard, error) {
 			errs = append(errs, fmt.Errorf("load budgets (skipped): %w", err))
 		}
 	}
+	slices.SortFunc(valid, func(a, b Budget) int { return slices.Index(Names, a.Name) - slices.Index(Names, b.Name) })
 	g.budgets.Store(&valid)
+	g.rateAlerted.Store(g.alerts[string(Rate)].Level > 0)
 	g.allowUntil.Store(g.allow.Until.UnixNano())
 	if o.Records != nil {
 		if err := g.ledger.Seed(o.Records, o.Now(), o.Session); err != nil {
@@ -121,15 +128,14 @@ func Open(o Options) (*Guard, error) {
 	return g, nil
 }
 
+// SetDisplay sets the display currency (display.currency, display.usd_rate).
+func (g *Guard) SetDisplay(d Display) { g.display.Store(&d) }
+
 // Ledger returns the sums the budgets are checked against.
 func (g *Guard) Ledger() *Ledger { return g.ledger }
 
 // Budgets returns the budgets set, in Names order.
-func (g *Guard) Budgets() []Budget {
-	bs := slices.Clone(*g.budgets.Load())
-	slices.SortFunc(bs, func(a, b Budget) int { return slices.Index(Names, a.Name) - slices.Index(Names, b.Name) })
-	return bs
-}
+func (g *Guard) Budgets() []Budget { return slices.Clone(*g.budgets.Load()) }
 
 // Set adds or replaces a budget and persists it.
 func (g *Guard) Set(b Budget) error {
@@ -155,8 +161,10 @@ func (g *Guard) Clear(n Name) error {
 	return g.saveBudgets(slices.DeleteFunc(bs, func(o Budget) bool { return o.Name == n }))
 }
 
-// saveBudgets persists bs and makes them current. Call with mu held.
+// saveBudgets persists bs and makes them current, in Names order. Call
+// with mu held.
 func (g *Guard) saveBudgets(bs []Budget) error {
+	slices.SortFunc(bs, func(a, b Budget) int { return slices.Index(Names, a.Name) - slices.Index(Names, b.Name) })
 	if g.o.Settings != nil {
 		if err := g.o.Settings.PutSetting(BudgetsKey, bs); err != nil {
 			return fmt.Errorf("save budgets: %w", err)
@@ -180,7 +188,9 @@ type Status struct {
 
 // View is every budget's status, and the allowance in force.
 type View struct {
-	Budgets    []Status  `json:"budgets"`
+	Budgets []Status `json:"budgets"`
+	// Display is the display currency for amounts shown to people.
+	Display    Display   `json:"display"`
 	Timezone   string    `json:"timezone"`
 	AllowUntil time.Time `json:"allow_until,omitzero"`
 	Today      Spend     `json:"today"`
@@ -191,6 +201,9 @@ type View struct {
 func (g *Guard) View(session string) View {
 	now := g.o.Now()
 	v := View{Timezone: g.ledger.Location().String(), Today: g.ledger.Day(now)}
+	if d := g.display.Load(); d != nil {
+		v.Display = *d
+	}
 	if u := g.allowedUntil(); u.After(now) {
 		v.AllowUntil = u
 	}

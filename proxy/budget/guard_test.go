@@ -86,6 +86,22 @@ func (h *history) store(recs ...storage.Record) {
 	}
 }
 
+// storeB is store for a benchmark.
+func (h *history) storeB(b *testing.B, recs ...storage.Record) {
+	b.Helper()
+	r := storage.NewRecorder(h.db, storage.RecorderOptions{QueueSize: len(recs) + 1})
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- r.Run(ctx) }()
+	for _, rec := range recs {
+		r.Record(rec)
+	}
+	stop()
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+}
+
 func (h *history) close() {
 	if err := h.db.Close(); err != nil {
 		h.t.Fatal(err)
@@ -292,4 +308,59 @@ func TestSessionSeededFromHistory(t *testing.T) {
 		t.Fatalf("sess-2: %s", r.Message)
 	}
 	h.close()
+}
+
+func TestDisplayCurrency(t *testing.T) {
+	g, _ := Open(Options{Location: time.UTC})
+	if err := g.Set(Budget{Name: Daily, Limit: 20}); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := WriteText(&out, g.View(""), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "CNY") {
+		t.Fatalf("a display currency without one set:\n%s", out.String())
+	}
+	g.SetDisplay(Display{Currency: "CNY", PerUSD: 7.2})
+	out.Reset()
+	if err := WriteText(&out, g.View(""), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "$20.00 (CNY 144.00)") {
+		t.Fatalf("budget list with CNY at 7.2:\n%s", out.String())
+	}
+	if (Display{Currency: "USD", PerUSD: 1}).On() || (Display{Currency: "CNY"}).On() {
+		t.Error("USD, or no rate, is no display currency")
+	}
+}
+
+func TestRequestsBudget(t *testing.T) {
+	loc := mustZone(t, "Asia/Shanghai")
+	now := time.Date(2026, 12, 2, 23, 59, 0, 0, loc)
+	g, _ := Open(Options{Location: loc, Now: func() time.Time { return now }})
+	if err := g.Set(Budget{Name: RequestsDaily, Limit: 3}); err != nil {
+		t.Fatal(err)
+	}
+	count := msg(now, 0)
+	count.Path = "/v1/messages/count_tokens"
+	for range 5 {
+		g.Observe(&count, "") // free: not counted
+	}
+	for i := range 3 {
+		if r := g.Check("POST", "/v1/messages", ""); r != nil {
+			t.Fatalf("request %d refused: %s", i+1, r.Message)
+		}
+		rec := msg(now, 0.01)
+		g.Observe(&rec, "")
+	}
+	r := g.Check("POST", "/v1/messages", "")
+	if r == nil || !strings.Contains(r.Message, "daily request budget is spent (3 requests of 3 requests, 2026-12-02)") ||
+		!strings.Contains(r.Message, "resets at 2026-12-03 00:00 CST") {
+		t.Fatalf("4th request: %+v", r)
+	}
+	now = now.Add(2 * time.Minute) // past Shanghai midnight
+	if r := g.Check("POST", "/v1/messages", ""); r != nil {
+		t.Fatalf("refused on the next day: %s", r.Message)
+	}
 }

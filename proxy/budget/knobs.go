@@ -16,13 +16,13 @@ const LocalZone = "local"
 
 // Knobs are the budgets' settings.
 func Knobs() []settings.Knob {
-	return []settings.Knob{{
+	return append([]settings.Knob{{
 		Key: KeyTimezone, Owner: "proxy/budget", Type: settings.String, Default: LocalZone,
 		Help:    "The time zone budget days and months are counted in",
 		Allowed: "local (this machine's zone) or an IANA zone such as Asia/Shanghai",
 		Check:   func(v settings.Value) bool { _, err := Zone(v.String()); return err == nil },
 		Applies: settings.NextStart,
-	}}
+	}}, displayKnobs()...)
 }
 
 // Zone reads a budget.timezone value.

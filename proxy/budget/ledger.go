@@ -88,6 +88,28 @@ type Ledger struct {
 	months   map[string]*Spend // local "YYYY-MM" → spend
 	sessions map[string]*sessionSpend
 	slots    [rateSlots]rateSlot
+	// cur caches the current local day and month and their bounds: every
+	// request asks for them, and formatting a date each time showed in
+	// the guard's benchmark.
+	cur struct {
+		dayStart, dayEnd, monthStart, monthEnd time.Time
+		day, month                             string
+	}
+}
+
+// keys returns the local day ("2006-01-02") and month ("2006-01") of t.
+// Call with mu held.
+func (l *Ledger) keys(t time.Time) (day, month string) {
+	c := &l.cur
+	if !t.Before(c.dayStart) && t.Before(c.dayEnd) {
+		return c.day, c.month
+	}
+	lt := t.In(l.loc)
+	y, m, d := lt.Date()
+	c.dayStart, c.dayEnd = time.Date(y, m, d, 0, 0, 0, 0, l.loc), time.Date(y, m, d+1, 0, 0, 0, 0, l.loc)
+	c.monthStart, c.monthEnd = time.Date(y, m, 1, 0, 0, 0, 0, l.loc), time.Date(y, m+1, 1, 0, 0, 0, 0, l.loc)
+	c.day, c.month = lt.Format(time.DateOnly), lt.Format("2006-01")
+	return c.day, c.month
 }
 
 type sessionSpend struct {
@@ -132,9 +154,11 @@ func (l *Ledger) Location() *time.Location {
 	return l.loc
 }
 
-// Records is where a ledger is seeded from (storage.DB implements it).
+// Records is where a ledger is seeded from (storage.DB implements it:
+// it walks back from the newest record and stops before the month, so a
+// long history costs the start nothing).
 type Records interface {
-	EachRecord(from, to time.Time, fn func(storage.Record) error) error
+	EachRecordSince(from time.Time, fn func(storage.Record) error) error
 }
 
 // SessionOf returns the Claude Code session of a stored record, "" when
@@ -151,7 +175,7 @@ func (l *Ledger) Seed(src Records, now time.Time, session SessionOf) error {
 	if w := now.Add(-RateWindow); w.Before(from) {
 		from = w
 	}
-	err := src.EachRecord(from, time.Time{}, func(rec storage.Record) error {
+	err := src.EachRecordSince(from, func(rec storage.Record) error {
 		s := ""
 		if session != nil {
 			s = session(&rec)
@@ -173,8 +197,7 @@ func (l *Ledger) Add(e Entry, now time.Time) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	at := e.At.In(l.loc)
-	day, month := at.Format(time.DateOnly), at.Format("2006-01")
+	day, month := l.keys(e.At)
 	if l.days[day] == nil {
 		l.days[day] = &Spend{}
 		trim(l.days, keptDays)
@@ -256,7 +279,15 @@ func trim(m map[string]*Spend, keep int) {
 func (l *Ledger) Spent(n Name, b Basis, session string, now time.Time) float64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	p, _ := period(n, now, l.loc, session)
+	var p string
+	switch n {
+	case Daily, RequestsDaily:
+		p, _ = l.keys(now)
+	case Monthly:
+		_, p = l.keys(now)
+	case Session:
+		p = session
+	}
 	switch n {
 	case Daily:
 		if s := l.days[p]; s != nil {
@@ -306,7 +337,8 @@ func (l *Ledger) rate(b Basis, now time.Time) float64 {
 func (l *Ledger) Day(t time.Time) Spend {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if s := l.days[t.In(l.loc).Format(time.DateOnly)]; s != nil {
+	day, _ := l.keys(t)
+	if s := l.days[day]; s != nil {
 		return *s
 	}
 	return Spend{}

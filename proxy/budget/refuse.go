@@ -58,9 +58,13 @@ func refusalMessage(st Status, loc *time.Location) string {
 		fmt.Fprintf(&b, "Ferry refused this request: spend is running at %s over the last 5 minutes, over the rate budget of %s (%s).",
 			st.Name.Format(st.Spent), st.Name.Format(st.Limit), basisWords(st.Basis))
 		b.WriteString(" It eases as the last 5 minutes' spend falls below the limit.")
+	case RequestsDaily:
+		fmt.Fprintf(&b, "Ferry refused this request: the daily request budget is spent (%s of %s, %s).",
+			st.Name.Format(st.Spent), st.Name.Format(st.Limit), st.Period)
+		fmt.Fprintf(&b, " It resets at %s.", st.Resets.In(loc).Format("2006-01-02 15:04 MST"))
 	default:
 		fmt.Fprintf(&b, "Ferry refused this request: the %s budget is spent (%s of %s, %s, %s).",
-			strings.ReplaceAll(string(st.Name), "_", " "), st.Name.Format(st.Spent), st.Name.Format(st.Limit), basisWords(st.Basis), st.Period)
+			st.Name, st.Name.Format(st.Spent), st.Name.Format(st.Limit), basisWords(st.Basis), st.Period)
 		fmt.Fprintf(&b, " It resets at %s.", st.Resets.In(loc).Format("2006-01-02 15:04 MST"))
 	}
 	b.WriteString(" To go on now: `ferry budget allow 1h` (or \"Allow one more hour\" in the tray), or raise the budget.")

@@ -157,6 +157,9 @@ func parseServe(name string, args []string, env Env) (app.Config, error) {
 	if err != nil {
 		return cfg, err
 	}
+	for _, w := range opts.warnings {
+		fmt.Fprintln(env.Stderr, w)
+	}
 	cfg.Version = env.Version
 	cfg.Logger = newLogger(env.Stderr, env.Getenv)
 	return cfg, nil

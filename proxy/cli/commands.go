@@ -16,6 +16,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/ferry-gateway/ferry/proxy/app"
 	"github.com/ferry-gateway/ferry/proxy/route"
 	"github.com/ferry-gateway/ferry/proxy/usage"
@@ -167,20 +169,34 @@ func runKey(args []string, env Env) error {
 // readSecret reads one line from stdin, the only way a key enters Ferry's
 // command line: arguments would land in the shell history and ps.
 func readSecret(env Env) (string, error) {
-	if f, ok := env.Stdin.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			fmt.Fprint(env.Stderr, "Paste your Anthropic API key and press Enter: ")
-		}
-	}
-	line, err := bufio.NewReader(env.Stdin).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
+	key, err := readSecretLine(env, "Paste your Anthropic API key and press Enter (it is not shown): ")
+	if err != nil {
 		return "", fmt.Errorf("read key from stdin: %w", err)
 	}
-	key := strings.TrimSpace(line)
 	if key == "" {
 		return "", errors.New("no key on stdin: pipe it in, e.g. `ferry key set < keyfile`")
 	}
 	return key, nil
+}
+
+// readSecretLine reads one line of stdin, trimmed. On a terminal it
+// prompts on stderr and turns echo off while the line is typed, so the
+// secret stays out of the screen and its scrollback (issue 14).
+func readSecretLine(env Env, prompt string) (string, error) {
+	if f, ok := env.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(env.Stderr, prompt)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(env.Stderr)
+		if err != nil {
+			return "", err
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	line, err := bufio.NewReader(env.Stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	return strings.TrimSpace(line), nil
 }
 
 func runUsage(args []string, env Env) error {
@@ -280,6 +296,7 @@ func runPrices(args []string, env Env) error {
 
 func runRoutes(args []string, env Env) error {
 	s := newSubcommand("ferry routes", env)
+	pwStdin := s.fs.Bool("password-stdin", false, "with add: read the proxy's password from stdin (not shown on a terminal), never from the command line")
 	if err := s.parse(args); err != nil {
 		return err
 	}
@@ -304,9 +321,19 @@ func runRoutes(args []string, env Env) error {
 		})
 	case "add":
 		if len(rest) != 2 {
-			return s.usage("ferry routes add NAME URL   (URL: direct, socks5://[user:pass@]host:port, http://… or https://…)")
+			return s.usage("ferry routes add NAME URL [--password-stdin]   (URL: direct, socks5://[user@]host:port, http://… or https://…)")
 		}
-		return s.say(http.MethodPost, "/_ferry/routes", map[string]string{"name": rest[0], "url": rest[1]}, fmt.Sprintf("Route %q added.", rest[0]))
+		u := rest[1]
+		switch {
+		case *pwStdin:
+			var err error
+			if u, err = withStdinPassword(u, env); err != nil {
+				return err
+			}
+		case hasPassword(u):
+			fmt.Fprintln(env.Stderr, passwordOnCommandLine("the route's URL", "remove the route and add it again with the password on stdin: `ferry routes add NAME socks5://USER@HOST:PORT --password-stdin`"))
+		}
+		return s.say(http.MethodPost, "/_ferry/routes", map[string]string{"name": rest[0], "url": u}, fmt.Sprintf("Route %q added.", rest[0]))
 	case "remove":
 		if len(rest) != 1 {
 			return s.usage("ferry routes remove NAME")
@@ -352,6 +379,30 @@ func runRoutes(args []string, env Env) error {
 	return s.usage(line)
 }
 
+// withStdinPassword puts the password read from stdin into a proxy URL
+// that names a user and no password.
+func withStdinPassword(raw string, env Env) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("--password-stdin: %q is not a proxy URL such as socks5://USER@HOST:PORT", raw)
+	}
+	if u.User == nil || u.User.Username() == "" {
+		return "", errors.New("--password-stdin: the URL names no user; write it as socks5://USER@HOST:PORT")
+	}
+	if _, ok := u.User.Password(); ok {
+		return "", errors.New("--password-stdin: the URL already holds a password; leave it out of the URL")
+	}
+	pw, err := readSecretLine(env, "Proxy password for "+u.User.Username()+" (it is not shown): ")
+	if err != nil {
+		return "", fmt.Errorf("read the password from stdin: %w", err)
+	}
+	if pw == "" {
+		return "", errors.New("--password-stdin: no password on stdin")
+	}
+	u.User = url.UserPassword(u.User.Username(), pw)
+	return u.String(), nil
+}
+
 func printRoutes(w io.Writer, v app.RoutesView) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "\tNAME\tURL\tSTATE\tLATENCY\tCONNECT\tHANDSHAKE\tTLS\tH2 PING\tNOTES\tLAST ERROR")
@@ -370,8 +421,8 @@ func printRoutes(w io.Writer, v app.RoutesView) {
 		if r.Breaker == route.BreakerOpen {
 			state = "down (breaker)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", mark, r.Name, r.URL, state, lat,
-			ms(r.Connect), ms(r.Handshake), ms(r.TLS), ms(r.Ping), routeNotes(r), r.Err)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", mark, usage.TerminalCell(r.Name), usage.TerminalCell(r.URL), state, lat,
+			ms(r.Connect), ms(r.Handshake), ms(r.TLS), ms(r.Ping), usage.TerminalCell(routeNotes(r)), usage.TerminalCell(r.Err))
 	}
 	tw.Flush()
 	if v.Choice == "auto" {

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 
 	"github.com/ferry-gateway/ferry/proxy/app"
@@ -50,8 +51,9 @@ func (f *knobFlag) IsBoolFlag() bool { return f.knob.Type == settings.Bool }
 
 // serveOptions are the flags shared by `ferry` and `ferry serve`.
 type serveOptions struct {
-	cfg   app.Config
-	knobs []*knobFlag
+	cfg      app.Config
+	knobs    []*knobFlag
+	warnings []string // printed once the flags are parsed
 }
 
 // serveFlags declares the flags shared by `ferry` and `ferry serve` on fs:
@@ -69,7 +71,7 @@ func serveFlags(fs *flag.FlagSet) *serveOptions {
 		def, _ := k.Parse(k.Default) // valid: the registry's test says so
 		fs.Var(f, k.Flag, fmt.Sprintf("%s\n(for this run only, not stored: overrides the setting %s, default %s)", k.Help, k.Key, def))
 	}
-	fs.StringVar(&cfg.Via, "via", "", "upstream route: direct, socks5://[user:pass@]host:port, http://[user:pass@]host:port or https://…\n(default: HTTPS_PROXY / ALL_PROXY / NO_PROXY from the environment, else direct)")
+	fs.StringVar(&cfg.Via, "via", "", "upstream route for this run: direct, socks5://[user:pass@]host:port, http://[user:pass@]host:port or https://…\n(default: HTTPS_PROXY / ALL_PROXY / NO_PROXY from the environment, else direct);\nwith a password, prefer FERRY_VIA: a flag is visible to every local user")
 	fs.BoolVar(&cfg.AllowRemote, "allow-remote", false, "allow --listen on a non-loopback address; the local token is then required on every request")
 	fs.Var((*stringList)(&cfg.AllowOrigins), "allow-origin", "a browser origin allowed to call Ferry, e.g. http://localhost:3000 (repeatable; none by default)")
 	fs.StringVar(&cfg.DataDir, "data-dir", app.DefaultDataDir(), "where ferry.db and runtime.json live")
@@ -116,7 +118,27 @@ func (o *serveOptions) finish(fs *flag.FlagSet, getenv func(string) string) (app
 	}
 	o.cfg.APIKey = getenv("FERRY_API_KEY")
 	o.cfg.Getenv = getenv
+	if given["via"] && hasPassword(o.cfg.Via) {
+		o.warnings = append(o.warnings, passwordOnCommandLine("--via", "set FERRY_VIA instead (the environment is readable only by you), or store the route with `ferry routes add NAME URL --password-stdin`"))
+	}
 	return o.cfg, nil
+}
+
+// hasPassword says whether a proxy URL carries a password.
+func hasPassword(raw string) bool {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return strings.Contains(raw, "@") && strings.Contains(raw, ":")
+	}
+	_, ok := u.User.Password()
+	return ok
+}
+
+// passwordOnCommandLine is the warning for a proxy password given as an
+// argument: /proc/PID/cmdline, and so `ps`, shows it to every local user
+// (issue 14).
+func passwordOnCommandLine(what, instead string) string {
+	return "warning: the proxy password in " + what + " is on the command line, where every user of this machine can read it (ps, /proc); " + instead
 }
 
 // usageWithEnv prints a FlagSet's flags, each with its FERRY_* variable.

@@ -114,9 +114,12 @@ func runLimits(args []string, env Env) error {
 			fmt.Fprintf(tw, "concurrency\t%s\n", off(int64(v.Concurrency)))
 			fmt.Fprintf(tw, "queue_wait\t%v\n", time.Duration(v.QueueWaitSeconds)*time.Second)
 			fmt.Fprintf(tw, "follow_upstream\t%s\n", onOff[v.FollowUpstream])
-			fmt.Fprintf(tw, "max_wait\t%v\n", time.Duration(v.MaxWaitSeconds)*time.Second)
 			if err := tw.Flush(); err != nil {
 				return err
+			}
+			if v.FollowUpstream {
+				fmt.Fprintf(env.Stdout, "\nNear Anthropic's limits, requests wait for the reset at most %v (retry.max_retry_after).\n",
+					time.Duration(v.MaxWaitSeconds)*time.Second)
 			}
 			if v.Queue.Limit > 0 {
 				fmt.Fprintf(env.Stdout, "\nQueue: %d of %d upstream, %d waiting.\n", v.Queue.InUse, v.Queue.Limit, v.Queue.Waiting)

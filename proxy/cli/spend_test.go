@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -61,7 +62,7 @@ func TestSpendCommands(t *testing.T) {
 				t.Fatalf("limits list:\n%s", out)
 			}
 			must("limits", "set", "concurrency", "4")
-			if out := must("limits", "list"); !strings.Contains(out, "concurrency      4") {
+			if out := must("limits", "list"); !regexp.MustCompile(`concurrency +4\n`).MatchString(out) {
 				t.Errorf("limits list after set:\n%s", out)
 			}
 			if code, out := ferry("limits", "set", "rpm", "2000000"); code != 2 || !strings.Contains(out, "limit.rpm") {

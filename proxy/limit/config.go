@@ -24,8 +24,8 @@ type Config struct {
 	// FollowUpstream waits for the reset when Anthropic's headroom for the
 	// credential is 5 % or less (limit.follow_upstream).
 	FollowUpstream bool `json:"follow_upstream"`
-	// MaxWaitSeconds bounds that wait; longer, the request goes and meets
-	// Anthropic's answer.
+	// MaxWaitSeconds bounds that wait (retry.max_retry_after); longer, the
+	// request goes and meets Anthropic's answer.
 	MaxWaitSeconds int `json:"max_wait_seconds"`
 }
 

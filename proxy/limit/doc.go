@@ -18,7 +18,7 @@
 //   - limit.follow_upstream (default on): when Anthropic's
 //     anthropic-ratelimit-* headers for the same credential say 5 % or
 //     less remains, new requests wait for the reset instead of meeting a
-//     429, at most limit.max_wait.
+//     429, at most retry.max_retry_after.
 //
 // Its settings are knobs of the settings registry (limit.*, knobs.go),
 // applied at once when changed. It must not know the UI or storage; it

@@ -15,11 +15,10 @@ const (
 	KeyConcurrency    = "limit.concurrency"
 	KeyQueueWait      = "limit.queue_wait"
 	KeyFollowUpstream = "limit.follow_upstream"
-	KeyMaxWait        = "limit.max_wait"
 )
 
 // Keys lists the limits' knobs in the order `ferry limits list` shows them.
-var Keys = []string{KeyRPM, KeyITPM, KeyOTPM, KeyConcurrency, KeyQueueWait, KeyFollowUpstream, KeyMaxWait}
+var Keys = []string{KeyRPM, KeyITPM, KeyOTPM, KeyConcurrency, KeyQueueWait, KeyFollowUpstream}
 
 // Knobs are the limits' settings.
 func Knobs() []settings.Knob {
@@ -37,13 +36,13 @@ func Knobs() []settings.Knob {
 			Help: "Longest wait in the concurrency queue before a 429", Applies: settings.Now},
 		{Key: KeyFollowUpstream, Owner: owner, Type: settings.Bool, Default: "on",
 			Help: "Wait for Anthropic's rate-limit reset when 5% or less remains, instead of meeting a 429", Applies: settings.Now},
-		{Key: KeyMaxWait, Owner: owner, Type: settings.Duration, Default: "1m", Min: "0s", Max: "1h",
-			Help: "Longest wait for Anthropic's rate-limit reset", Applies: settings.Now},
 	}
 }
 
-// ConfigFrom reads the limits from the registry's values.
-func ConfigFrom(value func(key string) settings.Value) Config {
+// ConfigFrom reads the limits from the registry's values. The longest
+// wait for Anthropic's reset is retry.max_retry_after, the road's knob
+// (maxWaitKey): the same bound as for a 429 Ferry waits out itself.
+func ConfigFrom(value func(key string) settings.Value, maxWaitKey string) Config {
 	return Config{
 		RPM:              int(value(KeyRPM).Int()),
 		ITPM:             value(KeyITPM).Int(),
@@ -51,6 +50,6 @@ func ConfigFrom(value func(key string) settings.Value) Config {
 		Concurrency:      int(value(KeyConcurrency).Int()),
 		QueueWaitSeconds: int(value(KeyQueueWait).Duration().Seconds()),
 		FollowUpstream:   value(KeyFollowUpstream).Bool(),
-		MaxWaitSeconds:   int(value(KeyMaxWait).Duration().Seconds()),
+		MaxWaitSeconds:   int(value(maxWaitKey).Duration().Seconds()),
 	}
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/ferry-gateway/ferry/proxy"
 	"github.com/ferry-gateway/ferry/proxy/events"
-	"github.com/ferry-gateway/ferry/proxy/usage"
 	"github.com/ferry-gateway/ferry/storage"
 )
 
@@ -34,7 +33,7 @@ type Limiter struct {
 	queue   Queue
 
 	headMu   sync.Mutex
-	headroom map[string]*usage.HeadroomTracker // by key fingerprint
+	headroom map[string]time.Time // by key fingerprint: when its nearly spent upstream limits reset
 
 	hitMu   sync.Mutex
 	lastHit map[string]time.Time // limit+key → last limit.hit event
@@ -49,7 +48,7 @@ func New(o Options) (*Limiter, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	l := &Limiter{o: o, headroom: map[string]*usage.HeadroomTracker{}, lastHit: map[string]time.Time{}}
+	l := &Limiter{o: o, headroom: map[string]time.Time{}, lastHit: map[string]time.Time{}}
 	if o.Config.QueueWaitSeconds == 0 {
 		o.Config.QueueWaitSeconds = int(DefaultQueueWait / time.Second)
 	}

@@ -4,55 +4,72 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
-
-	"github.com/ferry-gateway/ferry/proxy/usage"
 )
 
-// upstreamLimits are the anthropic-ratelimit-* limits a request may wait
-// for; the subscription's unified-* windows are the quota's, not these.
-var upstreamLimits = []string{"requests", "tokens", "input-tokens", "output-tokens"}
+// upstreamHeaders are the anthropic-ratelimit-* limits a request may wait
+// for (canonical header names: limit, remaining, reset); the
+// subscription's unified-* windows are the quota's, not these.
+var upstreamHeaders = func() [][3]string {
+	var out [][3]string
+	for _, n := range []string{"Requests", "Tokens", "Input-Tokens", "Output-Tokens"} {
+		p := "Anthropic-Ratelimit-" + n + "-"
+		out = append(out, [3]string{p + "Limit", p + "Remaining", p + "Reset"})
+	}
+	return out
+}()
 
-// observe keeps the headroom Anthropic reported for one credential.
+// lowUntil returns when the nearly spent upstream limits of a response
+// reset: zero when none is at or under 5 % of its limit. It reads the
+// canonical header names only (net/http hands them over so), with no
+// allocation: it runs for every Messages response.
+func lowUntil(h http.Header) time.Time {
+	var until time.Time
+	for _, n := range upstreamHeaders {
+		lv, rv := h[n[0]], h[n[1]]
+		if len(lv) == 0 || len(rv) == 0 {
+			continue
+		}
+		limit, err1 := strconv.ParseInt(lv[0], 10, 64)
+		rem, err2 := strconv.ParseInt(rv[0], 10, 64)
+		if err1 != nil || err2 != nil || limit <= 0 || float64(rem) > followThreshold*float64(limit) {
+			continue
+		}
+		if tv := h[n[2]]; len(tv) > 0 {
+			if t, err := time.Parse(time.RFC3339, tv[0]); err == nil && t.After(until) {
+				until = t
+			}
+		}
+	}
+	return until
+}
+
+// observe keeps when a credential's nearly spent upstream limits reset.
 func (l *Limiter) observe(key string, h http.Header) {
-	if len(h) == 0 {
+	until := lowUntil(h)
+	l.headMu.Lock()
+	defer l.headMu.Unlock()
+	if until.IsZero() {
+		delete(l.headroom, key)
 		return
 	}
-	l.headMu.Lock()
-	t := l.headroom[key]
-	if t == nil {
-		if len(l.headroom) >= maxKeys {
-			clear(l.headroom)
-		}
-		t = &usage.HeadroomTracker{}
-		l.headroom[key] = t
+	if len(l.headroom) >= maxKeys {
+		clear(l.headroom)
 	}
-	l.headMu.Unlock()
-	t.Observe(h, l.o.Now())
+	l.headroom[key] = until
 }
 
 // waitFor returns how long until the credential's nearly spent upstream
 // limits reset: 0 when none is at or under 5 % of its limit.
 func (l *Limiter) waitFor(key string, now time.Time) time.Duration {
 	l.headMu.Lock()
-	t := l.headroom[key]
+	until, ok := l.headroom[key]
 	l.headMu.Unlock()
-	if t == nil {
+	if !ok {
 		return 0
 	}
-	snap := t.Snapshot()
-	var wait time.Duration
-	for _, name := range upstreamLimits {
-		h, ok := snap[name]
-		if !ok || h.Limit <= 0 || h.Reset.IsZero() {
-			continue
-		}
-		if float64(h.Remaining) > followThreshold*float64(h.Limit) {
-			continue
-		}
-		wait = max(wait, h.Reset.Sub(now))
-	}
-	return wait
+	return until.Sub(now)
 }
 
 // followUpstream waits for the reset of a nearly spent upstream limit of

@@ -17,6 +17,12 @@
 //   - A 429 is retried only when its retry-after is at most max_retry_after
 //     and it is not a spend or subscription-quota limit. Other 4xx never.
 //
-// It knows the proxy's attempt types (proxy.RetryPolicy) and nothing of
-// routes, transports or storage.
+// Policy implements proxy.RetryPolicy; Live swaps it when a retry.*
+// setting changes. Metrics are the road's Prometheus counters (retries,
+// failovers, stream stalls, breaker transitions and states), registered
+// beside the usage metrics. road_test.go is the road rig: toxiproxy
+// between Ferry and real microsocks/tinyproxy in front of the HTTPS fake.
+//
+// It knows the proxy's attempt types and the routes' status, nothing of
+// transports or storage.
 package retry

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/ferry-gateway/ferry/proxy"
 )
 
 func hdr(kv ...string) http.Header {
@@ -168,5 +170,17 @@ func TestPolicyBackoff(t *testing.T) {
 	}
 	if len(seen) < 2 {
 		t.Fatalf("no jitter: %v", seen)
+	}
+}
+
+func TestLiveSwapsThePolicy(t *testing.T) {
+	l := NewLive(&Policy{MaxAttempts: 1})
+	out := &proxy.Outgoing{}
+	if d := l.Decide(out, 1, proxy.AttemptResult{Class: proxy.ClassConnect}, 0); d.Again {
+		t.Fatalf("max_attempts 1 retried: %+v", d)
+	}
+	l.Store(&Policy{MaxAttempts: 3})
+	if d := l.Decide(&proxy.Outgoing{}, 1, proxy.AttemptResult{Class: proxy.ClassConnect}, 0); !d.Again || !d.Failover {
+		t.Fatalf("after the swap: %+v", d)
 	}
 }

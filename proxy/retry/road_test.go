@@ -56,9 +56,26 @@ type rig struct {
 // is the toxiproxy's address. mod adjusts the proxy's options.
 func newRig(t *testing.T, routes []route.Route, policy *retry.Policy, mod func(*proxy.Options)) *rig {
 	t.Helper()
+	return newRigDial(t, "microsocks", routes, policy, route.DialOptions{}, mod)
+}
+
+// newRigDial is newRig with the routes' dial options (the fake's CA and
+// a short connect timeout are added).
+// via is the real proxy behind toxiproxy: "microsocks" (routes say
+// socks5://{toxi}) or "tinyproxy" (http://{toxi}).
+func newRigDial(t *testing.T, via string, routes []route.Route, policy *retry.Policy, dial route.DialOptions, mod func(*proxy.Options)) *rig {
+	t.Helper()
 	r := &rig{fake: testsupport.NewFakeAPITLS(t), recs: make(recorder, 2048), reg: prometheus.NewRegistry()}
-	socks := testsupport.StartMicrosocks(t, "", "")
-	r.toxi = testsupport.StartToxiproxy(t, socks.Addr)
+	var upstream *testsupport.Proxy
+	switch via {
+	case "microsocks":
+		upstream = testsupport.StartMicrosocks(t, "", "")
+	case "tinyproxy":
+		upstream = testsupport.StartTinyproxy(t, "", "")
+	default:
+		t.Fatalf("no proxy %q", via)
+	}
+	r.toxi = testsupport.StartToxiproxy(t, upstream.Addr)
 	for i := range routes {
 		routes[i].URL = strings.ReplaceAll(routes[i].URL, "{toxi}", r.toxi.Addr)
 	}
@@ -71,8 +88,8 @@ func newRig(t *testing.T, routes []route.Route, policy *retry.Policy, mod func(*
 	if err := r.metrics.Register(r.reg); err != nil {
 		t.Fatal(err)
 	}
-	r.m, err = route.NewManager(route.ManagerOptions{Settings: st, Target: base, Metrics: r.metrics,
-		Dial: route.DialOptions{RootCAs: r.fake.CertPool, ConnectTimeout: 3 * time.Second}})
+	dial.RootCAs, dial.ConnectTimeout = r.fake.CertPool, 3*time.Second
+	r.m, err = route.NewManager(route.ManagerOptions{Settings: st, Target: base, Metrics: r.metrics, Dial: dial})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +160,15 @@ func (r *rig) postAs(t *testing.T, key, scenario string, stream bool) (*http.Res
 // connections, during the proxy handshake: nothing was sent) cost the
 // client time, never an error.
 func TestRoadResetsNeverReachTheClient(t *testing.T) {
-	r := newRig(t, []route.Route{{Name: "Abroad", URL: "socks5://{toxi}"}}, &retry.Policy{MaxAttempts: 8}, nil)
+	for _, via := range []struct{ proxy, url string }{{"microsocks", "socks5://{toxi}"}, {"tinyproxy", "http://{toxi}"}} {
+		t.Run(via.proxy, func(t *testing.T) {
+			r := newRigDial(t, via.proxy, []route.Route{{Name: "Abroad", URL: via.url}}, &retry.Policy{MaxAttempts: 8}, route.DialOptions{}, nil)
+			resetsNeverReachTheClient(t, r)
+		})
+	}
+}
+
+func resetsNeverReachTheClient(t *testing.T, r *rig) {
 	if err := r.toxi.Add("resets", "reset_peer", "upstream", 0.3, map[string]any{"timeout": 0}); err != nil {
 		t.Fatal(err)
 	}
@@ -272,12 +297,17 @@ func TestRoadStatusRetries(t *testing.T) {
 		{"error;status=400", 400, 1},
 		{"rate_limited;retry=1", 429, 2},
 		{"rate_limited;retry=30", 429, 1},
+		// A spent limit says so only in its body, and is never retried.
+		{"spend_limited;retry=1", 429, 1},
 	}
 	for _, c := range cases {
 		t.Run(c.scenario, func(t *testing.T) {
 			r.fake.Reset()
-			res, _ := r.post(t, c.scenario, false)
+			res, body := r.post(t, c.scenario, false)
 			rec := r.recs.next(t)
+			if strings.HasPrefix(c.scenario, "spend") && !strings.HasSuffix(strings.TrimSpace(body), `"enforced_spend_limit_reached"}},"request_id":"`+r.fake.Last().RequestID+`"}`) {
+				t.Fatalf("the 429's body, read to decide, did not reach the client whole: %s", body)
+			}
 			if res.StatusCode != c.status || len(r.fake.Requests()) != c.upstream || res.Header.Get("X-Ferry-Attempts") != strconv.Itoa(c.upstream) {
 				t.Fatalf("status %d, fake saw %d, x-ferry-attempts %q; want %d after %d", res.StatusCode, len(r.fake.Requests()),
 					res.Header.Get("X-Ferry-Attempts"), c.status, c.upstream)
@@ -343,5 +373,88 @@ func TestRoadStreamFirstByteTimeout(t *testing.T) {
 	res, _ = r.post(t, "message;delay=500ms", false)
 	if res.StatusCode != 200 {
 		t.Fatalf("non-streaming request with a 500 ms think: %d", res.StatusCode)
+	}
+}
+
+// A tunnel that dies silently (toxiproxy's timeout toxic: no byte passes
+// either way, no FIN, no RST): the HTTP/2 PING goes unanswered, the
+// connection closes, and its stream ends at once with the repair and a
+// timeout_error, long before road.stream_idle_timeout.
+func TestRoadDeadTunnelFoundByPing(t *testing.T) {
+	r := newRigDial(t, "microsocks", []route.Route{{Name: "Abroad", URL: "socks5://{toxi}"}}, &retry.Policy{},
+		route.DialOptions{H2PingInterval: 300 * time.Millisecond, H2PingTimeout: 300 * time.Millisecond},
+		func(o *proxy.Options) { o.StreamIdleTimeout = time.Minute })
+	body := `{"model":"claude-sonnet-4-5","max_tokens":16,"stream":true,"messages":[{"role":"user","content":"hi"}]}`
+	req, _ := http.NewRequest("POST", r.url+"/v1/messages", strings.NewReader(body))
+	req.Header.Set("X-Api-Key", testKey)
+	req.Header.Set(testsupport.ScenarioHeader, "slow;gap=100ms;total=30s")
+	res, err := (&http.Client{Transport: &http.Transport{Proxy: nil}}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	first := make([]byte, 64)
+	if _, err := io.ReadFull(res.Body, first); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.toxi.Add("dead", "timeout", "downstream", 1, map[string]any{"timeout": 0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.toxi.Add("dead_up", "timeout", "upstream", 1, map[string]any{"timeout": 0}); err != nil {
+		t.Fatal(err)
+	}
+	rest, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("the repaired stream must end cleanly: %v", err)
+	}
+	s := string(rest)
+	i := strings.Index(s, "event: error\n")
+	if i < 0 || !strings.Contains(s[i:], `"timeout_error"`) || !strings.Contains(s[i:], "road.h2_ping_timeout") || strings.Contains(s, "message_stop") {
+		t.Fatalf("after the tunnel died: %s", s)
+	}
+	if got := r.counter(t, "ferry_stream_stalls_total", "route", "Abroad"); got != 1 {
+		t.Fatalf("ferry_stream_stalls_total %v", got)
+	}
+}
+
+// When no route works the client gets Ferry's error in Anthropic's shape,
+// after max_attempts tries, saying so.
+func TestRoadAllRoutesDead(t *testing.T) {
+	dead := testsupport.FreePort(t)
+	r := newRig(t, []route.Route{{Name: "Dead", URL: "socks5://127.0.0.1:" + strconv.Itoa(dead)}}, &retry.Policy{}, nil)
+	res, body := r.post(t, testsupport.ScenarioMessage, false)
+	rec := r.recs.next(t)
+	if res.StatusCode != http.StatusBadGateway || res.Header.Get("X-Ferry-Error") != "1" || res.Header.Get("X-Ferry-Attempts") != "3" ||
+		!strings.Contains(body, `"type":"error"`) || !strings.Contains(body, `route \"Dead\"`) {
+		t.Fatalf("%d attempts %q: %s", res.StatusCode, res.Header.Get("X-Ferry-Attempts"), body)
+	}
+	if len(rec.Attempts) != 3 || rec.Attempts[2].Class != proxy.ClassConnect {
+		t.Fatalf("attempts %+v", rec.Attempts)
+	}
+}
+
+// The road of the reports: 75 ms ± 15 ms each way, a thin pipe, TCP
+// segments sliced small. Streams arrive byte for byte as the API sent
+// them, UTF-8 split across reads included.
+func TestRoadSlowSlicedRoadKeepsBytes(t *testing.T) {
+	r := newRig(t, []route.Route{{Name: "Abroad", URL: "socks5://{toxi}"}}, &retry.Policy{}, nil)
+	if err := r.toxi.SetRTT(150*time.Millisecond, 30*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.toxi.Add("thin", "bandwidth", "downstream", 1, map[string]any{"rate": 256}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.toxi.Add("sliced", "slicer", "downstream", 1, map[string]any{"average_size": 64, "size_variation": 48, "delay": 200}); err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range []string{testsupport.ScenarioStream, testsupport.ScenarioUTF8Split, testsupport.ScenarioToolUse} {
+		res, body := r.post(t, sc, true)
+		rec := r.recs.next(t)
+		if res.StatusCode != 200 || body != string(r.fake.ExpectedBody(sc)) {
+			t.Fatalf("%s: %d, %d bytes, want the fake's %d byte for byte", sc, res.StatusCode, len(body), len(r.fake.ExpectedBody(sc)))
+		}
+		if rec.ErrorType != "" || len(rec.Attempts) != 1 {
+			t.Fatalf("%s: record %+v", sc, rec)
+		}
 	}
 }

@@ -26,8 +26,9 @@ const (
 
 // breaker is one route's. Its fields are guarded by Manager.mu.
 type breaker struct {
-	state string // one of the Breaker* constants; "" is closed
-	fails int    // road failures in a row
+	state  string // one of the Breaker* constants; "" is closed
+	fails  int    // road failures in a row
+	detail string // why it opened, for the route's status
 }
 
 func (b *breaker) String() string {
@@ -51,7 +52,8 @@ func (m *Manager) roadFailure(e *entry, class string) {
 		return
 	}
 	e.brk.state = BreakerOpen
-	detail := fmt.Sprintf("%d road failures in a row (last: %s)", e.brk.fails, class)
+	detail := fmt.Sprintf("%d road failures in a row (last: %s); skipped while another route works", e.brk.fails, class)
+	e.brk.detail = detail
 	m.log.Warn("route breaker open", "route", e.route.Name, "fails", e.brk.fails, "last", class)
 	m.publish(events.Event{Kind: events.RouteDown, Route: e.route.Name, Detail: detail})
 	m.countBreaker(e.route.Name, BreakerOpen)

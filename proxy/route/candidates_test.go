@@ -3,6 +3,7 @@ package route
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -139,8 +140,8 @@ func TestStickyFailoverPrefersSameRegion(t *testing.T) {
 	}
 	m.report("sk-one", "", a, "reset", "")
 	st := status(m, "A")
-	if st.Breaker != BreakerOpen {
-		t.Fatalf("breaker %q after %d road failures", st.Breaker, BreakerThreshold)
+	if st.Breaker != BreakerOpen || st.Health.Up || !strings.Contains(st.Health.Err, "road failures in a row") {
+		t.Fatalf("breaker %q, health %+v after %d road failures: want it shown down with why", st.Breaker, st.Health, BreakerThreshold)
 	}
 	var down bool
 	for _, e := range drainEvents(ch) {

@@ -254,6 +254,9 @@ func (d *dialer) dialCONNECT(ctx context.Context, network, address string) (net.
 // aLongTimeAgo unblocks pending reads and writes when the context ends.
 var aLongTimeAgo = time.Unix(1, 0)
 
+// maxConnectAnswer bounds a CONNECT answer's status line and headers.
+const maxConnectAnswer = 64 << 10
+
 // connect sends CONNECT over c and reads the proxy's answer.
 func (d *dialer) connect(ctx context.Context, c net.Conn, address string) (conn net.Conn, err error) {
 	if dl, ok := ctx.Deadline(); ok {
@@ -281,9 +284,16 @@ func (d *dialer) connect(ctx context.Context, c net.Conn, address string) (conn 
 		return nil, &stageError{StageProxyHandshake, fmt.Errorf("send CONNECT: %w", err)}
 	}
 
-	br := bufio.NewReader(c)
+	// The answer is read through a limit: a hostile proxy sending header
+	// lines without end took Ferry to 561 MB (issue 14). Bytes the target
+	// sent early are still read from c itself once the answer is parsed.
+	lr := &io.LimitedReader{R: c, N: maxConnectAnswer}
+	br := bufio.NewReader(lr)
 	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
 	if err != nil {
+		if lr.N <= 0 {
+			err = fmt.Errorf("the proxy's answer is longer than %d KiB", maxConnectAnswer>>10)
+		}
 		return nil, &stageError{StageProxyHandshake, fmt.Errorf("read CONNECT answer: %w", err)}
 	}
 	resp.Body.Close() // a 2xx CONNECT answer has no body; a refusal's body is not needed

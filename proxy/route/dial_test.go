@@ -246,3 +246,45 @@ func TestCONNECTKeepsEarlyBytes(t *testing.T) {
 		t.Fatalf("Masked leaks the password: %s", u.Masked())
 	}
 }
+
+// A hostile HTTP proxy answering CONNECT with header lines without end
+// took Ferry to 561 MB (issue 14): the answer is read through 64 KiB.
+func TestCONNECTAnswerIsBounded(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
+			return
+		}
+		// 4 MB of headers, then the end of the answer: unbounded reading
+		// would take it all and succeed.
+		io.WriteString(c, "HTTP/1.1 200 Connection established\r\n")
+		line := "X-Junk: " + strings.Repeat("a", 1000) + "\r\n"
+		for i := 0; i < 4000; i++ {
+			if _, err := io.WriteString(c, line); err != nil {
+				return
+			}
+		}
+		io.WriteString(c, "\r\n")
+	}()
+	u, err := NewUpstream(Route{Name: "h", URL: "http://" + l.Addr().String()}, DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := u.DialContext(testCtx(t), "tcp", "api.anthropic.com:443")
+	if err == nil {
+		c.Close()
+		t.Fatal("a 4 MB CONNECT answer was accepted")
+	}
+	if !strings.Contains(err.Error(), "longer than 64 KiB") {
+		t.Fatalf("err = %v", err)
+	}
+}

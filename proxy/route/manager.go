@@ -278,6 +278,13 @@ func (m *Manager) Routes() []Status {
 			h = Health{Err: e.broken.Error()}
 		}
 		h.Route = e.route.Name
+		if e.brk.open() {
+			// Requests, not only probes, say whether a route works: an
+			// open breaker shows the route down everywhere (tray,
+			// dashboard, CLI) with why.
+			h.Up = false
+			h.Err = e.brk.detail
+		}
 		out = append(out, Status{
 			Route:    e.route,
 			Name:     e.route.Name,

@@ -59,6 +59,11 @@ const (
 	// 429 rate_limit_error with retry-after (retry=SECONDS, default 7) and
 	// exhausted anthropic-ratelimit-* headers.
 	ScenarioRateLimited = "rate_limited"
+	// 429 for a spent workspace limit: rate_limit_error with retry-after
+	// (retry=SECONDS, default 7), a usage-limit message and
+	// error.details.error_code enforced_spend_limit_reached. Waiting
+	// seconds never cures it: it must not be retried.
+	ScenarioSpendLimited = "spend_limited"
 	// 529 overloaded_error.
 	ScenarioOverloaded = "overloaded"
 	// Any API error: status=N (default 500) with its documented error type.
@@ -81,7 +86,7 @@ const (
 var Scenarios = []string{
 	ScenarioMessage, ScenarioStream, ScenarioToolUse, ScenarioThinking, ScenarioUTF8Split,
 	ScenarioUnknownEvent, ScenarioStreamError, ScenarioCutAfterStart, ScenarioCutMidStream, ScenarioCutInData,
-	ScenarioSlow, ScenarioLongGap, ScenarioLarge, ScenarioRateLimited, ScenarioOverloaded,
+	ScenarioSlow, ScenarioLongGap, ScenarioLarge, ScenarioRateLimited, ScenarioSpendLimited, ScenarioOverloaded,
 	ScenarioError, ScenarioCountTokens, ScenarioModels, ScenarioOpenAI, ScenarioOpenAIStream,
 	ScenarioEcho,
 }
@@ -142,7 +147,7 @@ func parseScenario(s string) (spec, error) {
 		sp.gap, sp.total = 1500*time.Millisecond, 20*time.Second
 	case ScenarioLongGap:
 		sp.gap = 3 * time.Second
-	case ScenarioRateLimited:
+	case ScenarioRateLimited, ScenarioSpendLimited:
 		sp.status = http.StatusTooManyRequests
 	case ScenarioOverloaded:
 		sp.status = 529
@@ -384,6 +389,15 @@ func buildPlan(sp spec, ri *reqInfo) plan {
 			p.header = http.Header{}
 			p.header.Set("retry-after", strconv.Itoa(sp.retry))
 		}
+	case ScenarioSpendLimited:
+		p.dependent = true
+		rid := ""
+		if ri != nil {
+			rid = ri.requestID
+		}
+		jsonBody(http.StatusTooManyRequests, `{"type":"error","error":{"type":"rate_limit_error","message":"You have reached your specified workspace API usage limits. You will regain access on 2026-12-01 at 00:00 UTC.","details":{"error_code":"enforced_spend_limit_reached"}},"request_id":`+js(rid)+`}`)
+		p.header = http.Header{}
+		p.header.Set("retry-after", strconv.Itoa(sp.retry))
 	case ScenarioCountTokens:
 		p.dependent = true
 		n := 0

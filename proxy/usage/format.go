@@ -22,7 +22,7 @@ func WriteUsageTable(w io.Writer, rep UsageReport) error {
 	}
 	fmt.Fprintf(tw, "%s\tREQUESTS\tERRORS\tINPUT\tOUTPUT\tCACHE WRITE 5M\tCACHE WRITE 1H\tCACHE READ\tCOST USD\n", key)
 	line := func(r UsageRow) {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Key,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", TerminalCell(r.Key),
 			group(int64(r.Requests)), group(int64(r.Errors)), group(r.Tokens.Input), group(r.Tokens.Output),
 			group(r.Tokens.CacheWrite5m), group(r.Tokens.CacheWrite1h), group(r.Tokens.CacheRead), costCell(r))
 	}
@@ -80,7 +80,7 @@ func WriteUsageCSV(w io.Writer, rep UsageReport) error {
 	}
 	cw.Write([]string{by, "requests", "errors", "input", "output", "cache_write_5m", "cache_write_1h", "cache_read", "cost_usd", "unknown_price"})
 	for _, r := range rep.Rows {
-		cw.Write([]string{r.Key, strconv.FormatUint(r.Requests, 10), strconv.FormatUint(r.Errors, 10),
+		cw.Write([]string{CSVCell(r.Key), strconv.FormatUint(r.Requests, 10), strconv.FormatUint(r.Errors, 10),
 			strconv.FormatInt(r.Tokens.Input, 10), strconv.FormatInt(r.Tokens.Output, 10),
 			strconv.FormatInt(r.Tokens.CacheWrite5m, 10), strconv.FormatInt(r.Tokens.CacheWrite1h, 10),
 			strconv.FormatInt(r.Tokens.CacheRead, 10), usd(r.CostUSD),
@@ -126,7 +126,7 @@ func WritePricesTable(w io.Writer, t PriceTable) error {
 			price(r.CacheWrite1h), price(r.CacheRead), price(r.Output))
 	}
 	for _, r := range t.Rows {
-		name := r.Model
+		name := TerminalCell(r.Model)
 		if custom[r.Key()] {
 			name += " *"
 		}

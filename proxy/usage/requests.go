@@ -36,6 +36,19 @@ type RequestJSON struct {
 	UsageExtras  map[string]string `json:"usage_extras,omitempty"`
 	BytesIn      int64             `json:"bytes_in"`
 	BytesOut     int64             `json:"bytes_out"`
+	// Attempts are the tries on the road (retries and failovers), the
+	// last one the answer's.
+	Attempts []AttemptJSON `json:"attempts,omitempty"`
+}
+
+// AttemptJSON is one try of a request on one route: class is "" when an
+// answer came, else the road failure (connect, proxy_handshake, tls,
+// reset, first_byte) or "status" for a retried 5xx/529/429.
+type AttemptJSON struct {
+	Route      string  `json:"route"`
+	Class      string  `json:"class,omitempty"`
+	Status     int     `json:"status,omitempty"`
+	DurationMS float64 `json:"duration_ms"`
 }
 
 // LatencyMS are one request's latencies in milliseconds (first_token is 0
@@ -58,8 +71,16 @@ func NewRequestJSON(r storage.Record) RequestJSON {
 		LatencyMS:    LatencyMS{FirstByte: ms(r.FirstByte), FirstToken: ms(r.FirstToken), Total: ms(r.Total)},
 		TokensPerSec: r.TokensPerSec, CostUSD: r.CostUSD, PriceKnown: r.PriceKnown, PriceRow: r.PriceRow,
 		ServiceTier: r.ServiceTier, Batch: r.Batch, UsageExtras: r.UsageExtras,
-		BytesIn: r.BytesIn, BytesOut: r.BytesOut,
+		BytesIn: r.BytesIn, BytesOut: r.BytesOut, Attempts: attemptsJSON(r.Attempts),
 	}
+}
+
+func attemptsJSON(as []storage.Attempt) []AttemptJSON {
+	var out []AttemptJSON
+	for _, a := range as {
+		out = append(out, AttemptJSON{Route: a.Route, Class: a.Class, Status: a.Status, DurationMS: ms(a.Duration)})
+	}
+	return out
 }
 
 // RequestsPage is the JSON of /_ferry/requests. NextBefore is the before=

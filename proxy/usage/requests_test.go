@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ferry-gateway/ferry/storage"
 )
 
 func TestRequestsHandler(t *testing.T) {
@@ -53,4 +56,21 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// A record's attempts reach /_ferry/requests: route, failure class, status
+// and time of each try, the last one the answer's.
+func TestRequestJSONAttempts(t *testing.T) {
+	rec := storage.Record{Route: "Live", Attempts: []storage.Attempt{
+		{Route: "Dead", Class: "connect", Duration: 3 * time.Millisecond},
+		{Route: "Live", Status: 200, Duration: 250 * time.Millisecond},
+	}}
+	b := must(json.Marshal(NewRequestJSON(rec)))
+	want := `"attempts":[{"route":"Dead","class":"connect","duration_ms":3},{"route":"Live","status":200,"duration_ms":250}]`
+	if !strings.Contains(string(b), want) {
+		t.Fatalf("%s\nwant %s", b, want)
+	}
+	if b := must(json.Marshal(NewRequestJSON(storage.Record{}))); strings.Contains(string(b), "attempts") {
+		t.Fatalf("a record without attempts: %s", b)
+	}
 }
