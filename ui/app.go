@@ -88,6 +88,12 @@ type Desktop struct {
 	mu       sync.Mutex
 	quitting bool
 
+	// refreshMu lets one dashboard refresh run at a time.
+	refreshMu sync.Mutex
+	// dashMu guards dash for the refreshing goroutines; the main
+	// goroutine writes it.
+	dashMu sync.Mutex
+
 	// Owned by Fyne's main goroutine.
 	dash        *dashboard
 	dashWin     fyne.Window
@@ -182,6 +188,20 @@ func (d *Desktop) show(kind string) {
 func closeShortcut(w fyne.Window) {
 	w.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyW, Modifier: fyne.KeyModifierShortcutDefault},
 		func(fyne.Shortcut) { w.Close() })
+}
+
+// currentDash is the open dashboard, nil when closed; safe from any
+// goroutine.
+func (d *Desktop) currentDash() *dashboard {
+	d.dashMu.Lock()
+	defer d.dashMu.Unlock()
+	return d.dash
+}
+
+func (d *Desktop) setDash(db *dashboard) {
+	d.dashMu.Lock()
+	d.dash = db
+	d.dashMu.Unlock()
 }
 
 // closed is called when a window closed: the last one ends the app, and

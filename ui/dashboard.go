@@ -233,12 +233,17 @@ func (db *dashboard) fetch(ctx context.Context, core Core, now time.Time) (dashD
 	return data, nil
 }
 
-// refreshDashboard fetches and applies; it is called from the loop
-// goroutine once a second while the dashboard is visible.
+// refreshDashboard fetches and applies; the event loop calls it when
+// something happened (at most once a second), opening the dashboard and
+// its buttons call it at once. One refresh runs at a time: two fetches
+// racing would apply in either order, and Fyne's test driver runs
+// fyne.Do on the calling goroutine.
 func (d *Desktop) refreshDashboard() {
+	d.refreshMu.Lock()
+	defer d.refreshMu.Unlock()
 	ctx, cancel := d.queryCtx()
 	defer cancel()
-	db := d.dash
+	db := d.currentDash()
 	if db == nil {
 		return
 	}
@@ -247,7 +252,11 @@ func (d *Desktop) refreshDashboard() {
 		d.log.Warn("dashboard", "err", err)
 		return
 	}
-	fyne.Do(func() { db.apply(data) })
+	fyne.DoAndWait(func() {
+		if d.dash == db { // not closed meanwhile
+			db.apply(data)
+		}
+	})
 }
 
 // apply shows data. Main goroutine only.
@@ -626,14 +635,15 @@ var data0 = time.Unix(0, 0)
 // (without a tray, that quits Ferry).
 func (d *Desktop) showDashboard() {
 	if d.dashWin == nil {
-		d.dash = newDashboard(d, d.opts.Main)
+		d.setDash(newDashboard(d, d.opts.Main))
 		w := d.app.NewWindow(lang.L("Ferry dashboard"))
 		closeShortcut(w)
 		w.SetContent(d.dash.root)
 		w.Resize(fyne.NewSize(960, 680))
 		w.SetOnClosed(func() {
 			d.dashVisible.Store(false)
-			d.dashWin, d.dash = nil, nil
+			d.dashWin = nil
+			d.setDash(nil)
 			if d.opts.Main {
 				// Ferry's main window: closing it quits, whatever else is open.
 				d.Quit()

@@ -81,6 +81,8 @@ func Main(args []string, env Env) int {
 		} else {
 			err = env.Window(rest)
 		}
+	case "db":
+		err = runDB(rest, env)
 	case "version":
 		fmt.Fprintln(env.Stdout, "ferry", env.Version)
 	case "help", "-h", "--help":
@@ -121,6 +123,7 @@ Usage:
   ferry quota [--json]          the subscription's 5-hour and weekly quota
   ferry brake list|release SESSION
   ferry events                  print the running Ferry's events as they happen (server-sent events)
+  ferry db compact              rewrite ferry.db without its free pages (Ferry stopped)
   ferry version
 
 Point clients at Ferry:  export ANTHROPIC_BASE_URL=http://127.0.0.1:7856
