@@ -67,6 +67,8 @@ func Main(args []string, env Env) int {
 		err = runQuota(rest, env)
 	case "brake":
 		err = runBrake(rest, env)
+	case "db":
+		err = runDB(rest, env)
 	case "version":
 		fmt.Fprintln(env.Stdout, "ferry", env.Version)
 	case "help", "-h", "--help":
@@ -106,6 +108,7 @@ Usage:
   ferry limits list|set NAME VALUE
   ferry quota [--json]          the subscription's 5-hour and weekly quota
   ferry brake list|release SESSION
+  ferry db compact              rewrite ferry.db without its free pages (Ferry stopped)
   ferry version
 
 Point clients at Ferry:  export ANTHROPIC_BASE_URL=http://127.0.0.1:7856

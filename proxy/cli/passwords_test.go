@@ -76,3 +76,23 @@ func TestViaPasswordOnTheCommandLineWarns(t *testing.T) {
 		}
 	}
 }
+
+func TestDBCompactRefusesWhileRunning(t *testing.T) {
+	dir := t.TempDir()
+	p := startServe(t, dir, "--via", "direct")
+	code, _, errs := run(t, "", nil, "db", "compact", "--data-dir", dir)
+	if code == 0 || !strings.Contains(errs, "stop it first") {
+		t.Fatalf("db compact while running: %d %q\n%s", code, errs, p.out)
+	}
+}
+
+func TestDBCompact(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errs := run(t, "", nil, "token", "--data-dir", dir); code != 0 {
+		t.Fatal(errs)
+	}
+	code, out, errs := run(t, "", nil, "db", "compact", "--data-dir", dir)
+	if code != 0 || !strings.Contains(out, "compacted") {
+		t.Fatalf("db compact: %d %q %q", code, out, errs)
+	}
+}

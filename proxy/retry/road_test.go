@@ -432,3 +432,29 @@ func TestRoadAllRoutesDead(t *testing.T) {
 		t.Fatalf("attempts %+v", rec.Attempts)
 	}
 }
+
+// The road of the reports: 75 ms ± 15 ms each way, a thin pipe, TCP
+// segments sliced small. Streams arrive byte for byte as the API sent
+// them, UTF-8 split across reads included.
+func TestRoadSlowSlicedRoadKeepsBytes(t *testing.T) {
+	r := newRig(t, []route.Route{{Name: "Abroad", URL: "socks5://{toxi}"}}, &retry.Policy{}, nil)
+	if err := r.toxi.SetRTT(150*time.Millisecond, 30*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.toxi.Add("thin", "bandwidth", "downstream", 1, map[string]any{"rate": 256}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.toxi.Add("sliced", "slicer", "downstream", 1, map[string]any{"average_size": 64, "size_variation": 48, "delay": 200}); err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range []string{testsupport.ScenarioStream, testsupport.ScenarioUTF8Split, testsupport.ScenarioToolUse} {
+		res, body := r.post(t, sc, true)
+		rec := r.recs.next(t)
+		if res.StatusCode != 200 || body != string(r.fake.ExpectedBody(sc)) {
+			t.Fatalf("%s: %d, %d bytes, want the fake's %d byte for byte", sc, res.StatusCode, len(body), len(r.fake.ExpectedBody(sc)))
+		}
+		if rec.ErrorType != "" || len(rec.Attempts) != 1 {
+			t.Fatalf("%s: record %+v", sc, rec)
+		}
+	}
+}

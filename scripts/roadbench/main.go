@@ -2,14 +2,14 @@
 // README's tables. In one run, on loopback:
 //
 //	client → Ferry's core (or a bare httputil.ReverseProxy)
-//	       → toxiproxy (latency, resets) → microsocks → the fake API (HTTPS, HTTP/2)
+//	       → toxiproxy (latency, resets) → microsocks or tinyproxy (-via) → the fake API (HTTPS, HTTP/2)
 //
 // Ferry's core is the request path `ferry serve` runs (proxy.New with the
 // route Manager, its warm connections and probes, and the retry policy),
 // assembled here in-process so that the benchmark can shorten the pool's
 // idle timeout to stand for a long idle; metering and the history are left
 // out (scripts/bench.sh measures those). The bare proxy gets the same route
-// (http.Transport with Proxy socks5://toxiproxy, HTTP/2 attempted).
+// (http.Transport with Proxy socks5:// or http://toxiproxy, HTTP/2 attempted).
 //
 //	go run ./scripts/roadbench            # all phases, about 3 minutes
 //	go run ./scripts/roadbench -h
@@ -45,7 +45,7 @@ type config struct {
 	stallAfter time.Duration
 	faultRTT   time.Duration
 	faultConc  int
-	microsocks string
+	via        string // microsocks or tinyproxy
 }
 
 func main() {
@@ -60,7 +60,7 @@ func main() {
 	flag.DurationVar(&c.stallAfter, "stall-timeout", 2*time.Second, "road.stream_idle_timeout in the faults phase")
 	flag.DurationVar(&c.faultRTT, "faults-rtt", 50*time.Millisecond, "round trip in the faults phase")
 	flag.IntVar(&c.faultConc, "faults-clients", 16, "concurrent clients in the faults phase")
-	flag.StringVar(&c.microsocks, "microsocks", "microsocks", "microsocks binary (Debian package microsocks)")
+	flag.StringVar(&c.via, "via", "microsocks", "the real proxy behind toxiproxy: microsocks (SOCKS5) or tinyproxy (HTTP CONNECT), Debian's")
 	flag.Parse()
 	for _, s := range strings.Split(*rtts, ",") {
 		d, err := time.ParseDuration(strings.TrimSpace(s))
@@ -82,8 +82,8 @@ func run(c config) error {
 		return err
 	}
 	defer r.stop()
-	fmt.Printf("Loopback, %d CPUs, load average at start %s. Road: client → proxy → toxiproxy (latency, no jitter) → microsocks → fake API (HTTPS, HTTP/2). Idle: pools' idle timeout %s, wait %s.\n\n",
-		numCPU(), loadavg(), c.idle, c.idle+time.Second)
+	fmt.Printf("Loopback, %d CPUs, load average at start %s. Road: client → proxy → toxiproxy (latency, no jitter) → %s → fake API (HTTPS, HTTP/2). Idle: pools' idle timeout %s, wait %s.\n\n",
+		numCPU(), loadavg(), c.via, c.idle, c.idle+time.Second)
 
 	fmt.Println("#### Time to first token, cold and warm (ms)")
 	fmt.Println()

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"sync/atomic"
@@ -28,11 +29,12 @@ import (
 
 // road is the fake API behind microsocks behind toxiproxy.
 type road struct {
-	fake  *testsupport.FakeAPI
-	toxi  *testsupport.Toxiproxy
-	socks *exec.Cmd
-	base  *url.URL
-	roots *x509.CertPool
+	scheme string // of the route's URL: socks5 or http
+	fake   *testsupport.FakeAPI
+	toxi   *testsupport.Toxiproxy
+	socks  *exec.Cmd
+	base   *url.URL
+	roots  *x509.CertPool
 }
 
 func startRoad(c config) (*road, error) {
@@ -48,9 +50,27 @@ func startRoad(c config) (*road, error) {
 	if err != nil {
 		return nil, err
 	}
-	socks := exec.Command(c.microsocks, "-i", "127.0.0.1", "-p", strconv.Itoa(port))
+	scheme := "socks5"
+	var socks *exec.Cmd
+	switch c.via {
+	case "microsocks":
+		socks = exec.Command("microsocks", "-i", "127.0.0.1", "-p", strconv.Itoa(port))
+	case "tinyproxy":
+		scheme = "http"
+		conf := filepath.Join(certs, "tinyproxy.conf")
+		text := fmt.Sprintf("Port %d\nListen 127.0.0.1\nTimeout 600\nMaxClients 256\nAllow 127.0.0.1\nDisableViaHeader Yes\n", port)
+		if os.Geteuid() == 0 {
+			text += "User nobody\nGroup nogroup\n" // tinyproxy refuses to run as root
+		}
+		if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+			return nil, err
+		}
+		socks = exec.Command("tinyproxy", "-d", "-c", conf)
+	default:
+		return nil, fmt.Errorf("-via %q: want microsocks or tinyproxy", c.via)
+	}
 	if err := socks.Start(); err != nil {
-		return nil, fmt.Errorf("microsocks: %w (apt-get install microsocks)", err)
+		return nil, fmt.Errorf("%s: %w (apt-get install %s)", c.via, err, c.via)
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	for i := 0; ; i++ {
@@ -60,7 +80,7 @@ func startRoad(c config) (*road, error) {
 			break
 		}
 		if i > 100 {
-			return nil, fmt.Errorf("microsocks did not listen on %s", addr)
+			return nil, fmt.Errorf("%s did not listen on %s", c.via, addr)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -69,7 +89,7 @@ func startRoad(c config) (*road, error) {
 		return nil, err
 	}
 	base, _ := url.Parse(fake.URL)
-	return &road{fake: fake, toxi: toxi, socks: socks, base: base, roots: fake.CertPool}, nil
+	return &road{scheme: scheme, fake: fake, toxi: toxi, socks: socks, base: base, roots: fake.CertPool}, nil
 }
 
 func (r *road) stop() {
@@ -99,7 +119,7 @@ type ferry struct {
 }
 
 func startFerry(r *road, c config, warm bool, streamIdle time.Duration) (*ferry, error) {
-	st := &memSettings{routes: []route.Route{{Name: "Abroad", URL: "socks5://" + r.toxi.Addr}}}
+	st := &memSettings{routes: []route.Route{{Name: "Abroad", URL: r.scheme + "://" + r.toxi.Addr}}}
 	m, err := route.NewManager(route.ManagerOptions{
 		Settings: st, Target: r.base, Interval: time.Hour,
 		Dial: route.DialOptions{RootCAs: r.roots, ConnectTimeout: 10 * time.Second, IdleConnTimeout: c.idle},
@@ -183,7 +203,7 @@ type bare struct {
 
 func startBare(r *road, c config) (*bare, error) {
 	t := &http.Transport{
-		Proxy:               http.ProxyURL(&url.URL{Scheme: "socks5", Host: r.toxi.Addr}),
+		Proxy:               http.ProxyURL(&url.URL{Scheme: r.scheme, Host: r.toxi.Addr}),
 		TLSClientConfig:     &tls.Config{RootCAs: r.roots},
 		ForceAttemptHTTP2:   true,
 		IdleConnTimeout:     c.idle,
