@@ -32,7 +32,7 @@ type dashSpan struct {
 }
 
 var dashSpans = []dashSpan{
-	{func() string { return lang.L("15 min") }, 15 * time.Minute, 30 * time.Second, 24 * time.Hour, time.Hour},
+	{func() string { return lang.L("15 min") }, 15 * time.Minute, time.Minute, 24 * time.Hour, time.Hour},
 	{func() string { return lang.L("1 hour") }, time.Hour, time.Minute, 24 * time.Hour, time.Hour},
 	{func() string { return lang.L("24 hours") }, 24 * time.Hour, 30 * time.Minute, 24 * time.Hour, time.Hour},
 	{func() string { return lang.L("7 days") }, 7 * 24 * time.Hour, 6 * time.Hour, 7 * 24 * time.Hour, 24 * time.Hour},
