@@ -90,8 +90,8 @@
 // A rollup sums the records whose Time falls in its period: counts by error
 // class and type, latency histograms (first byte, first token, total) with
 // log-spaced buckets 4 % wide, tokens by class, known-price cost, the count
-// of requests whose price was unknown, cache hits, and the same counts by
-// model and by route. Rollups are updated in the same transaction that
+// of requests whose price was unknown, cache hits, the same counts by
+// model and by route, and filter-list matches by list. Rollups are updated in the same transaction that
 // stores the records, so after a crash they always agree.
 //
 // Retention: records older than the user's retention (default 90 days, set
