@@ -233,12 +233,17 @@ func (db *dashboard) fetch(ctx context.Context, core Core, now time.Time) (dashD
 	return data, nil
 }
 
-// refreshDashboard fetches and applies; it is called from the loop
-// goroutine once a second while the dashboard is visible.
+// refreshDashboard fetches and applies; the event loop calls it when
+// something happened (at most once a second), opening the dashboard and
+// its buttons call it at once. One refresh runs at a time: two fetches
+// racing would apply in either order, and Fyne's test driver runs
+// fyne.Do on the calling goroutine.
 func (d *Desktop) refreshDashboard() {
+	d.refreshMu.Lock()
+	defer d.refreshMu.Unlock()
 	ctx, cancel := d.queryCtx()
 	defer cancel()
-	db := d.dash
+	db := d.currentDash()
 	if db == nil {
 		return
 	}
@@ -247,7 +252,11 @@ func (d *Desktop) refreshDashboard() {
 		d.log.Warn("dashboard", "err", err)
 		return
 	}
-	fyne.Do(func() { db.apply(data) })
+	fyne.DoAndWait(func() {
+		if d.dash == db { // not closed meanwhile
+			db.apply(data)
+		}
+	})
 }
 
 // apply shows data. Main goroutine only.
@@ -576,7 +585,7 @@ func (db *dashboard) showRoutes(routes []RouteStatus) {
 	for _, r := range routes {
 		name := widget.NewLabel(r.Name)
 		name.TextStyle.Bold = true
-		state := RouteLabel(TrayRoute{Name: r.Name, Checked: r.Checked, Up: r.Up, LatencyMS: r.Latency.Round(time.Millisecond).Milliseconds()})
+		state := RouteLabel(r)
 		if r.Current {
 			state += " — " + lang.L("serving requests")
 		}
@@ -622,22 +631,26 @@ func (db *dashboard) showRoutes(routes []RouteStatus) {
 var data0 = time.Unix(0, 0)
 
 // showDashboard opens or raises the dashboard. Main goroutine only.
+// Closing it destroys it; the last window closed ends the window process
+// (without a tray, that quits Ferry).
 func (d *Desktop) showDashboard() {
 	if d.dashWin == nil {
-		fallback := d.tray == nil
-		d.dash = newDashboard(d, fallback)
+		d.setDash(newDashboard(d, d.opts.Main))
 		w := d.app.NewWindow(lang.L("Ferry dashboard"))
+		closeShortcut(w)
 		w.SetContent(d.dash.root)
 		w.Resize(fyne.NewSize(960, 680))
-		if fallback {
-			w.SetMaster()
-			w.SetCloseIntercept(d.Quit)
-		} else {
-			w.SetCloseIntercept(func() {
-				d.dashVisible.Store(false)
-				w.Hide()
-			})
-		}
+		w.SetOnClosed(func() {
+			d.dashVisible.Store(false)
+			d.dashWin = nil
+			d.setDash(nil)
+			if d.opts.Main {
+				// Ferry's main window: closing it quits, whatever else is open.
+				d.Quit()
+				return
+			}
+			d.closed()
+		})
 		d.dashWin = w
 	}
 	d.dashVisible.Store(true)
