@@ -232,6 +232,9 @@ func (s *Server) build() (err error) {
 		return fmt.Errorf("proxy: %w", err)
 	}
 	s.stream = events.NewStream(s.bus, events.StreamOptions{})
+	if err := s.stats.Metrics().Registry().Register(spendCollector{s}); err != nil {
+		return fmt.Errorf("spend guard metrics: %w", err)
+	}
 	if err := s.road.Register(s.stats.Metrics().Registry()); err != nil {
 		return fmt.Errorf("road metrics: %w", err)
 	}
