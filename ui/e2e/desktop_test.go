@@ -596,3 +596,58 @@ func startWatcher(t *testing.T) (*dbus.Conn, *dbusmenu.Watcher) {
 	t.Cleanup(w.Close)
 	return conn, w
 }
+
+// Switching the language (as the settings window does, through the admin
+// API) relabels the tray and restarts the window process on the settings,
+// now in Chinese.
+func TestDesktopLanguageSwitch(t *testing.T) {
+	bin := binary(t)
+	fake := testsupport.NewFakeAPI(t)
+	dataDir := t.TempDir()
+	pre := exec.Command(bin, "token", "--data-dir", dataDir) // not a first run: no welcome
+	pre.Env = append(os.Environ(), "FERRY_KEYRING=off")
+	if out, err := pre.CombinedOutput(); err != nil {
+		t.Fatalf("ferry token: %v\n%s", err, out)
+	}
+	conn, _ := startWatcher(t)
+	f := runFerry(t, dataDir, fake.URL, "en_US.UTF-8")
+	core := f.cmd.Process.Pid
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	menu, err := dbusmenu.Connect(ctx, conn, core)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := menu.ClickLabel(ctx, "Settings…"); err != nil {
+		t.Fatal(err)
+	}
+	first := waitWindowProcess(t, core)
+	waitWindow(t, "Ferry settings")
+
+	rt, err := app.ReadRuntime(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPut, f.base+"/_ferry/config/ui.language", strings.NewReader(`{"value":"zh-CN"}`))
+	req.Header.Set("X-Ferry-Admin-Token", rt.AdminToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("set the language: %s", resp.Status)
+	}
+
+	zh := translations(t, "zh-CN")
+	if _, err := menu.WaitFor(ctx, zh["Quit Ferry"]); err != nil {
+		t.Fatalf("tray not relabelled: %v", err)
+	}
+	waitGone(t, first, "the English window process")
+	waitWindow(t, zh["Ferry settings"])
+	if pid := windowProcess(core); pid == 0 || pid == first {
+		t.Fatalf("window process %d after the switch (was %d)", pid, first)
+	}
+	screenshot(t, "settings-zh-CN.png")
+}

@@ -22,6 +22,9 @@ const (
 	// quitWait is how long Quit waits for the window process to end by
 	// itself before killing it.
 	quitWait = 5 * time.Second
+	// raceWindow: a window process that exits by itself this soon after
+	// a show command did not show it (see wait).
+	raceWindow = 2 * time.Second
 )
 
 // Options configure a Supervisor.
@@ -63,6 +66,9 @@ type proc struct {
 	logw  *io.PipeWriter
 	kind  string
 	asked bool // told to end (Quit, Restart): its exit is no crash
+	// shown is when a show command last went to it, and for which window.
+	shown     time.Time
+	shownKind string
 	done  chan struct{}
 }
 
@@ -88,6 +94,8 @@ func (s *Supervisor) Show(kind string) error {
 	}
 	if p := s.cur; p != nil && !p.asked {
 		if err := writeLine(p.pipe, Command{Show: kind}); err == nil {
+			s.log.Debug("window process: show", "pid", p.cmd.Process.Pid, "window", kind)
+			p.shown, p.shownKind = time.Now(), kind
 			return nil
 		}
 		// The pipe broke: the process is ending; a new one takes over.
@@ -223,6 +231,7 @@ func (s *Supervisor) start(kind string) error {
 func (s *Supervisor) wait(p *proc) {
 	defer s.wg.Done()
 	err := p.cmd.Wait()
+	s.log.Info("window process ended", "pid", p.cmd.Process.Pid, "exit", p.cmd.ProcessState.String())
 	_ = p.pipe.Close()
 	_ = p.logw.Close() // ends the log goroutine
 	s.mu.Lock()
@@ -251,6 +260,13 @@ func (s *Supervisor) wait(p *proc) {
 			gaveUp, s.stopped = true, true
 			s.log.Error("the window process crashed too often: not starting it again until asked", "err", err, "crashes", len(s.crashes))
 		}
+	}
+	// A window asked for just as the user closed the last one went to a
+	// process already on its way out (its pipe is open until it exits):
+	// it was never shown, so a new process shows it.
+	if !crashed && !p.asked && !s.quitting && !p.shown.IsZero() && time.Since(p.shown) < raceWindow {
+		s.log.Info("a window was asked for while the window process was closing: starting a new one", "window", p.shownKind)
+		restart, p.kind = true, p.shownKind
 	}
 	if restart {
 		if err := s.start(p.kind); err != nil {

@@ -29,6 +29,20 @@ func TestMain(m *testing.M) {
 			os.Exit(3)
 		}
 		os.Exit(0)
+	case "closing":
+		// The user closed the last window just as a show command came:
+		// the process exits without showing it.
+		_, cmds, err := Open(PipeFile())
+		if err != nil {
+			os.Exit(3)
+		}
+		fmt.Printf("up args=%s\n", strings.Join(os.Args[1:], " "))
+		for c := range cmds {
+			if c.Show != "" {
+				os.Exit(0)
+			}
+		}
+		os.Exit(0)
 	default:
 		h, cmds, err := Open(PipeFile())
 		if err != nil {
@@ -190,5 +204,25 @@ func TestOpenWithoutAHelloSaysHowToStart(t *testing.T) {
 	}
 	if _, open := <-cmds; open {
 		t.Fatal("commands open after end of file")
+	}
+}
+
+// A show command that reaches a window process on its way out is not
+// lost: a new window process shows that window.
+func TestShowRacingTheLastWindowClosing(t *testing.T) {
+	exited := make(chan bool, 1)
+	s, log := supervisor(t, "closing", false, func(crashed bool) { exited <- crashed })
+	if err := s.Show(Dashboard); err != nil {
+		t.Fatal(err)
+	}
+	log.waitFor(t, "up args=window dashboard")
+	if err := s.Show(Settings); err != nil {
+		t.Fatal(err)
+	}
+	log.waitFor(t, "up args=window settings")
+	select {
+	case <-exited:
+		t.Fatal("OnExit called: the window process counted as closed")
+	default:
 	}
 }
