@@ -25,8 +25,8 @@ const MaxSeriesPoints = 1440
 // SeriesHandler serves GET /_ferry/series?window=24h&points=60: the
 // window ending now cut into about that many steps (whole minutes, at
 // least one), each with requests, errors by class, tokens, cost and
-// latency percentiles, oldest first; or ?from=…&to=…&step=10s (RFC 3339
-// times, step at least 1s), the dashboard's own steps. It answers 404
+// latency percentiles, oldest first; or ?from=…&to=…&step=1m (RFC 3339
+// times, whole minutes), the dashboard's own steps. It answers 404
 // when the database has no series query.
 func (h *Handlers) SeriesHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -78,8 +78,8 @@ func (h *Handlers) seriesBetween(w http.ResponseWriter, r *http.Request, src Ser
 		return
 	}
 	step, err := time.ParseDuration(q.Get("step"))
-	if err != nil || step < time.Second || to.Sub(from)/step > MaxSeriesPoints {
-		h.fail(w, r, fmt.Errorf("%w: step %q: want a duration of at least 1s and at most %d steps", errBadQuery, q.Get("step"), MaxSeriesPoints))
+	if err != nil || step < time.Minute || step%time.Minute != 0 || to.Sub(from)/step > MaxSeriesPoints {
+		h.fail(w, r, fmt.Errorf("%w: step %q: want whole minutes and at most %d steps", errBadQuery, q.Get("step"), MaxSeriesPoints))
 		return
 	}
 	pts, err := src.Series(from, to, step)
