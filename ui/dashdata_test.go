@@ -17,7 +17,7 @@ func TestShapeCharts(t *testing.T) {
 	series := []SeriesPoint{
 		{Time: t0, Requests: 10, ErrorsByClass: map[storage.ErrorClass]int64{storage.ClassUpstream5xx: 2},
 			Tokens: storage.Tokens{Input: 100, Output: 40, CacheWrite5m: 6, CacheWrite1h: 4, CacheRead: 20},
-			Total: Percentiles{P50: 200 * time.Millisecond, P95: 900 * time.Millisecond, P99: time.Second}},
+			Total:  Percentiles{P50: 200 * time.Millisecond, P95: 900 * time.Millisecond, P99: time.Second}},
 		{Time: t0.Add(2 * time.Minute)}, // no requests
 	}
 	spend := []SeriesPoint{{Time: t0, CostUSD: 1.5}}

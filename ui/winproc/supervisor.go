@@ -69,7 +69,7 @@ type proc struct {
 	// shown is when a show command last went to it, and for which window.
 	shown     time.Time
 	shownKind string
-	done  chan struct{}
+	done      chan struct{}
 }
 
 // New returns a supervisor; nothing starts until Show.
