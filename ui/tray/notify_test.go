@@ -29,6 +29,12 @@ func TestNotifierOncePerEvent(t *testing.T) {
 		{events.Event{Kind: events.ListenFailed, Detail: "port 7856 is already in use"}, ""},
 		{events.Event{Kind: events.RequestFinished}, ""},
 		{events.Event{Kind: events.StateChanged, Detail: "paused"}, ""},
+		{events.Event{Kind: events.BudgetAlert, Attrs: map[string]string{"budget": "daily", "level": "80", "spent": "$16.00", "limit": "$20.00"}}, "Ferry: budget daily at 80%"},
+		{events.Event{Kind: events.QuotaAlert, Attrs: map[string]string{"window": "5h", "level": "95", "resets": "2026-12-02T18:00:00Z"}}, "Ferry: the 5h quota at 95%"},
+		{events.Event{Kind: events.QuotaAlert, Attrs: map[string]string{"window": "5h", "level": "reset"}}, ""},
+		{events.Event{Kind: events.BrakeFired, Attrs: map[string]string{"session": "s1", "repeats": "12"}}, "Ferry stopped a runaway session"},
+		{events.Event{Kind: events.FilterRedacted, Attrs: map[string]string{"rule": "github-token", "list": "secrets"}}, "Ferry redacted a secret"},
+		{events.Event{Kind: events.LimitHit}, ""},
 	}
 	for i, s := range steps {
 		title, _, ok := n.handle("en", s.e)
