@@ -156,8 +156,10 @@ func (d *Desktop) generalPage(w fyne.Window) fyne.CanvasObject {
 			d.showError(err, w)
 			return
 		}
-		restartNote.Show()
+		// In the window process the core restarts the windows itself on
+		// this change, in the new language: nothing to say or offer.
 		if d.opts.Restart != nil {
+			restartNote.Show()
 			restartBtn.Show()
 		}
 	}
