@@ -76,6 +76,7 @@
 //	budgets                   proxy/budget  []Budget
 //	budget_alerts             proxy/budget  alert state per budget and period
 //	budget_allow              proxy/budget  the allowance in force ("allow one more hour") and past ones
+//	quota                     proxy/quota   the latest subscription quota per account and the notifications made
 //
 // Before the registry, four knobs were stored as retention (a Go duration
 // string), store_bodies (a bool), listen and language; proxy/settings
