@@ -6,91 +6,44 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
-	"os/exec"
 	"runtime"
 	"strings"
-	"sync/atomic"
 	"time"
 
-	"fyne.io/fyne/v2/app"
+	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/ferry-gateway/ferry/proxy/app"
 	"github.com/ferry-gateway/ferry/proxy/cli"
-	"github.com/ferry-gateway/ferry/proxy/events"
-	"github.com/ferry-gateway/ferry/ui"
-	"github.com/ferry-gateway/ferry/ui/corebridge"
+	"github.com/ferry-gateway/ferry/ui/desktop"
 )
 
 // appID is Ferry's application id, as in FyneApp.toml.
 const appID = "dev.ferry.app"
 
-var desktop cli.Desktop = runDesktop
+var desktopRun cli.Desktop = runDesktop
 
-// runDesktop runs the tray app around srv until the user quits (or a
-// signal ends ctx); it returns after a clean shutdown.
+var windowRun cli.Window = runWindow
+
+// runDesktop runs the tray (in this process) and the windows (in a child
+// process, on demand) around srv until the user quits or a signal ends
+// ctx.
 func runDesktop(ctx context.Context, srv *app.Server, firstRun bool) error {
 	if err := displayError(); err != nil {
 		return err
 	}
-	a := app.NewWithID(appID)
-	probeCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	trayOK := ui.TrayHostAvailable(probeCtx)
-	cancel()
-
-	var restart atomic.Bool
-	var d *ui.Desktop
-	d, err := ui.Run(a, corebridge.New(srv), ui.Options{
-		FirstRun:      firstRun,
-		TrayAvailable: trayOK,
-		OnQuit:        srv.Stop,
-		Restart: func() {
-			restart.Store(true)
-			d.Quit()
-		},
-		Logger: srv.Config().Logger,
-	})
-	if err != nil {
-		return err
-	}
-	srv.SetShowDashboard(d.ShowDashboard)
-	if err := srv.StartError(); err != nil {
-		// Published again now that the desktop listens: the first went out
-		// before it subscribed. The notification says why and how to fix it.
-		srv.Bus().Publish(events.Event{Kind: events.ListenFailed, Detail: err.Error()})
-	}
-	// SIGINT/SIGTERM quit as the menu's Quit does: drain, flush, close.
-	go func() {
-		select {
-		case <-ctx.Done():
-			d.Quit()
-		case <-d.Done():
-		}
-	}()
-	a.Run()
-	<-d.Done()
-	if restart.Load() {
-		return relaunch()
-	}
-	return nil
+	return desktop.Run(ctx, srv, desktop.Options{FirstRun: firstRun, Logger: srv.Config().Logger})
 }
 
-// relaunch starts a new Ferry with the same arguments and environment (the
-// language variables ui.ApplyLanguage set included), after this one has
-// shut down and released the database.
-func relaunch() error {
-	exe, err := os.Executable()
-	if err != nil {
+// runWindow is `ferry window KIND`, the window process the core starts.
+func runWindow(args []string) error {
+	if err := displayError(); err != nil {
 		return err
 	}
-	cmd := exec.Command(exe, os.Args[1:]...)
-	cmd.Env = os.Environ()
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	return cmd.Process.Release()
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	return desktop.RunWindow(fyneapp.NewWithID(appID), args, log)
 }
 
 // displayError says why no window can open on Linux and the BSDs, before

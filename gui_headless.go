@@ -4,5 +4,9 @@ package main
 
 import "github.com/ferry-gateway/ferry/proxy/cli"
 
-// desktop is absent from headless builds: no Fyne, no cgo, no X or GL.
-var desktop cli.Desktop
+// The desktop is absent from headless builds: no tray, no windows, no
+// Fyne, no cgo, no X or GL.
+var (
+	desktopRun cli.Desktop
+	windowRun  cli.Window
+)

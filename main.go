@@ -17,6 +17,7 @@ func main() {
 		Stdout:  os.Stdout,
 		Stderr:  os.Stderr,
 		Version: version,
-		Desktop: desktop, // nil in -tags headless builds
+		Desktop: desktopRun, // nil in -tags headless builds
+		Window:  windowRun,  // nil in -tags headless builds
 	}))
 }

@@ -148,7 +148,7 @@ func (p *Proxy) serveAdmin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Proxy) writeAdminError(w http.ResponseWriter, r *http.Request, e *Error) {
-	x := &exchange{p: p, w: w, r: r, id: p.newID()}
+	x := &exchange{p: p, w: w, r: r, id: p.requestID(r)}
 	x.writeError(e)
 }
 

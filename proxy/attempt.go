@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ferry-gateway/ferry/proxy/jsonscan"
 	"github.com/ferry-gateway/ferry/proxy/route"
 	"github.com/ferry-gateway/ferry/proxy/sse"
 	"github.com/ferry-gateway/ferry/storage"
@@ -165,7 +164,7 @@ func (p *Proxy) attempt(parent context.Context, x *exchange, out *Outgoing, up *
 	if res.StatusCode == http.StatusTooManyRequests && p.opts.Retry != nil {
 		// A spend or usage limit says so only in its body: the policy
 		// reads the message, the client still gets every byte.
-		res.Body, ar.Message = peekErrorMessage(res.Body)
+		res.Body, ar.ErrorBody = peekErrorBody(res.Body)
 	}
 	return &Response{
 		Status:    res.StatusCode,
@@ -243,25 +242,18 @@ func (b *watchedResponse) Close() error {
 // Anthropic's error bodies are a few hundred bytes.
 const maxPeek = 8 << 10
 
-// peekErrorMessage reads the start of an error body and returns a body
-// that still yields every byte, with the error's message and, when
-// present, its details.error_code (a spend limit's
-// enforced_spend_limit_reached), bounded.
-func peekErrorMessage(body io.ReadCloser) (io.ReadCloser, string) {
+// peekErrorBody reads the start of an error body and returns a body
+// that still yields every byte, and that start.
+func peekErrorBody(body io.ReadCloser) (io.ReadCloser, []byte) {
 	head, err := io.ReadAll(io.LimitReader(body, maxPeek))
 	rest := io.MultiReader(bytes.NewReader(head), body)
 	if err != nil {
 		rest = io.MultiReader(bytes.NewReader(head), errReader{err})
 	}
-	e := jsonscan.Field(head, "error")
-	msg := jsonscan.String(jsonscan.Field(e, "message"))
-	if code := jsonscan.String(jsonscan.Field(jsonscan.Field(e, "details"), "error_code")); code != "" {
-		msg += " (" + code + ")"
-	}
 	return struct {
 		io.Reader
 		io.Closer
-	}{rest, body}, boundedHeader(msg, 512)
+	}{rest, body}, head
 }
 
 type errReader struct{ err error }

@@ -124,10 +124,10 @@ type AttemptResult struct {
 	Status int         // the upstream's status, when headers came
 	Header http.Header // the upstream's headers, when they came
 	Sent   bool        // the request may have reached the upstream
-	// Message is a 429's error.message (and details.error_code), read so
-	// the retry policy can tell a spend or usage limit from a rate
-	// limit; "" otherwise.
-	Message string
+	// ErrorBody is the start of a 429's body (at most 8 KB), read so the
+	// retry policy can tell a spend or quota limit from a rate limit; the
+	// client still gets every byte.
+	ErrorBody []byte
 	Err     error // the failure, nil when headers came
 	Elapsed time.Duration
 }

@@ -140,6 +140,16 @@ func (p *Proxy) setPaused(v bool) {
 	}
 }
 
+// requestID is the id the front door gave r (so a panic's log line and
+// the record name the same request), or a new one for a request served
+// without it (a handler mounted directly, as in tests).
+func (p *Proxy) requestID(r *http.Request) string {
+	if id := RequestIDFrom(r.Context()); id != "" {
+		return id
+	}
+	return p.newID()
+}
+
 func (p *Proxy) newID() string {
 	return p.idPrefix + strconv.FormatUint(p.idSeq.Add(1), 36)
 }
@@ -152,11 +162,13 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.serveAdmin(w, r)
 		return
 	}
-	x := &exchange{p: p, w: w, r: r, start: time.Now(), id: p.newID()}
+	x := &exchange{p: p, w: w, r: r, start: time.Now(), id: p.requestID(r)}
 	x.rec = storage.Record{
 		Time:   x.start,
 		Method: r.Method,
-		Path:   r.URL.Path,
+		// Bounded here, once, for the record and the log line alike: a
+		// page could send 900 KB paths (issue 14).
+		Path:   TruncatePath(r.URL.Path),
 		Client: r.Header.Get("User-Agent"),
 	}
 	p.serveAPI(x)

@@ -15,6 +15,12 @@ func (p *Proxy) serveAPI(x *exchange) {
 	r := x.r
 	origin, gerr := p.guard(r)
 	if gerr != nil {
+		// The front door refuses these before the proxy sees them; a
+		// handler served without it refuses the same way: counted and
+		// logged at most once a minute, never recorded (a page could fill
+		// the history with them, issue 14).
+		p.refused(r, gerr)
+		x.noRecord = true
 		x.fail(gerr)
 		return
 	}

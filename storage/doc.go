@@ -82,6 +82,7 @@
 //	budgets                   proxy/budget  []Budget
 //	budget_alerts             proxy/budget  alert state per budget and period
 //	budget_allow              proxy/budget  the allowance in force ("allow one more hour") and past ones
+//	quota                     proxy/quota   the latest subscription quota per account and the notifications made
 //
 // Before the registry, four knobs were stored as retention (a Go duration
 // string), store_bodies (a bool), listen and language; proxy/settings
@@ -96,8 +97,8 @@
 // A rollup sums the records whose Time falls in its period: counts by error
 // class and type, latency histograms (first byte, first token, total) with
 // log-spaced buckets 4 % wide, tokens by class, known-price cost, the count
-// of requests whose price was unknown, cache hits, and the same counts by
-// model and by route. Rollups are updated in the same transaction that
+// of requests whose price was unknown, cache hits, the same counts by
+// model and by route, and filter-list matches by list. Rollups are updated in the same transaction that
 // stores the records, so after a crash they always agree.
 //
 // Retention: records older than the user's retention (default 90 days, set

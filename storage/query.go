@@ -49,6 +49,8 @@ type Summary struct {
 	SavedTokens uint64               `json:"saved_tokens"`
 	ByModel     map[string]Breakdown `json:"by_model"`
 	ByRoute     map[string]Breakdown `json:"by_route"`
+	// FilterHits counts filter-list matches by list (requests and answers).
+	FilterHits map[string]uint64 `json:"filter_hits,omitempty"`
 }
 
 // Point is one step of a Series.
@@ -60,6 +62,7 @@ type Point struct {
 	CostUSD      float64               `json:"cost_usd"`
 	UnknownPrice uint64                `json:"unknown_price"`
 	LatencyMS    Latency               `json:"latency_ms"`
+	FilterHits   map[string]uint64     `json:"filter_hits,omitempty"` // filter-list matches by list
 }
 
 // ErrorClasses lists every failure class, in display order.
@@ -99,6 +102,7 @@ func (g *rollup) summary(from, to time.Time) Summary {
 		SavedTokens:  g.savedTokens,
 		ByModel:      make(map[string]Breakdown, len(g.byModel)),
 		ByRoute:      make(map[string]Breakdown, len(g.byRoute)),
+		FilterHits:   maps.Clone(g.byFilter),
 	}
 	if g.requests > 0 {
 		s.SuccessRate = float64(g.successes) / float64(g.requests)
@@ -174,6 +178,7 @@ func (db *DB) Series(from, to time.Time, step time.Duration) ([]Point, error) {
 				CostUSD:      g.cost,
 				UnknownPrice: g.unknownPrice,
 				LatencyMS:    g.latency(),
+				FilterHits:   g.byFilter,
 			})
 		}
 		return nil

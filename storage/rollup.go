@@ -117,6 +117,10 @@ type rollup struct {
 	// and a reader that predates them ignores them.
 	savedUSD               float64
 	savedTokens, coalesced uint64
+	// Filter-list matches by list: written after the saved figures (which
+	// are then written even when zero) only when any is set, the same
+	// way, so older rollups and readers are unaffected.
+	byFilter map[string]uint64
 }
 
 // Names used in breakdowns when a record lacks the field, so JSON never
@@ -222,6 +226,21 @@ func (g *rollup) apply(r *Record) {
 	}
 	g.byModel = addBreakdown(g.byModel, model, &one)
 	g.byRoute = addBreakdown(g.byRoute, route, &one)
+	for _, h := range r.FilterHits {
+		g.byFilter = addCount(g.byFilter, boundKey(h.List), uint64(max(h.Count, 0)))
+	}
+}
+
+// addCount adds n under k, with addBreakdown's bound on distinct keys.
+func addCount(m map[string]uint64, k string, n uint64) map[string]uint64 {
+	if m == nil {
+		m = map[string]uint64{}
+	}
+	if _, ok := m[k]; !ok && len(m) >= MaxBreakdownKeys {
+		k = OtherKey
+	}
+	m[k] += n
+	return m
 }
 
 // addBreakdown adds o under k; past MaxBreakdownKeys distinct keys, a new
@@ -344,10 +363,18 @@ func (g *rollup) encode(dst []byte) []byte {
 	encodeHist(&e, &g.total)
 	encodeBreakdowns(&e, g.byModel)
 	encodeBreakdowns(&e, g.byRoute)
-	if g.savedUSD != 0 || g.savedTokens != 0 || g.coalesced != 0 {
+	if g.savedUSD != 0 || g.savedTokens != 0 || g.coalesced != 0 || len(g.byFilter) > 0 {
 		e.float(g.savedUSD)
 		e.uvarint(g.savedTokens)
 		e.uvarint(g.coalesced)
+	}
+	if len(g.byFilter) > 0 {
+		lists := slices.Sorted(maps.Keys(g.byFilter))
+		e.uvarint(uint64(len(lists)))
+		for _, l := range lists {
+			e.str(l)
+			e.uvarint(g.byFilter[l])
+		}
 	}
 	return e.b
 }
@@ -392,17 +419,38 @@ func (g *rollup) merge(v []byte, full bool) error {
 	decodeHistInto(&d, &g.firstByte)
 	decodeHistInto(&d, &g.firstToken)
 	decodeHistInto(&d, &g.total)
-	if !full {
-		return d.err
+	if full {
+		g.byModel = decodeBreakdownsInto(&d, g.byModel)
+		g.byRoute = decodeBreakdownsInto(&d, g.byRoute)
+	} else {
+		skipBreakdowns(&d)
+		skipBreakdowns(&d)
 	}
-	g.byModel = decodeBreakdownsInto(&d, g.byModel)
-	g.byRoute = decodeBreakdownsInto(&d, g.byRoute)
 	if d.err == nil && len(d.b) > 0 {
 		g.savedUSD += d.float()
 		g.savedTokens += d.uvarint()
 		g.coalesced += d.uvarint()
 	}
+	if d.err == nil && len(d.b) > 0 {
+		for n := d.uvarint(); n > 0 && d.err == nil; n-- {
+			k := d.str()
+			g.byFilter = addCount(g.byFilter, k, d.uvarint())
+		}
+	}
 	return d.err
+}
+
+// skipBreakdowns reads past encoded breakdowns without keeping them (a
+// Series point shows none).
+func skipBreakdowns(d *decoder) {
+	for n := d.uvarint(); n > 0 && d.err == nil; n-- {
+		d.raw()
+		d.uvarint()
+		d.uvarint()
+		d.uvarint()
+		decodeTokens(d)
+		d.float()
+	}
 }
 
 // Rollup granularities. Keys are the big-endian Unix second at which the

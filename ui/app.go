@@ -14,33 +14,43 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/lang"
-	"fyne.io/fyne/v2/theme"
 
 	"github.com/ferry-gateway/ferry/assets"
 	"github.com/ferry-gateway/ferry/proxy/events"
+	"github.com/ferry-gateway/ferry/ui/autostart"
 )
 
-// Options configure Run. The zero value is valid and runs without a tray
-// (TrayAvailable false).
+// Window kinds Run and Show accept (the same names as ui/winproc's).
+const (
+	WindowDashboard = "dashboard"
+	WindowSettings  = "settings"
+	WindowWelcome   = "welcome"
+	WindowSetup     = "setup"
+)
+
+// dashRefresh is the least time between two dashboard refreshes: events
+// can come a hundred a second, the dashboard needs one refresh a second.
+const dashRefresh = time.Second
+
+// Options configure Run. The zero value is valid.
 type Options struct {
-	// FirstRun opens the welcome window (base URL, local token, a button
-	// to the settings).
-	FirstRun bool
-	// TrayAvailable says a tray host answers (TrayHostAvailable). When
-	// false, or when the app has no tray support, the dashboard opens as
-	// the main window, says why, and closing it quits Ferry.
-	TrayAvailable bool
-	// OnQuit shuts the core down (stop accepting, drain, flush, close the
-	// database) before the app quits. It gets a context with a deadline.
+	// Show is the first window: WindowDashboard (the default),
+	// WindowSettings, WindowWelcome or WindowSetup.
+	Show string
+	// Main says Ferry has no tray: the dashboard is its main window, with
+	// a Quit button, and closing it quits Ferry (the core sees the window
+	// process end).
+	Main bool
+	// OnQuit, when set, runs after the windows closed, before the app
+	// quits. It gets a context with a deadline.
 	OnQuit func(ctx context.Context) error
-	// Restart, when set, relaunches Ferry after a clean shutdown; the
-	// settings window offers it after a language change. Run has already
-	// set the language variables in this process's environment, so a
-	// restart with os.Environ() keeps the choice.
+	// Restart, when set, is offered after a language change. In the window
+	// process it is nil: the core restarts the window process itself when
+	// the language changes.
 	Restart func()
-	// Autostart registers Ferry to start at login; nil uses
-	// NewAutostart with os.Executable().
-	Autostart Autostart
+	// Autostart registers Ferry to start at login; nil uses autostart.New
+	// with os.Executable().
+	Autostart autostart.Autostart
 	// Logger receives the UI's errors; nil discards them.
 	Logger *slog.Logger
 	// GOOS selects the form of copied shell commands; "" is runtime.GOOS.
@@ -60,14 +70,13 @@ type Options struct {
 	testSync bool
 }
 
-// Desktop is the running desktop app: tray, windows and the goroutine
+// Desktop is the window process's app: its windows and the goroutine
 // that follows the core's events.
 type Desktop struct {
 	app  fyne.App
 	core Core
 	opts Options
 	log  *slog.Logger
-	tray desktop.App // nil without a tray
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -79,25 +88,25 @@ type Desktop struct {
 	mu       sync.Mutex
 	quitting bool
 
-	// Owned by the loop goroutine.
-	trayState TrayState
-	trayIcon  IconState
-	trayBuilt bool
-	notes     *notifier
+	// refreshMu lets one dashboard refresh run at a time.
+	refreshMu sync.Mutex
+	// dashMu guards dash for the refreshing goroutines; the main
+	// goroutine writes it.
+	dashMu sync.Mutex
 
 	// Owned by Fyne's main goroutine.
 	dash        *dashboard
 	dashWin     fyne.Window
 	settingsWin fyne.Window
 	welcomeWin  fyne.Window
+	setupWin    fyne.Window
 	dashVisible atomic.Bool
 }
 
-// Run sets the app up around core: language, tray (when a.(desktop.App)
-// and opts.TrayAvailable), the welcome window on the first run, the
-// fallback window without a tray, and the goroutine following the core's
-// events. It returns at once; the caller then runs a.Run(). Call it on the
-// main goroutine before a.Run.
+// Run sets the window process's app up around core: the language, the
+// first window, and the goroutine following the core's events. It
+// returns at once; the caller then runs a.Run(), which returns when the
+// last window closed. Call it on the main goroutine before a.Run.
 func Run(a fyne.App, core Core, opts Options) (*Desktop, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -108,11 +117,14 @@ func Run(a fyne.App, core Core, opts Options) (*Desktop, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Show == "" {
+		opts.Show = WindowDashboard
+	}
 	if opts.Autostart == nil {
-		as, err := NewAutostart("")
+		as, err := autostart.New("")
 		if err != nil {
 			opts.Logger.Warn("start at login unavailable", "err", err)
-			as = noAutostart{err: err}
+			as = autostart.Unavailable{Err: err}
 		}
 		opts.Autostart = as
 	}
@@ -129,46 +141,81 @@ func Run(a fyne.App, core Core, opts Options) (*Desktop, error) {
 	d := &Desktop{
 		app: a, core: core, opts: opts, log: opts.Logger,
 		ctx: ctx, cancel: cancel,
-		kick:  make(chan struct{}, 1),
-		done:  make(chan struct{}),
-		notes: newNotifier(),
-	}
-	if t, ok := a.(desktop.App); ok && opts.TrayAvailable {
-		d.tray = t
-		// Set a first menu now so the tray registers before a.Run; the
-		// loop replaces it once it has read the stats.
-		d.refreshTray(true)
+		kick: make(chan struct{}, 1),
+		done: make(chan struct{}),
 	}
 	if !opts.testSync {
+		// Subscribed before the first window reads the core: whatever
+		// changes after the read arrives as an event.
 		ch, unsubscribe := core.Subscribe(256)
 		d.wg.Add(1)
 		go d.loop(ch, unsubscribe)
 	}
-
-	if d.tray == nil {
-		d.showDashboard()
-	}
-	if opts.FirstRun {
-		d.showWelcome()
-	}
+	d.show(opts.Show)
 	return d, nil
 }
 
-// Done is closed when Quit has finished (core shut down, app told to quit).
+// Done is closed when Quit has finished.
 func (d *Desktop) Done() <-chan struct{} { return d.done }
 
-// ShowDashboard opens (or raises) the dashboard. Safe from any goroutine:
-// main calls it when a second launch asks the running Ferry to show
-// itself.
-func (d *Desktop) ShowDashboard() { fyne.Do(d.showDashboard) }
+// Show opens (or raises) the window kind. Safe from any goroutine: the
+// core's "show" commands arrive on the pipe's goroutine.
+func (d *Desktop) Show(kind string) { fyne.Do(func() { d.show(kind) }) }
+
+// ShowDashboard opens (or raises) the dashboard. Safe from any goroutine.
+func (d *Desktop) ShowDashboard() { d.Show(WindowDashboard) }
 
 // ShowSettings opens (or raises) the settings window. Safe from any
 // goroutine.
-func (d *Desktop) ShowSettings() { fyne.Do(d.showSettings) }
+func (d *Desktop) ShowSettings() { d.Show(WindowSettings) }
 
-// Quit ends the event goroutine, shuts the core down through
-// opts.OnQuit, then quits the app. Safe from any goroutine; only the first
-// call does anything.
+// show opens kind on the main goroutine.
+func (d *Desktop) show(kind string) {
+	switch kind {
+	case WindowSettings:
+		d.showSettings()
+	case WindowWelcome:
+		d.showWelcome()
+	case WindowSetup:
+		d.showSetupWindow()
+	default:
+		d.showDashboard()
+	}
+}
+
+// closeShortcut lets Ctrl+W (Cmd+W on macOS) close w, as in most
+// desktop apps; the window's OnClosed does the rest.
+func closeShortcut(w fyne.Window) {
+	w.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyW, Modifier: fyne.KeyModifierShortcutDefault},
+		func(fyne.Shortcut) { w.Close() })
+}
+
+// currentDash is the open dashboard, nil when closed; safe from any
+// goroutine.
+func (d *Desktop) currentDash() *dashboard {
+	d.dashMu.Lock()
+	defer d.dashMu.Unlock()
+	return d.dash
+}
+
+func (d *Desktop) setDash(db *dashboard) {
+	d.dashMu.Lock()
+	d.dash = db
+	d.dashMu.Unlock()
+}
+
+// closed is called when a window closed: the last one ends the app, and
+// with it the window process (Fyne quits when no window is left; this
+// says so for the test driver too).
+func (d *Desktop) closed() {
+	if d.dashWin == nil && d.settingsWin == nil && d.welcomeWin == nil && d.setupWin == nil {
+		d.Quit()
+	}
+}
+
+// Quit closes every window, ends the event goroutine, runs opts.OnQuit,
+// then quits the app. Safe from any goroutine; only the first call does
+// anything.
 func (d *Desktop) Quit() {
 	d.mu.Lock()
 	if d.quitting {
@@ -178,14 +225,6 @@ func (d *Desktop) Quit() {
 	d.quitting = true
 	d.mu.Unlock()
 	d.cancel()
-	// Windows go at once; the shutdown (drain, flush) may take a moment.
-	fyne.Do(func() {
-		for _, w := range []fyne.Window{d.dashWin, d.settingsWin, d.welcomeWin} {
-			if w != nil {
-				w.Hide()
-			}
-		}
-	})
 	// Not d.background: this goroutine waits for those.
 	finish := func() {
 		d.wg.Wait()
@@ -206,47 +245,39 @@ func (d *Desktop) Quit() {
 	}
 }
 
-// loop follows the core's events: notifications at once, the tray at most
-// once a second, the dashboard once a second while it is visible.
+// loop follows the core's events and refreshes the dashboard, while it is
+// open, at most once a second: it updates as things happen instead of
+// polling, and idles when nothing happens.
 func (d *Desktop) loop(ch <-chan events.Event, unsubscribe func()) {
 	defer d.wg.Done()
 	defer unsubscribe()
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	dirty := false
-	requests := 0
-	lastStats := d.opts.Now()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	var last time.Time
+	armed := false
+	schedule := func() {
+		if armed {
+			return
+		}
+		armed = true
+		timer.Reset(max(0, dashRefresh-time.Since(last)))
+	}
 	for {
 		select {
 		case <-d.ctx.Done():
 			return
-		case e, ok := <-ch:
+		case _, ok := <-ch:
 			if !ok {
 				return
 			}
-			if n := d.notes.handle(e); n != nil {
-				fyne.Do(func() { d.app.SendNotification(n) })
-			}
-			if e.Kind == events.RequestFinished {
-				requests++
-			} else {
-				dirty = true
-			}
+			// Every event (a gap too: it says events were lost) can change
+			// what the dashboard shows.
+			schedule()
 		case <-d.kick:
-			dirty = true
-		case <-tick.C:
-			now := d.opts.Now()
-			// Requests only move today's spend and count: refresh for them
-			// every 5 s, so a busy proxy does not cost a stats query per
-			// second.
-			if requests > 0 && now.Sub(lastStats) >= 5*time.Second {
-				dirty = true
-			}
-			if dirty && d.tray != nil {
-				d.refreshTray(false)
-				requests, lastStats = 0, now
-			}
-			dirty = false
+			schedule()
+		case <-timer.C:
+			armed, last = false, time.Now()
 			if d.dashVisible.Load() {
 				d.refreshDashboard()
 			}
@@ -254,7 +285,7 @@ func (d *Desktop) loop(ch <-chan events.Event, unsubscribe func()) {
 	}
 }
 
-// wake asks the loop to rebuild the tray at the next tick.
+// wake asks the loop to refresh the dashboard soon.
 func (d *Desktop) wake() {
 	select {
 	case d.kick <- struct{}{}:
@@ -264,72 +295,6 @@ func (d *Desktop) wake() {
 
 func (d *Desktop) queryCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(d.ctx, 5*time.Second)
-}
-
-// currentTrayState reads the state from the core. It may run on any
-// goroutine.
-func (d *Desktop) currentTrayState() TrayState {
-	ctx, cancel := d.queryCtx()
-	defer cancel()
-	now := d.opts.Now()
-	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
-	today, err := d.core.Stats(ctx, day, now)
-	if err != nil && !errors.Is(err, context.Canceled) {
-		d.log.Warn("today's stats", "err", err)
-	}
-	login, _ := d.opts.Autostart.Enabled()
-	return TrayStateFrom(d.core.Routes(), d.core.Choice(), d.core.Paused(), today, login)
-}
-
-// refreshTray rebuilds the menu and icon when the state changed (or
-// always when force). On the loop goroutine it hands the result to Fyne's
-// main goroutine; Run calls it with force before the loop starts.
-func (d *Desktop) refreshTray(force bool) {
-	s := d.currentTrayState()
-	if !force && d.trayBuilt && s.Equal(d.trayState) {
-		return
-	}
-	icon := s.Icon()
-	setIcon := force || !d.trayBuilt || icon != d.trayIcon
-	d.trayState, d.trayIcon, d.trayBuilt = s, icon, true
-	menu := TrayMenu(s, d.trayActions())
-	apply := func() {
-		d.tray.SetSystemTrayMenu(menu)
-		if setIcon {
-			d.tray.SetSystemTrayIcon(d.trayIconResource(icon))
-		}
-	}
-	if force {
-		apply()
-	} else {
-		fyne.Do(apply)
-	}
-}
-
-func (d *Desktop) trayIconResource(st IconState) fyne.Resource {
-	dark := d.app.Settings().ThemeVariant() == theme.VariantDark
-	return TrayIcon(st, dark, d.opts.GOOS == "darwin")
-}
-
-// trayActions are the menu callbacks; Fyne runs them on its main
-// goroutine.
-func (d *Desktop) trayActions() TrayActions {
-	return TrayActions{
-		TogglePause:     d.togglePause,
-		UseRoute:        func(name string) { d.report(d.core.UseRoute(name)); d.wake() },
-		UseAuto:         func() { d.report(d.core.UseAuto()); d.wake() },
-		TestLatency:     d.testAllRoutes,
-		CopyBaseURL:     func() { d.app.Clipboard().SetContent(d.core.BaseURL()) },
-		CopyEnvironment: func() { d.app.Clipboard().SetContent(d.claudeEnvironment()) },
-		OpenDashboard:   d.showDashboard,
-		OpenSettings:    d.showSettings,
-		ToggleStartAtLogin: func() {
-			on, _ := d.opts.Autostart.Enabled()
-			d.report(d.opts.Autostart.SetEnabled(!on))
-			d.wake()
-		},
-		Quit: d.Quit,
-	}
 }
 
 func (d *Desktop) togglePause() {

@@ -17,18 +17,6 @@ import (
 	"github.com/ferry-gateway/ferry/proxy/events"
 )
 
-// trayApp is Fyne's test app with a tray: it records the menu and icon.
-type trayApp struct {
-	fyne.App
-	menu *fyne.Menu
-	icon fyne.Resource
-}
-
-func (a *trayApp) SetSystemTrayMenu(m *fyne.Menu)        { a.menu = m }
-func (a *trayApp) SetSystemTrayIcon(r fyne.Resource)     { a.icon = r }
-func (a *trayApp) SetSystemTrayWindow(w fyne.Window)     {}
-func (a *trayApp) SendNotification(n *fyne.Notification) { a.App.SendNotification(n) }
-
 func startDesktop(t *testing.T, core *fakeCore, opts Options) (*Desktop, fyne.App) {
 	t.Helper()
 	a := test.NewTempApp(t)
@@ -42,22 +30,6 @@ func startDesktop(t *testing.T, core *fakeCore, opts Options) (*Desktop, fyne.Ap
 		t.Fatal(err)
 	}
 	return d, a
-}
-
-func startTrayDesktop(t *testing.T, core *fakeCore, opts Options) (*Desktop, *trayApp) {
-	t.Helper()
-	ta := &trayApp{App: test.NewTempApp(t)}
-	opts.testSync = true
-	opts.TrayAvailable = true
-	if opts.Autostart == nil {
-		opts.Autostart = &memAutostart{}
-	}
-	opts.Now = func() time.Time { return time.Date(2026, 11, 25, 14, 30, 0, 0, time.Local) }
-	d, err := Run(ta, core, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d, ta
 }
 
 // texts collects every visible string under o: labels, buttons, canvas
@@ -124,97 +96,10 @@ func find[T fyne.CanvasObject](o fyne.CanvasObject) []T {
 	return out
 }
 
-func TestRunWithTrayBuildsMenuAndActionsReachCore(t *testing.T) {
-	core := newFakeCore()
-	d, ta := startTrayDesktop(t, core, Options{})
-	if ta.menu == nil || ta.icon == nil {
-		t.Fatal("Run set no tray menu or icon")
-	}
-	if got := ta.menu.Items[0].Label; got != "Office SOCKS · 182 ms — $2.35 · 321 requests today" {
-		t.Errorf("status line = %q", got)
-	}
-	if ws := windowTitles(ta); len(ws) != 0 {
-		t.Errorf("with a tray and not first run, windows opened: %q", ws)
-	}
-
-	item(t, ta.menu, "Pause Ferry").Action()
-	if !core.Paused() {
-		t.Fatal("Pause Ferry did not pause the core")
-	}
-	d.refreshTray(false)
-	item(t, ta.menu, "Resume Ferry")
-	if !strings.Contains(ta.icon.Name(), "paused") {
-		t.Errorf("icon while paused = %s", ta.icon.Name())
-	}
-	item(t, ta.menu, "Resume Ferry").Action()
-	if core.Paused() {
-		t.Fatal("Resume Ferry did not resume")
-	}
-
-	route := item(t, ta.menu, "Route").ChildMenu
-	item(t, route, "Direct · down").Action()
-	d.refreshTray(false)
-	route = item(t, ta.menu, "Route").ChildMenu
-	if got := checked(route); !slices.Equal(got, []string{"Direct · down"}) {
-		t.Errorf("after choosing Direct, checked = %q", got)
-	}
-	if !strings.Contains(ta.icon.Name(), "down") {
-		t.Errorf("icon with the chosen route down = %s", ta.icon.Name())
-	}
-	item(t, route, "Auto (fastest)").Action()
-	item(t, route, "Test latency now").Action()
-
-	item(t, ta.menu, "Copy base URL").Action()
-	if got := ta.Clipboard().Content(); got != "http://127.0.0.1:7856" {
-		t.Errorf("clipboard = %q", got)
-	}
-	item(t, ta.menu, "Copy Claude Code environment").Action()
-	if got := ta.Clipboard().Content(); !strings.Contains(got, "ANTHROPIC_BASE_URL=http://127.0.0.1:7856") || !strings.Contains(got, core.token) {
-		t.Errorf("clipboard = %q", got)
-	}
-	item(t, ta.menu, "Start at login").Action()
-	if on, _ := d.opts.Autostart.Enabled(); !on {
-		t.Error("Start at login did not register")
-	}
-	d.refreshTray(false)
-	if !item(t, ta.menu, "Start at login").Checked {
-		t.Error("Start at login not checked after enabling")
-	}
-
-	want := []string{"Pause", "Resume", "UseRoute Direct", "UseAuto", "TestAllRoutes"}
-	if got := core.Calls(); !slices.Equal(got, want) {
-		t.Errorf("core calls = %q, want %q", got, want)
-	}
-
-	item(t, ta.menu, "Open dashboard").Action()
-	item(t, ta.menu, "Settings…").Action()
-	titles := windowTitles(ta)
-	if !slices.Equal(titles, []string{"Ferry dashboard", "Ferry settings"}) {
-		t.Errorf("windows = %q", titles)
-	}
-}
-
-func TestTrayNotRebuiltWithoutChange(t *testing.T) {
-	core := newFakeCore()
-	d, ta := startTrayDesktop(t, core, Options{})
-	first := ta.menu
-	d.refreshTray(false)
-	if ta.menu != first {
-		t.Fatal("menu rebuilt although nothing changed")
-	}
-	core.mu.Lock()
-	core.stats.RequestsToday++
-	core.mu.Unlock()
-	d.refreshTray(false)
-	if ta.menu == first {
-		t.Fatal("menu not rebuilt after the request count changed")
-	}
-}
-
 func TestNoTrayFallbackOpensDashboardAndQuits(t *testing.T) {
 	core := newFakeCore()
 	var quitCalled atomic.Bool
-	d, a := startDesktop(t, core, Options{OnQuit: func(ctx context.Context) error {
+	d, a := startDesktop(t, core, Options{Main: true, OnQuit: func(ctx context.Context) error {
 		if _, ok := ctx.Deadline(); !ok {
 			t.Error("OnQuit context has no deadline")
 		}
@@ -232,8 +117,6 @@ func TestNoTrayFallbackOpensDashboardAndQuits(t *testing.T) {
 	if !hasText(content, "Quit Ferry") {
 		t.Error("fallback has no Quit button")
 	}
-	// Fyne's test window does not run close intercepts; the intercept and
-	// the button both call Quit.
 	findButton(t, content, "Quit Ferry").OnTapped()
 	select {
 	case <-d.Done():
@@ -249,7 +132,7 @@ func TestQuitEndsTheEventGoroutine(t *testing.T) {
 	core := newFakeCore()
 	a := test.NewTempApp(t)
 	var quitCalled atomic.Bool
-	d, err := Run(a, core, Options{TrayAvailable: false, Autostart: &memAutostart{}, OnQuit: func(context.Context) error {
+	d, err := Run(a, core, Options{Main: true, Autostart: &memAutostart{}, OnQuit: func(context.Context) error {
 		quitCalled.Store(true)
 		return nil
 	}})
@@ -271,8 +154,7 @@ func TestQuitEndsTheEventGoroutine(t *testing.T) {
 
 func TestDashboardShowsStatsChartsTableAndRoutes(t *testing.T) {
 	core := newFakeCore()
-	d, ta := startTrayDesktop(t, core, Options{})
-	d.showDashboard() // testSync: refreshed inline
+	d, _ := startDesktop(t, core, Options{}) // testSync: refreshed inline
 	content := d.dashWin.Content()
 	for _, want := range []string{"120", "95.0%", "$2.35", "$41.50", "Requests: 45 of 50 left", "Listening on http://127.0.0.1:7856", "Pause Ferry",
 		"claude-sonnet-4-5: 100 requests, 5 errors, $1.40", "Direct: 2 requests, 2 errors, $0.00", "overloaded_error: 4", "Overview", "Requests", "Routes"} {
@@ -329,13 +211,46 @@ func TestDashboardShowsStatsChartsTableAndRoutes(t *testing.T) {
 	if !hasText(content, "Ferry is paused") || !hasText(content, "Resume Ferry") {
 		t.Error("dashboard does not show the paused state")
 	}
-	_ = ta
+}
+
+// Closing Ferry's main window (no tray) quits, even with another open.
+func TestClosingTheMainWindowQuits(t *testing.T) {
+	d, _ := startDesktop(t, newFakeCore(), Options{Main: true})
+	d.show(WindowWelcome)
+	d.dashWin.Close()
+	select {
+	case <-d.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("closing the main window did not quit")
+	}
+}
+
+// Closing the last window ends the window process: the app quits.
+func TestClosingTheLastWindowQuits(t *testing.T) {
+	core := newFakeCore()
+	d, a := startDesktop(t, core, Options{})
+	d.show(WindowSettings)
+	if titles := windowTitles(a); len(titles) != 2 {
+		t.Fatalf("windows = %q", titles)
+	}
+	d.dashWin.Close()
+	select {
+	case <-d.Done():
+		t.Fatal("closing one of two windows quit")
+	default:
+	}
+	d.settingsWin.Close()
+	select {
+	case <-d.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("closing the last window did not quit")
+	}
 }
 
 func TestWelcomeWindowRenders(t *testing.T) {
 	core := newFakeCore()
 	core.apiKey = ""
-	_, a := startTrayDesktop(t, core, Options{FirstRun: true})
+	_, a := startDesktop(t, core, Options{Show: WindowWelcome})
 	var w fyne.Window
 	for _, win := range a.Driver().AllWindows() {
 		if win.Title() == "Welcome to Ferry" {
@@ -343,7 +258,7 @@ func TestWelcomeWindowRenders(t *testing.T) {
 		}
 	}
 	if w == nil {
-		t.Fatal("no welcome window on first run")
+		t.Fatal("no welcome window")
 	}
 	w.Resize(fyne.NewSize(640, 360))
 	test.AssertRendersToMarkup(t, "welcome.xml", w.Canvas())

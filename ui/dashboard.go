@@ -3,12 +3,9 @@ package ui
 import (
 	"context"
 	"fmt"
-	"image/color"
 	"math"
 	"slices"
-	"sort"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -32,7 +29,7 @@ type dashSpan struct {
 }
 
 var dashSpans = []dashSpan{
-	{func() string { return lang.L("15 min") }, 15 * time.Minute, 30 * time.Second, 24 * time.Hour, time.Hour},
+	{func() string { return lang.L("15 min") }, 15 * time.Minute, time.Minute, 24 * time.Hour, time.Hour},
 	{func() string { return lang.L("1 hour") }, time.Hour, time.Minute, 24 * time.Hour, time.Hour},
 	{func() string { return lang.L("24 hours") }, 24 * time.Hour, 30 * time.Minute, 24 * time.Hour, time.Hour},
 	{func() string { return lang.L("7 days") }, 7 * 24 * time.Hour, 6 * time.Hour, 7 * 24 * time.Hour, 24 * time.Hour},
@@ -233,12 +230,17 @@ func (db *dashboard) fetch(ctx context.Context, core Core, now time.Time) (dashD
 	return data, nil
 }
 
-// refreshDashboard fetches and applies; it is called from the loop
-// goroutine once a second while the dashboard is visible.
+// refreshDashboard fetches and applies; the event loop calls it when
+// something happened (at most once a second), opening the dashboard and
+// its buttons call it at once. One refresh runs at a time: two fetches
+// racing would apply in either order, and Fyne's test driver runs
+// fyne.Do on the calling goroutine.
 func (d *Desktop) refreshDashboard() {
+	d.refreshMu.Lock()
+	defer d.refreshMu.Unlock()
 	ctx, cancel := d.queryCtx()
 	defer cancel()
-	db := d.dash
+	db := d.currentDash()
 	if db == nil {
 		return
 	}
@@ -247,7 +249,11 @@ func (d *Desktop) refreshDashboard() {
 		d.log.Warn("dashboard", "err", err)
 		return
 	}
-	fyne.Do(func() { db.apply(data) })
+	fyne.DoAndWait(func() {
+		if d.dash == db { // not closed meanwhile
+			db.apply(data)
+		}
+	})
 }
 
 // apply shows data. Main goroutine only.
@@ -269,70 +275,16 @@ func (db *dashboard) apply(data dashData) {
 	db.byRoute.SetText(BreakdownText(st.ByRoute))
 	db.byError.SetText(ErrorTypesText(st.ErrorsByType))
 
-	perMin := data.span.step.Minutes()
-	var times []time.Time
-	var ok []float64
-	classes := make([][]float64, len(errorClasses))
-	var tIn, tOut, tWrite, tRead []float64
-	var f50, f95, f99, t50, t95, t99 []float64
-	for _, p := range data.series {
-		// No requests, no latency: a gap rather than a dive to zero.
-		ms := func(d time.Duration) float64 {
-			if p.Requests == 0 {
-				return math.NaN()
-			}
-			return float64(d) / float64(time.Millisecond)
-		}
-		times = append(times, p.Time)
-		errs := int64(0)
-		for i, c := range errorClasses {
-			classes[i] = append(classes[i], float64(p.ErrorsByClass[c])/perMin)
-			errs += p.ErrorsByClass[c]
-		}
-		ok = append(ok, float64(max(p.Requests-errs, 0))/perMin)
-		tIn = append(tIn, float64(p.Tokens.Input)/perMin)
-		tOut = append(tOut, float64(p.Tokens.Output)/perMin)
-		tWrite = append(tWrite, float64(p.Tokens.CacheWrite5m+p.Tokens.CacheWrite1h)/perMin)
-		tRead = append(tRead, float64(p.Tokens.CacheRead)/perMin)
-		f50, f95, f99 = append(f50, ms(p.FirstToken.P50)), append(f95, ms(p.FirstToken.P95)), append(f99, ms(p.FirstToken.P99))
-		t50, t95, t99 = append(t50, ms(p.Total.P50)), append(t95, ms(p.Total.P95)), append(t99, ms(p.Total.P99))
-	}
-	reqSeries := []ChartSeries{{Name: ClassLabel(storage.ClassNone), Color: Palette[3], Values: ok}}
-	classColours := []color.Color{Palette[1], Palette[4], Palette[2], Palette[5], Palette[6]}
-	for i, c := range errorClasses {
-		reqSeries = append(reqSeries, ChartSeries{Name: ClassLabel(c), Color: classColours[i], Values: classes[i]})
-	}
-	db.reqChart.SetData(times, reqSeries)
-	db.tokChart.SetData(times, []ChartSeries{
-		{Name: lang.L("Input"), Values: tIn},
-		{Name: lang.L("Output"), Values: tOut},
-		{Name: lang.L("Cache write"), Values: tWrite},
-		{Name: lang.L("Cache read"), Values: tRead},
-	})
-	db.latFirst.SetData(times, []ChartSeries{{Name: "p50", Values: f50}, {Name: "p95", Values: f95}, {Name: "p99", Values: f99}})
-	db.latTotal.SetData(times, []ChartSeries{{Name: "p50", Values: t50}, {Name: "p95", Values: t95}, {Name: "p99", Values: t99}})
-
-	var spendTimes []time.Time
-	var spend []float64
-	for _, p := range data.spend {
-		spendTimes = append(spendTimes, p.Time)
-		spend = append(spend, p.CostUSD)
-	}
-	if data.span.spendStep >= 24*time.Hour {
-		db.costChart.Unit = lang.L("USD per day")
-	} else {
-		db.costChart.Unit = lang.L("USD per hour")
-	}
-	db.costChart.SetData(spendTimes, []ChartSeries{{Name: lang.L("Spend"), Color: Palette[0], Values: spend}})
+	c := ShapeCharts(data.series, data.span.step, data.spend, data.span.spendStep)
+	db.reqChart.SetData(c.Times, c.Requests)
+	db.tokChart.SetData(c.Times, c.Tokens)
+	db.latFirst.SetData(c.Times, c.FirstToken)
+	db.latTotal.SetData(c.Times, c.Total)
+	db.costChart.Unit = c.SpendUnit
+	db.costChart.SetData(c.SpendTimes, c.Spend)
 
 	db.all = data.recent
-	models := []string{lang.L("All models")}
-	for _, r := range data.recent {
-		if r.Model != "" && !slices.Contains(models, r.Model) {
-			models = append(models, r.Model)
-		}
-	}
-	sort.Strings(models[1:])
+	models := ModelOptions(data.recent)
 	if !slices.Equal(models, db.modelSel.Options) {
 		sel := db.modelSel.Selected
 		db.modelSel.SetOptions(models)
@@ -346,78 +298,6 @@ func (db *dashboard) apply(data dashData) {
 	db.showRoutes(data.routes)
 }
 
-// HeadroomText describes the latest rate-limit headers.
-func HeadroomText(r Headroom) string {
-	if r.Seen.IsZero() {
-		return lang.L("No rate-limit headers seen yet.")
-	}
-	var s string
-	add := func(name string, rem, lim int64) {
-		if lim == 0 {
-			return
-		}
-		if s != "" {
-			s += "\n"
-		}
-		s += lang.L("{{.Name}}: {{.Remaining}} of {{.Limit}} left", map[string]any{
-			"Name": name, "Remaining": FormatCount(float64(rem)), "Limit": FormatCount(float64(lim)),
-		})
-	}
-	add(lang.L("Requests"), r.RequestsRemaining, r.RequestsLimit)
-	add(lang.L("Tokens"), r.TokensRemaining, r.TokensLimit)
-	add(lang.L("Input tokens"), r.InputTokensRemaining, r.InputTokensLimit)
-	add(lang.L("Output tokens"), r.OutputTokensRemaining, r.OutputTokensLimit)
-	if !r.Reset.IsZero() {
-		s += "\n" + lang.L("Resets at {{.Time}}", map[string]any{"Time": r.Reset.Local().Format("15:04:05")})
-	}
-	return s
-}
-
-// maxBreakdown is how many rows a breakdown card lists.
-const maxBreakdown = 6
-
-// BreakdownText lists the rows with the most requests: name, requests,
-// errors and cost.
-func BreakdownText(rows []Breakdown) string {
-	if len(rows) == 0 {
-		return lang.L("No requests in this window.")
-	}
-	rows = slices.Clone(rows)
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Requests > rows[j].Requests })
-	var lines []string
-	for _, r := range rows[:min(len(rows), maxBreakdown)] {
-		name := r.Name
-		if name == "" {
-			name = lang.L("(none)")
-		}
-		lines = append(lines, lang.L("{{.Name}}: {{.Requests}} requests, {{.Errors}} errors, {{.Cost}}", map[string]any{
-			"Name": name, "Requests": r.Requests, "Errors": r.Errors, "Cost": FormatUSD(r.CostUSD),
-		}))
-	}
-	return strings.Join(lines, "\n")
-}
-
-// ErrorTypesText lists error types by count.
-func ErrorTypesText(m map[string]int64) string {
-	if len(m) == 0 {
-		return lang.L("No errors in this window.")
-	}
-	type kv struct {
-		k string
-		v int64
-	}
-	var rows []kv
-	for k, v := range m {
-		rows = append(rows, kv{k, v})
-	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].v > rows[j].v || rows[i].v == rows[j].v && rows[i].k < rows[j].k })
-	var lines []string
-	for _, r := range rows[:min(len(rows), maxBreakdown)] {
-		lines = append(lines, fmt.Sprintf("%s: %d", r.k, r.v))
-	}
-	return strings.Join(lines, "\n")
-}
-
 // filter applies the model and status filters to the table.
 func (db *dashboard) filter() {
 	if db.table == nil {
@@ -428,33 +308,8 @@ func (db *dashboard) filter() {
 		model = db.modelSel.Selected
 	}
 	status := db.statusSel.SelectedIndex()
-	db.shown = db.shown[:0]
-	for _, r := range db.all {
-		if model != "" && r.Model != model {
-			continue
-		}
-		if !MatchStatus(r, status) {
-			continue
-		}
-		db.shown = append(db.shown, r)
-	}
+	db.shown = FilterRecords(db.shown[:0], db.all, model, status)
 	db.table.Refresh()
-}
-
-// MatchStatus reports whether r passes status filter i (see
-// statusFilters).
-func MatchStatus(r storage.Record, i int) bool {
-	switch {
-	case i <= 0:
-		return true
-	case i == 1:
-		return r.ErrorClass == storage.ClassNone
-	case i == 2:
-		return r.ErrorClass != storage.ClassNone
-	case i-3 < len(errorClasses):
-		return r.ErrorClass == errorClasses[i-3]
-	}
-	return true
 }
 
 func tableHeaders() []string {
@@ -576,7 +431,7 @@ func (db *dashboard) showRoutes(routes []RouteStatus) {
 	for _, r := range routes {
 		name := widget.NewLabel(r.Name)
 		name.TextStyle.Bold = true
-		state := RouteLabel(TrayRoute{Name: r.Name, Checked: r.Checked, Up: r.Up, LatencyMS: r.Latency.Round(time.Millisecond).Milliseconds()})
+		state := RouteLabel(r)
 		if r.Current {
 			state += " — " + lang.L("serving requests")
 		}
@@ -622,22 +477,26 @@ func (db *dashboard) showRoutes(routes []RouteStatus) {
 var data0 = time.Unix(0, 0)
 
 // showDashboard opens or raises the dashboard. Main goroutine only.
+// Closing it destroys it; the last window closed ends the window process
+// (without a tray, that quits Ferry).
 func (d *Desktop) showDashboard() {
 	if d.dashWin == nil {
-		fallback := d.tray == nil
-		d.dash = newDashboard(d, fallback)
+		d.setDash(newDashboard(d, d.opts.Main))
 		w := d.app.NewWindow(lang.L("Ferry dashboard"))
+		closeShortcut(w)
 		w.SetContent(d.dash.root)
 		w.Resize(fyne.NewSize(960, 680))
-		if fallback {
-			w.SetMaster()
-			w.SetCloseIntercept(d.Quit)
-		} else {
-			w.SetCloseIntercept(func() {
-				d.dashVisible.Store(false)
-				w.Hide()
-			})
-		}
+		w.SetOnClosed(func() {
+			d.dashVisible.Store(false)
+			d.dashWin = nil
+			d.setDash(nil)
+			if d.opts.Main {
+				// Ferry's main window: closing it quits, whatever else is open.
+				d.Quit()
+				return
+			}
+			d.closed()
+		})
 		d.dashWin = w
 	}
 	d.dashVisible.Store(true)

@@ -4,9 +4,6 @@ import "errors"
 
 // Sentinel errors returned by this package.
 var (
-	// ErrNoAutostart is returned by start-at-login on a platform where
-	// Ferry does not know how to register itself.
-	ErrNoAutostart = errors.New("start at login is not supported on this platform")
 	// ErrEmptyName is returned when a route is saved without a name.
 	ErrEmptyName = errors.New("route name is empty")
 )

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ferry-gateway/ferry/proxy/events"
@@ -17,23 +18,24 @@ import (
 // fakeCore is an in-memory Core for the UI tests. It records every call
 // that changes something, so tests can check that edits reach the core.
 type fakeCore struct {
-	mu       sync.Mutex
-	paused   bool
-	baseURL  string
-	token    string
-	apiKey   string
-	routes   []RouteStatus
-	rawURLs  map[string]string
-	choice   string
-	stats    Stats
-	series   []SeriesPoint
-	records  []storage.Record
-	prices   []PriceRow
-	settings Settings
-	dataDir  string
-	calls    []string
-	bus      events.Bus
-	probe    Probe
+	mu         sync.Mutex
+	statsCalls atomic.Int64 // dashboard fetches
+	paused     bool
+	baseURL    string
+	token      string
+	apiKey     string
+	routes     []RouteStatus
+	rawURLs    map[string]string
+	choice     string
+	stats      Stats
+	series     []SeriesPoint
+	records    []storage.Record
+	prices     []PriceRow
+	settings   Settings
+	dataDir    string
+	calls      []string
+	bus        events.Bus
+	probe      Probe
 }
 
 func newFakeCore() *fakeCore {
@@ -221,6 +223,7 @@ func (c *fakeCore) TestAllRoutes(ctx context.Context) error {
 	return nil
 }
 func (c *fakeCore) Stats(ctx context.Context, from, to time.Time) (Stats, error) {
+	c.statsCalls.Add(1)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := c.stats

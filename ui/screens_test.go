@@ -13,7 +13,7 @@ import (
 // testdata/failed/.
 func TestScreensRender(t *testing.T) {
 	core := newFakeCore()
-	d, _ := startTrayDesktop(t, core, Options{})
+	d, _ := startDesktop(t, core, Options{})
 	d.showDashboard()
 	d.dashWin.Resize(fyne.NewSize(960, 700))
 	test.AssertRendersToImage(t, "dashboard_overview.png", d.dashWin.Canvas())

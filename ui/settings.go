@@ -49,16 +49,33 @@ func (d *Desktop) settingsContent(w fyne.Window) *container.AppTabs {
 }
 
 // showSettings opens or raises the settings window, built afresh so the
-// pages show current values. Closing it only hides it: Fyne quits the app
-// when its last window is destroyed, even with a tray.
-func (d *Desktop) showSettings() {
+// pages show current values. Main goroutine only.
+func (d *Desktop) showSettings() { d.showSettingsPage("") }
+
+// showSetupWindow opens the settings window on its setup help page.
+func (d *Desktop) showSetupWindow() { d.showSettingsPage("setup") }
+
+// showSettingsPage opens the settings window on the page with that key
+// ("" keeps the first). Closing the window destroys it; the last window
+// closed ends the window process.
+func (d *Desktop) showSettingsPage(key string) {
 	if d.settingsWin == nil {
 		w := d.app.NewWindow(lang.L("Ferry settings"))
+		closeShortcut(w)
 		w.Resize(fyne.NewSize(820, 600))
-		w.SetCloseIntercept(w.Hide)
+		w.SetOnClosed(func() {
+			d.settingsWin = nil
+			d.closed()
+		})
 		d.settingsWin = w
 	}
-	d.settingsWin.SetContent(d.settingsContent(d.settingsWin))
+	tabs := d.settingsContent(d.settingsWin)
+	for i, p := range settingsPages {
+		if p.id == key {
+			tabs.SelectIndex(i)
+		}
+	}
+	d.settingsWin.SetContent(tabs)
 	d.settingsWin.Show()
 	d.settingsWin.RequestFocus()
 }
@@ -139,8 +156,10 @@ func (d *Desktop) generalPage(w fyne.Window) fyne.CanvasObject {
 			d.showError(err, w)
 			return
 		}
-		restartNote.Show()
+		// In the window process the core restarts the windows itself on
+		// this change, in the new language: nothing to say or offer.
 		if d.opts.Restart != nil {
+			restartNote.Show()
 			restartBtn.Show()
 		}
 	}
@@ -205,7 +224,7 @@ func (d *Desktop) routesPage(w fyne.Window) fyne.CanvasObject {
 			result := widget.NewLabel("")
 			result.Wrapping = fyne.TextWrapWord
 			if r.Checked {
-				result.SetText(RouteLabel(TrayRoute{Name: r.Name, Checked: true, Up: r.Up, LatencyMS: r.Latency.Milliseconds()}))
+				result.SetText(RouteLabel(r))
 			}
 			test := widget.NewButton(lang.L("Test"), nil)
 			test.OnTapped = func() {

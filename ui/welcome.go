@@ -45,15 +45,21 @@ func (d *Desktop) welcomeContent(close func()) fyne.CanvasObject {
 	)
 }
 
-// showWelcome opens the first-run window. Closing it hides it (see
-// showSettings for why windows are never destroyed).
+// showWelcome opens the first-run window (also what the tray opens when
+// it finds no clipboard tool: it has copy buttons of its own). Closing it
+// destroys it; the last window closed ends the window process.
 func (d *Desktop) showWelcome() {
 	if d.welcomeWin == nil {
 		w := d.app.NewWindow(lang.L("Welcome to Ferry"))
-		w.SetContent(d.welcomeContent(w.Hide))
+		closeShortcut(w)
+		w.SetContent(d.welcomeContent(w.Close))
 		w.Resize(fyne.NewSize(640, 360))
-		w.SetCloseIntercept(w.Hide)
+		w.SetOnClosed(func() {
+			d.welcomeWin = nil
+			d.closed()
+		})
 		d.welcomeWin = w
 	}
 	d.welcomeWin.Show()
+	d.welcomeWin.RequestFocus()
 }

@@ -34,7 +34,10 @@ type RouteView struct {
 	Ping      time.Duration `json:"ping_ns"` // HTTP/2 PING round trip of the last probe
 	Err       string        `json:"error,omitempty"`
 	Checked   time.Time     `json:"checked"`
-	Via       bool          `json:"temporary,omitempty"` // the --via route of this run
+	// History is the latency of the latest probes, oldest first; 0 is a
+	// failed probe (the dashboard's sparkline).
+	History []time.Duration `json:"history_ns,omitempty"`
+	Via     bool            `json:"temporary,omitempty"` // the --via route of this run
 	// Breaker is closed, open (3 road failures in a row: skipped while
 	// another route exists) or half_open.
 	Breaker string `json:"breaker"`
@@ -91,6 +94,7 @@ func (s *Server) mountAdmin() {
 	h("GET /_ferry/events", s.stream, false)
 	h("POST /_ferry/ui/show", http.HandlerFunc(s.showDashboard), true)
 	s.mountConfig()
+	s.mountDesktopAdmin()
 }
 
 func badRequest(w http.ResponseWriter, msg string) {
@@ -352,7 +356,7 @@ func routeView(st route.Status) RouteView {
 	return RouteView{
 		Name: st.Name, URL: st.URL, Current: st.Current, Up: st.Health.Up, Latency: st.Health.Latency,
 		Connect: st.Health.Connect, Handshake: st.Health.Handshake, TLS: st.Health.TLS,
-		Ping: st.Health.Ping, Err: st.Health.Err, Checked: st.Health.Checked, Via: st.Via,
+		Ping: st.Health.Ping, Err: st.Health.Err, Checked: st.Health.Checked, Via: st.Via, History: st.History,
 		Breaker: st.Breaker, Region: st.Region, HTTP: st.HTTP, KeyShare: st.KeyShare, Learnt: st.Learnt, Warm: st.Warm,
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -123,10 +124,10 @@ func TestFiltersThroughARealCore(t *testing.T) {
 // secret the model streams, split across frames, reaches the client as
 // the placeholder; the upstream was asked for plain text.
 func TestFilterAnswerThroughARealCore(t *testing.T) {
-	var sawEncoding string
+	var sawEncoding atomic.Value
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
-		sawEncoding = r.Header.Get("Accept-Encoding")
+		sawEncoding.Store(r.Header.Get("Accept-Encoding"))
 		w.Header().Set("Content-Type", "text/event-stream")
 		fl := w.(http.Flusher)
 		frame := func(ev, data string) {
@@ -157,7 +158,7 @@ func TestFilterAnswerThroughARealCore(t *testing.T) {
 	if !strings.Contains(out, placeholder) || !strings.Contains(out, "event: message_stop") {
 		t.Fatalf("answer lacks the placeholder or its end:\n%s", out)
 	}
-	if sawEncoding != "identity" {
-		t.Errorf("upstream asked for %q, want identity", sawEncoding)
+	if enc, _ := sawEncoding.Load().(string); enc != "identity" {
+		t.Errorf("upstream asked for %q, want identity", enc)
 	}
 }

@@ -31,15 +31,6 @@ func TestBaseURLIsAlwaysLoopback(t *testing.T) {
 	}
 }
 
-func testConfig(dir string) Config {
-	return Config{DataDir: dir, Listen: "127.0.0.1:0", Via: "direct", Getenv: func(k string) string {
-		if k == "FERRY_KEYRING" {
-			return "off"
-		}
-		return ""
-	}}
-}
-
 // Start removes a runtime.json whose process is gone, even when it then
 // fails to listen: otherwise the file keeps pointing clients at a port
 // someone else now holds.

@@ -240,6 +240,9 @@ func (s *Server) build() (err error) {
 		return fmt.Errorf("proxy: %w", err)
 	}
 	s.stream = events.NewStream(s.bus, events.StreamOptions{})
+	if err := s.stats.Metrics().Registry().Register(spendCollector{s}); err != nil {
+		return fmt.Errorf("spend guard metrics: %w", err)
+	}
 	if err := s.road.Register(s.stats.Metrics().Registry()); err != nil {
 		return fmt.Errorf("road metrics: %w", err)
 	}
@@ -378,7 +381,6 @@ func (s *Server) Stop(ctx context.Context) error {
 	// Event streams never end by themselves: end them first, or the drain
 	// would wait for them until its deadline.
 	s.stream.Close()
-	s.quota.Close()
 	if ln != nil {
 		drainCtx, cancelDrain := context.WithTimeout(ctx, s.cfg.DrainTimeout)
 		if err := s.proxy.Shutdown(drainCtx); err != nil {
@@ -390,6 +392,7 @@ func (s *Server) Stop(ctx context.Context) error {
 		cancel() // the recorder's Run flushes what is queued before it returns
 	}
 	s.loops.Wait()
+	s.quota.Close() // after the drain: the last responses' readings are saved
 	s.doneOnce.Do(func() { close(s.done) })
 	if ln != nil {
 		if err := removeRuntime(s.cfg.DataDir, os.Getpid()); err != nil {

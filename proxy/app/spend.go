@@ -52,6 +52,6 @@ func (s *Server) buildSpendGuard() error {
 			}
 		})
 	}
-	s.quota = quota.NewTracker(quota.Options{Publish: s.bus.Publish, Logger: s.log})
+	s.quota = quota.NewTracker(quota.Options{Settings: s.db, Publish: s.bus.Publish, Logger: s.log})
 	return nil
 }

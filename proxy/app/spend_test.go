@@ -95,6 +95,27 @@ func TestHardBudgetThroughARealCore(t *testing.T) {
 	if code, _, body := spendCall(t, srv, "GET", "/v1/models", "", key); code != 200 {
 		t.Fatalf("models refused over budget: %d %s", code, body)
 	}
+	// The refusal is counted once accounted: in the budgets' view and on
+	// /_ferry/metrics beside the spend against the budget.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		_, _, body := spendCall(t, srv, "GET", "/_ferry/budgets", "", adminHeaders(srv))
+		if err := json.Unmarshal([]byte(body), &view); err != nil {
+			t.Fatal(err)
+		}
+		if view.Refused[budget.Daily] == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("refusal not counted: %+v", view)
+		}
+	}
+	_, _, metrics := spendCall(t, srv, "GET", "/_ferry/metrics", "", adminHeaders(srv))
+	for _, want := range []string{`ferry_spend_guard_refusals_total{guard="budget",reason="daily"} 1`, `ferry_budget_limit{budget="daily"} 1e-06`,
+		`ferry_budget_spent{basis="billed",budget="daily",mode="hard"}`, `ferry_queue_requests{state="waiting"} 0`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
 	if code, _, body := spendCall(t, srv, "POST", "/_ferry/budgets/allow", `{"duration":"1h","by":"test"}`, adminHeaders(srv)); code != 200 {
 		t.Fatalf("allow: %d %s", code, body)
 	}
@@ -175,6 +196,10 @@ func TestQueueThroughARealCore(t *testing.T) {
 	}
 	if code, _, body := spendCall(t, srv, "POST", "/v1/messages/count_tokens", spendMessage, key); code != 200 {
 		t.Fatalf("count_tokens counted against the rpm: %d %s", code, body)
+	}
+	_, _, body = spendCall(t, srv, "GET", "/_ferry/limits", "", adminHeaders(srv))
+	if err := json.Unmarshal([]byte(body), &lv); err != nil || lv.Refused["rpm"] != 1 || lv.Waited == 0 || lv.WaitedMS <= 0 {
+		t.Fatalf("limits view after the run: %+v %v", lv, err)
 	}
 }
 

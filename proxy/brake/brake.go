@@ -72,6 +72,14 @@ type Brake struct {
 
 	mu       sync.Mutex
 	sessions map[string]*session
+
+	loops, repeats atomic.Uint64 // requests refused, by reason, since start
+}
+
+// Refusals returns how many requests the brake refused since start, by
+// reason ("tool_loop", "repeated_request").
+func (b *Brake) Refusals() map[string]uint64 {
+	return map[string]uint64{"tool_loop": b.loops.Load(), "repeated_request": b.repeats.Load()}
 }
 
 // session is what the brake keeps of one Claude Code session.
@@ -243,6 +251,11 @@ func prune(ts []time.Time, from time.Time) []time.Time {
 // fire records a stop, announces it (once per stop, not per refused
 // request) and returns the refusal.
 func (b *Brake) fire(id, reason, tool string, repeats int, now time.Time) *proxy.Error {
+	if reason == "tool_loop" {
+		b.loops.Add(1)
+	} else {
+		b.repeats.Add(1)
+	}
 	if len(tool) > maxToolName {
 		tool = strings.ToValidUTF8(tool[:maxToolName], "")
 	}

@@ -14,6 +14,13 @@ import (
 type View struct {
 	Config
 	Stopped []Fired `json:"stopped"`
+	// Refused counts the requests the brake refused since Ferry started,
+	// by reason.
+	Refused map[string]uint64 `json:"refused"`
+}
+
+func (b *Brake) view() View {
+	return View{Config: b.Config(), Stopped: b.List(), Refused: b.Refusals()}
 }
 
 // ReleaseRequest is the body of POST /_ferry/brake/release.
@@ -31,7 +38,7 @@ type ReleaseRequest struct {
 // The settings are knobs (brake.*): they change through /_ferry/config.
 func (b *Brake) Register(mount func(pattern string, handler http.Handler, mutating bool)) {
 	mount("GET /_ferry/brake", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		reply.JSON(w, View{Config: b.Config(), Stopped: b.List()})
+		reply.JSON(w, b.view())
 	}), false)
 	mount("POST /_ferry/brake/release", http.HandlerFunc(b.release), true)
 }
@@ -77,5 +84,5 @@ func (b *Brake) release(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	reply.JSON(w, View{Config: b.Config(), Stopped: b.List()})
+	reply.JSON(w, b.view())
 }

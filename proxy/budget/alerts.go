@@ -92,11 +92,11 @@ func (g *Guard) checkAlerts(session string, now time.Time) {
 // nearAny reports whether any budget is at or past its first threshold.
 func (g *Guard) nearAny(session string, now time.Time) bool {
 	first := float64(Levels[0]) / 100
-	for _, b := range *g.budgets.Load() {
-		if b.Name == Session && session == "" {
-			continue
-		}
-		if g.ledger.Spent(b.Name, b.Basis, session, now) >= first*b.Limit {
+	bs := *g.budgets.Load()
+	var spent [maxBudgets]float64
+	g.ledger.spentAll(bs, session, now, spent[:len(bs)])
+	for i, b := range bs {
+		if spent[i] >= first*b.Limit {
 			return true
 		}
 	}

@@ -24,6 +24,9 @@ const (
 // Names lists the budgets in the order they are shown.
 var Names = []Name{Daily, Monthly, RequestsDaily, Session, Rate}
 
+// maxBudgets is how many budgets can be set: one of each name.
+const maxBudgets = 5
+
 // Mode says what a budget does when spent.
 type Mode string
 

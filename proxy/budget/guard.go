@@ -61,6 +61,9 @@ type Guard struct {
 	allowUntil atomic.Int64
 	// display is the display currency (View carries it).
 	display atomic.Pointer[Display]
+	// refused counts the requests each budget refused (by its index in
+	// Names), since start.
+	refused [maxBudgets]atomic.Uint64
 	// rateAlerted is set while the rate budget has an alert raised: its
 	// alerts re-arm when it falls, so it must be checked every time.
 	rateAlerted atomic.Bool
@@ -128,6 +131,15 @@ func Open(o Options) (*Guard, error) {
 	return g, nil
 }
 
+// Refusals returns how many requests each budget refused since start.
+func (g *Guard) Refusals() map[Name]uint64 {
+	out := make(map[Name]uint64, len(Names))
+	for i, n := range Names {
+		out[n] = g.refused[i].Load()
+	}
+	return out
+}
+
 // SetDisplay sets the display currency (display.currency, display.usd_rate).
 func (g *Guard) SetDisplay(d Display) { g.display.Store(&d) }
 
@@ -189,6 +201,8 @@ type Status struct {
 // View is every budget's status, and the allowance in force.
 type View struct {
 	Budgets []Status `json:"budgets"`
+	// Refused counts the requests each budget refused since Ferry started.
+	Refused map[Name]uint64 `json:"refused"`
 	// Display is the display currency for amounts shown to people.
 	Display    Display   `json:"display"`
 	Timezone   string    `json:"timezone"`
@@ -200,7 +214,7 @@ type View struct {
 // session (pass "" when there is none to show).
 func (g *Guard) View(session string) View {
 	now := g.o.Now()
-	v := View{Timezone: g.ledger.Location().String(), Today: g.ledger.Day(now)}
+	v := View{Timezone: g.ledger.Location().String(), Today: g.ledger.Day(now), Refused: g.Refusals()}
 	if d := g.display.Load(); d != nil {
 		v.Display = *d
 	}

@@ -189,3 +189,9 @@ func TestSubscriptionBasis(t *testing.T) {
 		t.Errorf("billed %v api_equivalent %v, want 2 and 5", b, e)
 	}
 }
+
+func TestMaxBudgetsIsEveryName(t *testing.T) {
+	if len(Names) != maxBudgets {
+		t.Fatalf("maxBudgets %d, %d names", maxBudgets, len(Names))
+	}
+}

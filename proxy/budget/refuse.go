@@ -23,19 +23,17 @@ func (g *Guard) Check(method, path, session string) *Refusal {
 	if len(bs) == 0 || !Counted(method, path) {
 		return nil
 	}
-	var now time.Time
-	for _, b := range bs {
-		if b.Mode != Hard || (b.Name == Session && session == "") {
-			continue
-		}
-		if now.IsZero() {
-			now = g.o.Now()
-			if g.allowedUntil().After(now) {
-				return nil
-			}
-		}
-		spent := g.ledger.Spent(b.Name, b.Basis, session, now)
-		if spent < b.Limit {
+	if !slices.ContainsFunc(bs, func(b Budget) bool { return b.Mode == Hard }) {
+		return nil
+	}
+	now := g.o.Now()
+	if g.allowedUntil().After(now) {
+		return nil
+	}
+	var spent [maxBudgets]float64
+	g.ledger.spentAll(bs, session, now, spent[:len(bs)])
+	for i, b := range bs {
+		if b.Mode != Hard || (b.Name == Session && session == "") || spent[i] < b.Limit {
 			continue
 		}
 		st := g.status(b, session, now)

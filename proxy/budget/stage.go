@@ -3,6 +3,7 @@ package budget
 import (
 	"context"
 	"net/http"
+	"slices"
 
 	"github.com/ferry-gateway/ferry/proxy"
 	"github.com/ferry-gateway/ferry/storage"
@@ -37,6 +38,14 @@ func (g *Guard) run(_ context.Context, out *proxy.Outgoing) (*proxy.Response, er
 			Type:    proxy.TypeInvalidRequest,
 			Class:   storage.ClassFerry,
 			Message: r.Message,
+		})
+		// Counted when it is accounted: a cache hit answers the request
+		// instead, and then nothing was refused.
+		i := slices.Index(Names, r.Name)
+		out.Annotate(func(rec *storage.Record) {
+			if !rec.CacheHit && rec.Status == http.StatusBadRequest && rec.ErrorClass == storage.ClassFerry {
+				g.refused[i].Add(1)
+			}
 		})
 	}
 	return nil, nil

@@ -19,6 +19,11 @@ import (
 // main hands it in; headless builds pass nil.
 type Desktop func(ctx context.Context, srv *app.Server, firstRun bool) error
 
+// Window runs `ferry window KIND`: the window process the desktop core
+// starts on demand (ui/winproc). main hands it in; headless builds pass
+// nil.
+type Window func(args []string) error
+
 // Env is what a command sees of the outside world, so tests can run
 // commands in-process with their own streams and environment.
 type Env struct {
@@ -27,6 +32,7 @@ type Env struct {
 	Getenv         func(string) string
 	Version        string
 	Desktop        Desktop
+	Window         Window
 }
 
 // Main runs one ferry command line (without the program name) and returns
@@ -69,6 +75,14 @@ func Main(args []string, env Env) int {
 		err = runQuota(rest, env)
 	case "brake":
 		err = runBrake(rest, env)
+	case "events":
+		err = runEvents(rest, env)
+	case "window":
+		if env.Window == nil {
+			err = errors.New("this ferry was built without the desktop app (-tags headless)")
+		} else {
+			err = env.Window(rest)
+		}
 	case "db":
 		err = runDB(rest, env)
 	case "version":
@@ -111,6 +125,7 @@ Usage:
   ferry limits list|set NAME VALUE
   ferry quota [--json]          the subscription's 5-hour and weekly quota
   ferry brake list|release SESSION
+  ferry events                  print the running Ferry's events as they happen (server-sent events)
   ferry db compact              rewrite ferry.db without its free pages (Ferry stopped)
   ferry version
 

@@ -237,3 +237,14 @@ func TestAnotherUserCannotReadRuntime(t *testing.T) {
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// The CLI's client dials loopback addresses only: a runtime.json naming
+// another host never gets the admin token sent off the machine.
+func TestAdminClientDialsLoopbackOnly(t *testing.T) {
+	c := loopbackClient()
+	req, _ := http.NewRequest("GET", "http://192.0.2.1:7856/_ferry/health", nil)
+	req.Header.Set("X-Ferry-Admin-Token", "secret")
+	if _, err := c.Do(req); err == nil || !strings.Contains(err.Error(), "not a loopback address") {
+		t.Fatalf("dial to a remote address: %v", err)
+	}
+}

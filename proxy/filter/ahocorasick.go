@@ -16,12 +16,17 @@ type acMatcher struct {
 	// state's transition on every byte, failures folded in: one load per
 	// byte. Big lists (10,000 keywords) would need hundreds of MB for it
 	// and walk the sparse trie instead.
-	dfa    []uint16
-	output []bool // state → some pattern ends here or on its fail chain
+	// An entry's top bit (dfaOut) says the target state has outputs, so
+	// the loop needs no second load per byte.
+	dfa []uint16
 }
 
-// dfaMaxStates bounds the dense table (256 × 2 bytes per state).
-const dfaMaxStates = 4096
+// dfaMaxStates bounds the dense table (256 × 2 bytes per state); state
+// numbers must leave the top bit free.
+const (
+	dfaMaxStates = 4096
+	dfaOut       = 1 << 15
+)
 
 type acNode struct {
 	first, n int32 // children: edges[first : first+n]
@@ -120,9 +125,14 @@ func newACMatcher(pats []string) *acMatcher {
 // each state's fail target is complete before the state.
 func (m *acMatcher) buildDFA() {
 	m.dfa = make([]uint16, len(m.nodes)*256)
-	m.output = make([]bool, len(m.nodes))
+	out := func(s int32) uint16 {
+		if n := m.nodes[s]; n.outN > 0 || n.dict >= 0 {
+			return dfaOut
+		}
+		return 0
+	}
 	for c := range 256 {
-		m.dfa[c] = uint16(m.root[c])
+		m.dfa[c] = uint16(m.root[c]) | out(m.root[c])
 	}
 	queue := []int32{}
 	for _, e := range m.children(0) {
@@ -131,13 +141,11 @@ func (m *acMatcher) buildDFA() {
 	for len(queue) > 0 {
 		s := queue[0]
 		queue = queue[1:]
-		n := m.nodes[s]
-		m.output[s] = n.outN > 0 || n.dict >= 0
-		f := int(n.fail) * 256
+		f := int(m.nodes[s].fail) * 256
 		row := m.dfa[int(s)*256 : int(s)*256+256]
 		copy(row, m.dfa[f:f+256])
 		for _, e := range m.children(s) {
-			row[e.c] = uint16(e.to)
+			row[e.c] = uint16(e.to) | out(e.to)
 			queue = append(queue, e.to)
 		}
 	}
@@ -184,10 +192,12 @@ func (m *acMatcher) step(s int32, c byte) int32 {
 // ones included, with the pattern's id and the occurrence's byte range.
 func (m *acMatcher) find(b []byte, fn func(id, start, end int)) {
 	if m.dfa != nil {
-		s := 0
+		dfa := m.dfa
+		s := uint(0)
 		for i, c := range b {
-			s = int(m.dfa[s<<8|int(c)])
-			if m.output[s] {
+			t := dfa[s<<8|uint(c)]
+			s = uint(t &^ dfaOut)
+			if t&dfaOut != 0 {
 				m.emit(int32(s), i, fn)
 			}
 		}

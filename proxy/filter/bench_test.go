@@ -3,8 +3,11 @@ package filter
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // body200K is a Claude Code-shaped body of about 200 KB: its history of
@@ -20,17 +23,40 @@ func body200K() []byte {
 	return []byte(ccBody("PORT=8080\nMAX_TOKENS=4096\n", more...))
 }
 
+// BenchmarkSecrets200K: the built-in list over a 200 KB Claude Code
+// body with nothing to redact; the body must come back as the very same
+// bytes. p50 and p99 are of single calls (the issue asks p99 < 2 ms).
 func BenchmarkSecrets200K(b *testing.B) {
 	s := secretsSet(b)
 	body := body200K()
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
-	for b.Loop() {
+	timed(b, func() {
 		res := s.FilterRequest("/v1/messages", body, false)
-		if len(res.Hits) != 0 {
-			b.Fatalf("hits %v", res.Hits)
+		if len(res.Hits) != 0 || &res.Body[0] != &body[0] {
+			b.Fatalf("hits %v or body changed", res.Hits)
 		}
+	})
+}
+
+// timed runs f per iteration and reports the percentiles of its CPU time
+// (the goroutine locked to one thread) and of its wall time.
+func timed(b *testing.B, f func()) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var cpu, wall []time.Duration
+	for b.Loop() {
+		c0, w0 := threadCPU(), time.Now()
+		f()
+		cpu = append(cpu, threadCPU()-c0)
+		wall = append(wall, time.Since(w0))
 	}
+	slices.Sort(cpu)
+	slices.Sort(wall)
+	b.ReportMetric(float64(cpu[len(cpu)/2].Microseconds()), "cpu-p50-µs")
+	b.ReportMetric(float64(cpu[len(cpu)*99/100].Microseconds()), "cpu-p99-µs")
+	b.ReportMetric(float64(wall[len(wall)/2].Microseconds()), "wall-p50-µs")
+	b.ReportMetric(float64(wall[len(wall)*99/100].Microseconds()), "wall-p99-µs")
 }
 
 func BenchmarkKeywords10K200K(b *testing.B) {
@@ -51,7 +77,18 @@ func BenchmarkKeywords10K200K(b *testing.B) {
 	body := body200K()
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
-	for b.Loop() {
-		s.FilterRequest("/v1/messages", body, false)
-	}
+	timed(b, func() { s.FilterRequest("/v1/messages", body, false) })
+}
+
+// BenchmarkSecrets200KWithSecrets: the same body with ten secrets in its
+// tool results, redacted.
+func BenchmarkSecrets200KWithSecrets(b *testing.B) {
+	s := secretsSet(b)
+	body := []byte(strings.Replace(string(body200K()), "PORT=8080", strings.Repeat("GITHUB_TOKEN="+tGitHub+"\\nDB_PASSWORD=hunter2hunter2\\n", 5), 1))
+	b.SetBytes(int64(len(body)))
+	timed(b, func() {
+		if res := s.FilterRequest("/v1/messages", body, false); len(res.Hits) != 2 {
+			b.Fatalf("hits %v", res.Hits)
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -49,6 +50,11 @@ type side struct {
 	// hold is the longest maximum match length of the rules that change
 	// text on this side (redact, block): what a stream must hold back.
 	hold int
+	// tail is what must stay held when no anchor is in sight: the longest
+	// match of a plain regex, a keyword's bytes, or an anchor's prefix
+	// plus how far before it a match may start. Held text is let go up to
+	// min(end - tail, every anchor still open - its reach back).
+	tail int
 	any  bool
 }
 
@@ -150,9 +156,12 @@ func Compile(lists []List, key []byte) (*Set, error) {
 				case r.re == nil:
 					kw[sd] = append(kw[sd], r.keyword)
 					sdd.kwRule = append(sdd.kwRule, ri)
+					// NFKC may fold several bytes into one (full width).
+					sdd.tail = max(sdd.tail, min(r.maxLen, 4*len(e.Pattern)))
 				case b != nil && len(b.anchors) > 0:
 					sdd.anchored = append(sdd.anchored, ri)
 					for _, an := range b.anchors {
+						sdd.tail = max(sdd.tail, len(an)-1+b.back)
 						anchors[sd] = append(anchors[sd], an)
 						fwd := b.fwd
 						if fwd == 0 {
@@ -162,6 +171,7 @@ func Compile(lists []List, key []byte) (*Set, error) {
 					}
 				default:
 					sdd.plain = append(sdd.plain, ri)
+					sdd.tail = max(sdd.tail, r.maxLen)
 				}
 			}
 		}
@@ -198,6 +208,29 @@ func (s *Set) Hold(sd Side) int {
 		return 0
 	}
 	return s.sides[sd].hold
+}
+
+// settled returns the offset in text (the growing text of a streamed
+// block) before which no match of side sd's rules can start and still
+// change with more text: a stream may let go of everything before it once
+// the matches found there are applied. Far less than Hold when no anchor
+// of a long rule (a PEM block, a JWT) is in sight.
+func (s *Set) settled(sd Side, text []byte) int {
+	side := &s.sides[sd]
+	p := len(text) - side.tail
+	if side.anchors != nil {
+		side.anchors.find(text, func(id, start, end int) {
+			ref := &side.anchorOf[id]
+			open := start+ref.fwd > len(text)
+			if ref.line {
+				open = open && bytes.IndexByte(text[end:], '\n') < 0
+			}
+			if open {
+				p = min(p, start-ref.back)
+			}
+		})
+	}
+	return max(p, 0)
 }
 
 // Rule describes a matched rule for hit records and messages.

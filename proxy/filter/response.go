@@ -248,6 +248,9 @@ func (f *StreamFilter) delta(fr sse.Frame) bool {
 // frames before them; at the block's end (stop) everything is decided.
 func (f *StreamFilter) advance(b *blockState, stop bool) {
 	final := b.end - f.hold
+	if f.held {
+		final = b.base + f.set.settled(Response, b.win)
+	}
 	if stop {
 		final = b.end
 	}

@@ -250,3 +250,33 @@ func FuzzStream(f *testing.F) {
 		}
 	})
 }
+
+// TestStreamHoldBackIsShort: with the secrets list redacting answers,
+// plain prose goes out a few hundred bytes behind the model, not 8 KiB
+// (the PEM and JWT entries' maximum) behind: only an anchor of a long
+// rule in sight (here "-----BEGIN ") holds text back that far.
+func TestStreamHoldBackIsShort(t *testing.T) {
+	s := redactingAnswers(t)
+	stop := "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":1}"
+	// fed gives the filter everything up to the block's stop (the model
+	// is still writing) and returns what it has let go so far.
+	fed := func(in string) string {
+		f := s.NewStreamFilter(io.NopCloser(strings.NewReader("")), nil)
+		f.sc.Feed([]byte(in[:strings.Index(in, stop)]), f.frame)
+		return f.out.String()
+	}
+	line := "This is an ordinary sentence of the answer, nothing secret.\n"
+	pieces := make([]string, 100)
+	for i := range pieces {
+		pieces[i] = line
+	}
+	in := answer(pieces, nil)
+	out := fed(in)
+	if n := strings.Count(out, "text_delta"); n < 90 || !strings.HasPrefix(in, out) {
+		t.Fatalf("%d of 100 deltas let go before the block ended", n)
+	}
+	pem := answer([]string{"key:\n-----BEGIN PRIVATE KEY-----\n", strings.Repeat("MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n", 20), "and more prose after it"}, nil)
+	if out := fed(pem); strings.Contains(out, "BEGIN") || strings.Contains(out, "more prose") {
+		t.Fatalf("text after a PEM header let go before its end:\n%s", out)
+	}
+}

@@ -123,24 +123,24 @@ var builtinSecrets = []builtin{
 	// number and → or a tab before each line).
 	{Entry: Entry{Name: "env-secret", Note: ".env lines NAME=value whose name has a secret, token, password, api_key or private_key part", Regex: true,
 		Pattern: `(?m)^[ \t]*(?:[0-9]+(?:→|\t)[ \t]*)?(?:export[ \t]+)?(?P<name>[A-Za-z_][A-Za-z0-9_.-]{0,127})=(?:"|')?(?P<secret>[^\s"'\x60();,]{8,512})`, MaxLen: 1024},
-		anchors: []string{"SECRET", "secret", "Secret", "TOKEN", "token", "Token", "PASSW", "passw", "Passw", "API", "api", "Api", "PRIVATE", "private", "Private"},
-		line:    true, near: assignmentAhead, reject: rejectEnv},
+		anchors: []string{"="}, back: 200, line: true, near: secretNameBefore, reject: rejectEnv},
 }
 
-// assignmentAhead: the anchor is in a NAME directly followed by '='
-// (code says `token := …` or `token = …` far more often than .env does
-// `TOKEN=…`, and this skips the regex for all of those).
-func assignmentAhead(text []byte, at int) bool {
-	for i := at; i < len(text) && i < at+128; i++ {
-		switch c := text[i]; {
-		case c == '=':
-			return i > at
-		case c == '_' || c == '.' || c == '-' || '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z':
-		default:
-			return false
+// secretNameBefore: the '=' at at directly follows a NAME with a secret
+// part (DB_PASSWORD=, not MAX_TOKENS= or x == y). Anchoring the .env rule
+// on '=' and checking the name here, instead of anchoring on the name
+// parts (api, token, secret… are everywhere in code), keeps the regex
+// off nearly every line.
+func secretNameBefore(text []byte, at int) bool {
+	j := at
+	for j > 0 && at-j < 128 {
+		c := text[j-1]
+		if !(c == '_' || c == '.' || c == '-' || '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
+			break
 		}
+		j--
 	}
-	return false
+	return j < at && secretName(text[j:at])
 }
 
 // userinfoAhead: after "://" comes user:password@ before the host ends.

@@ -140,6 +140,12 @@ func newRig(t *testing.T) *rig {
 	return g
 }
 
+func (g *rig) setAnswer(f func(w http.ResponseWriter)) {
+	g.mu.Lock()
+	g.answer = f
+	g.mu.Unlock()
+}
+
 func (g *rig) post(t *testing.T, path, body string, hdr ...string) (int, http.Header, string) {
 	t.Helper()
 	req, _ := http.NewRequest("POST", g.ferry.URL+path, strings.NewReader(body))
@@ -241,12 +247,12 @@ func TestStageAnswers(t *testing.T) {
 	}
 	ph := g.m.Set().Placeholder("github-token", []byte(secret))
 	// Whole answer: redacted, content-length follows.
-	g.answer = func(w http.ResponseWriter) {
+	g.setAnswer(func(w http.ResponseWriter) {
 		b := `{"id":"m","type":"message","role":"assistant","content":[{"type":"text","text":"use ` + secret + `"}],"usage":{"input_tokens":1,"output_tokens":1}}`
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Content-Length", fmt.Sprint(len(b)))
 		io.WriteString(w, b)
-	}
+	})
 	code, hdr, out := g.post(t, "/v1/messages", `{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"hi"}]}`)
 	if code != 200 || !strings.Contains(out, `"use `+ph+`"`) || hdr.Get("Content-Length") != fmt.Sprint(len(out)) {
 		t.Fatalf("%d %s %s", code, hdr.Get("Content-Length"), out)
@@ -255,7 +261,7 @@ func TestStageAnswers(t *testing.T) {
 		t.Fatalf("accept-encoding %q", up.Get("Accept-Encoding"))
 	}
 	// Streamed: split across frames.
-	g.answer = func(w http.ResponseWriter) {
+	g.setAnswer(func(w http.ResponseWriter) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		for _, f := range []string{
 			`event: message_start` + "\n" + `data: {"type":"message_start","message":{"id":"m","type":"message","role":"assistant","content":[],"model":"m","usage":{"input_tokens":1,"output_tokens":1}}}`,
@@ -269,7 +275,7 @@ func TestStageAnswers(t *testing.T) {
 			io.WriteString(w, f+"\n\n")
 			w.(http.Flusher).Flush()
 		}
-	}
+	})
 	code, _, out = g.post(t, "/v1/messages", `{"model":"m","max_tokens":1,"stream":true,"messages":[{"role":"user","content":"hi"}]}`)
 	if code != 200 || !strings.Contains(out, `"text":"key `+ph+`"`) || strings.Contains(out, secret[20:]) || !strings.Contains(out, "message_stop") {
 		t.Fatalf("%d\n%s", code, out)

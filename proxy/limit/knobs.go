@@ -25,7 +25,7 @@ func Knobs() []settings.Knob {
 	const owner = "proxy/limit"
 	return []settings.Knob{
 		{Key: KeyRPM, Owner: owner, Type: settings.Integer, Default: strconv.Itoa(DefaultRPM), Min: "0", Max: "1000000",
-			Help: "Requests per minute per API key to Anthropic's Messages API (0: no limit)", Applies: settings.Now},
+			Help: "Requests per minute per API key to Anthropic's Messages API (0: no limit)", Applies: settings.Now, Flag: "rpm"},
 		{Key: KeyITPM, Owner: owner, Type: settings.Integer, Default: "0", Min: "0", Max: "1000000000",
 			Help: "Input tokens per minute per API key (0: no limit)", Applies: settings.Now},
 		{Key: KeyOTPM, Owner: owner, Type: settings.Integer, Default: "0", Min: "0", Max: "1000000000",

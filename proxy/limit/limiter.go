@@ -37,6 +37,28 @@ type Limiter struct {
 
 	hitMu   sync.Mutex
 	lastHit map[string]time.Time // limit+key → last limit.hit event
+
+	refused   [len(limitNames)]atomic.Uint64 // by limitNames index, since start
+	waits     atomic.Uint64                  // requests that waited in the queue
+	waitTotal atomic.Int64                   // their total wait, ns
+}
+
+// limitNames are the local limits, as refusals and limit.hit name them.
+var limitNames = [...]string{"rpm", "itpm", "otpm", "concurrency"}
+
+// Refusals returns how many requests each local limit refused since start.
+func (l *Limiter) Refusals() map[string]uint64 {
+	out := make(map[string]uint64, len(limitNames))
+	for i, n := range limitNames {
+		out[n] = l.refused[i].Load()
+	}
+	return out
+}
+
+// QueueWaits returns how many requests waited for an upstream slot since
+// start, and their total wait.
+func (l *Limiter) QueueWaits() (n uint64, total time.Duration) {
+	return l.waits.Load(), time.Duration(l.waitTotal.Load())
 }
 
 // New returns a limiter with o.Config (checked: an invalid one is an
@@ -156,6 +178,11 @@ func (l *Limiter) tooMany(which, key string, wait time.Duration, c *Config) *pro
 // seconds per limit and key: a fan-out of agents would otherwise flood the
 // event stream.
 func (l *Limiter) hit(which, key string, retryAfter int) {
+	for i, n := range limitNames {
+		if n == which {
+			l.refused[i].Add(1)
+		}
+	}
 	now := l.o.Now()
 	l.hitMu.Lock()
 	id := which + "/" + key
@@ -205,6 +232,10 @@ func (l *Limiter) enqueue(ctx context.Context, out *proxy.Outgoing) (*proxy.Resp
 		}
 	}
 	out.Set(waitKey, waited)
+	if waited > 0 {
+		l.waits.Add(1)
+		l.waitTotal.Add(int64(waited))
+	}
 	// The slot is held across the request's retries and given back when
 	// the response has been relayed (its body closed), or, when no
 	// response came, when the request is accounted.

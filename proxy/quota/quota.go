@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -54,11 +55,34 @@ const (
 	maxValue    = 64
 )
 
+// Settings is where the latest readings and the notifications made are
+// kept across restarts (storage.DB implements it), so that `ferry quota`
+// shows the last known quota with Ferry stopped and a restart repeats no
+// notification.
+type Settings interface {
+	GetSetting(key string, into any) (found bool, err error)
+	PutSetting(key string, v any) error
+}
+
+// SettingsKey holds the saved readings.
+const SettingsKey = "quota"
+
+// saveDelay gathers the readings of a burst of responses into one write,
+// off the responses' path.
+const saveDelay = 2 * time.Second
+
+// saved is what SettingsKey holds.
+type saved struct {
+	Accounts []Account      `json:"accounts"`
+	Alerted  map[string]int `json:"alerted,omitempty"`
+}
+
 // Options configure NewTracker.
 type Options struct {
-	Publish func(events.Event) // quota.alert events; nil drops them
-	Logger  *slog.Logger       // nil discards
-	Now     func() time.Time   // nil: time.Now
+	Settings Settings           // nil: in memory only
+	Publish  func(events.Event) // quota.alert events; nil drops them
+	Logger   *slog.Logger       // nil discards
+	Now      func() time.Time   // nil: time.Now
 	// AfterFunc schedules the "window reset" notification; nil means
 	// time.AfterFunc. Tests replace it.
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
@@ -73,6 +97,7 @@ type Tracker struct {
 	alerted  map[string]int         // account/window/reset → level notified
 	timers   map[string]func() bool // account/window → the reset notification's stop
 	closed   bool
+	saving   func() bool // the pending save's stop; nil when none
 }
 
 // NewTracker returns an empty tracker.
@@ -86,17 +111,76 @@ func NewTracker(o Options) *Tracker {
 	if o.AfterFunc == nil {
 		o.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
-	return &Tracker{o: o, accounts: map[string]*Account{}, alerted: map[string]int{}, timers: map[string]func() bool{}}
+	t := &Tracker{o: o, accounts: map[string]*Account{}, alerted: map[string]int{}, timers: map[string]func() bool{}}
+	if o.Settings != nil {
+		var sv saved
+		if _, err := o.Settings.GetSetting(SettingsKey, &sv); err != nil {
+			o.Logger.Warn("saved quota unreadable; starting without it", "err", err)
+		}
+		for i := range sv.Accounts {
+			if len(t.accounts) < maxAccounts && len(sv.Accounts[i].Windows) <= maxWindows {
+				a := sv.Accounts[i]
+				t.accounts[a.Account] = &a
+			}
+		}
+		for k, v := range sv.Alerted {
+			if len(t.alerted) < 4*maxAccounts {
+				t.alerted[k] = v
+			}
+		}
+	}
+	return t
 }
 
-// Close stops the pending reset notifications.
+// saveLocked schedules a write of the readings, unless one is pending.
+// Call with mu held.
+func (t *Tracker) saveLocked() {
+	if t.o.Settings == nil || t.saving != nil || t.closed {
+		return
+	}
+	t.saving = t.o.AfterFunc(saveDelay, func() {
+		t.mu.Lock()
+		t.saving = nil
+		t.mu.Unlock()
+		t.save()
+	})
+}
+
+// save writes the readings now.
+func (t *Tracker) save() {
+	if t.o.Settings == nil {
+		return
+	}
+	t.mu.Lock()
+	sv := saved{Alerted: maps.Clone(t.alerted)}
+	for _, a := range t.accounts {
+		c := *a
+		c.Windows = slices.Clone(a.Windows)
+		sv.Accounts = append(sv.Accounts, c)
+	}
+	t.mu.Unlock()
+	if err := t.o.Settings.PutSetting(SettingsKey, sv); err != nil {
+		t.o.Logger.Warn("quota not saved", "err", err)
+	}
+}
+
+// Close stops the pending reset notifications and writes the readings
+// (call it before the database closes).
 func (t *Tracker) Close() {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	t.closed = true
 	for k, stop := range t.timers {
 		stop()
 		delete(t.timers, k)
+	}
+	pending := t.saving != nil
+	if pending {
+		t.saving()
+		t.saving = nil
+	}
+	t.mu.Unlock()
+	if pending {
+		t.save()
 	}
 }
 
@@ -233,6 +317,7 @@ func (t *Tracker) Observe(h http.Header, account string) {
 	for _, w := range a.Windows {
 		notes = append(notes, t.checkLocked(account, w, now)...)
 	}
+	t.saveLocked()
 	t.mu.Unlock()
 	for _, e := range notes {
 		t.publish(e)

@@ -1,6 +1,7 @@
 package quota
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -131,5 +132,68 @@ func TestQuotaIgnoresKeyResponses(t *testing.T) {
 	}
 	if v := tr.View(time.UTC); v.Line != "" || len(v.Accounts) != 0 {
 		t.Fatalf("%+v", v)
+	}
+}
+
+// memSettings stores JSON in memory, as storage.DB does on disk.
+type memSettings struct{ m map[string][]byte }
+
+func (s *memSettings) GetSetting(key string, into any) (bool, error) {
+	b, ok := s.m[key]
+	if !ok {
+		return false, nil
+	}
+	return true, json.Unmarshal(b, into)
+}
+
+func (s *memSettings) PutSetting(key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if s.m == nil {
+		s.m = map[string][]byte{}
+	}
+	s.m[key] = b
+	return nil
+}
+
+// TestQuotaKeptAcrossRestarts: the latest reading is saved (once for a
+// burst, and at Close), shown by a new tracker, and its notifications are
+// not repeated.
+func TestQuotaKeptAcrossRestarts(t *testing.T) {
+	now := time.Date(2026, 12, 2, 13, 0, 0, 0, time.UTC)
+	r5, r7 := now.Add(3*time.Hour), now.Add(4*24*time.Hour)
+	st := &memSettings{}
+	var pending []func()
+	after := func(d time.Duration, f func()) func() bool {
+		pending = append(pending, f)
+		return func() bool { return true }
+	}
+	pub := &published{}
+	tr := NewTracker(Options{Settings: st, Publish: pub.add, Now: func() time.Time { return now }, AfterFunc: after})
+	tr.Observe(realShaped("0.85", "0.5", r5, r7), "")
+	tr.Observe(realShaped("0.86", "0.5", r5, r7), "")
+	if len(pending) != 1 {
+		t.Fatalf("%d saves scheduled for a burst, want 1", len(pending))
+	}
+	pending[0]()
+	if _, ok := st.m[SettingsKey]; !ok {
+		t.Fatal("nothing saved")
+	}
+	tr.Observe(realShaped("0.87", "0.5", r5, r7), "")
+	tr.Close() // writes the pending reading
+	if pub.levels() != "5h@80" {
+		t.Fatalf("notifications %q", pub.levels())
+	}
+
+	again := NewTracker(Options{Settings: st, Publish: pub.add, Now: func() time.Time { return now }, AfterFunc: after})
+	accts := again.Accounts()
+	if w, ok := accts[0].Window("5h"); len(accts) != 1 || !ok || w.Utilization != 0.87 {
+		t.Fatalf("after a restart: %+v", accts)
+	}
+	again.Observe(realShaped("0.88", "0.5", r5, r7), "")
+	if pub.levels() != "5h@80" {
+		t.Fatalf("a restart repeated a notification: %q", pub.levels())
 	}
 }

@@ -16,7 +16,7 @@ func (p *Policy) Decide(out *proxy.Outgoing, n int, last proxy.AttemptResult, si
 		st = &State{}
 		out.Set(stateKey, st)
 	}
-	r := Result{Header: last.Header, Sent: last.Sent, Message: last.Message}
+	r := Result{Header: last.Header, Sent: last.Sent, ErrorBody: last.ErrorBody}
 	if last.Class == "" || last.Class == proxy.ClassStatus {
 		r.Status = last.Status
 	}

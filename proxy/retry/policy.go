@@ -1,6 +1,7 @@
 package retry
 
 import (
+	"github.com/ferry-gateway/ferry/proxy/usage"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -53,9 +54,9 @@ type Result struct {
 	// Sent reports that the request may have reached the upstream (its
 	// bytes left Ferry): a road failure after that is retried once only.
 	Sent bool
-	// Message is the upstream error body's error.message when the caller
-	// read it ("" otherwise): a 429 for a usage limit says so only there.
-	Message string
+	// ErrorBody is the start of the upstream's error body when the caller
+	// read it (nil otherwise): a 429 for a spend limit says so only there.
+	ErrorBody []byte
 }
 
 // Decision is the policy's answer after a failed attempt.
@@ -120,7 +121,7 @@ func (p *Policy) status(st *State, last Result) Decision {
 	}
 	switch {
 	case last.Status == http.StatusTooManyRequests:
-		if isQuota(last.Header, last.Message) {
+		if usage.IsSpendOrQuotaLimit(last.Status, last.Header, last.ErrorBody) {
 			return Decision{Reason: "quota"}
 		}
 		wait, ok := retryAfter(last.Header)
@@ -184,37 +185,6 @@ func retryAfter(h http.Header) (time.Duration, bool) {
 		return max(time.Until(t), 0), true
 	}
 	return 0, false
-}
-
-// isQuota tells a spend or subscription-quota limit from a rate limit:
-// waiting seconds never cures it. A subscription's spent window shows as
-// an anthropic-ratelimit-unified-…-utilization of 1 (or a rejected unified
-// status); a spend limit says so in its message.
-func isQuota(h http.Header, message string) bool {
-	for k, vs := range h {
-		lk := strings.ToLower(k)
-		if !strings.HasPrefix(lk, "anthropic-ratelimit-unified-") || len(vs) == 0 {
-			continue
-		}
-		v := strings.TrimSpace(vs[0])
-		switch {
-		case strings.HasSuffix(lk, "-utilization"):
-			if u, err := strconv.ParseFloat(v, 64); err == nil && u >= 1 {
-				return true
-			}
-		case strings.HasSuffix(lk, "-status"):
-			if strings.EqualFold(v, "rejected") {
-				return true
-			}
-		}
-	}
-	m := strings.ToLower(message)
-	for _, s := range []string{"usage limit", "spend limit", "enforced_spend_limit"} {
-		if strings.Contains(m, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // backoff is base·2^(n-1), capped, with jitter over its upper half so

@@ -56,9 +56,9 @@ func TestPolicyOneFailure(t *testing.T) {
 		{"429 subscription below quota", Result{Status: 429, Header: hdr("Retry-After", "5",
 			"Anthropic-Ratelimit-Unified-5h-Utilization", "0.42", "Anthropic-Ratelimit-Unified-Status", "allowed")}, true, false, "rate_limit"},
 		{"429 usage-limit message", Result{Status: 429, Header: hdr("Retry-After", "5"),
-			Message: "You have reached your specified workspace API usage limits."}, false, false, "quota"},
+			ErrorBody: []byte(`{"type":"error","error":{"type":"rate_limit_error","message":"You have reached your specified workspace API usage limits."}}`)}, false, false, "quota"},
 		{"429 enforced spend limit", Result{Status: 429, Header: hdr("Retry-After", "5"),
-			Message: "error_code enforced_spend_limit_reached"}, false, false, "quota"},
+			ErrorBody: []byte(`{"type":"error","error":{"type":"rate_limit_error","message":"Spend limit reached","details":{"error_code":"enforced_spend_limit_reached"}}}`)}, false, false, "quota"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

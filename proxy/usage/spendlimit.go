@@ -19,7 +19,8 @@ import (
 //   - 402 billing_error;
 //   - a spent workspace or spend limit: 400 invalid_request_error whose
 //     message speaks of usage or spend limits, and the 429 some sources
-//     describe with error.details.error_code "enforced_spend_limit_reached";
+//     describe with error.details.error_code "enforced_spend_limit_reached"
+//     (or a message that speaks of those limits);
 //   - a spent subscription quota: a 429 whose anthropic-ratelimit-unified-
 //     status is "rejected", or whose representative claim's window
 //     (e.g. five_hour → 5h) reports utilization 1 or more.
@@ -44,7 +45,10 @@ func IsSpendOrQuotaLimit(status int, header http.Header, body []byte) bool {
 		if quotaExhausted(header) {
 			return true
 		}
-		return readLimitError(body).Details.ErrorCode == "enforced_spend_limit_reached"
+		e := readLimitError(body)
+		msg := strings.ToLower(e.Message)
+		return e.Details.ErrorCode == "enforced_spend_limit_reached" ||
+			strings.Contains(msg, "usage limit") || strings.Contains(msg, "spend limit")
 	}
 	return false
 }

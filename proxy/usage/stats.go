@@ -107,15 +107,40 @@ func (h *Handlers) StatsBetween(from, to time.Time) (Stats, error) {
 }
 
 // StatsHandler serves GET /_ferry/stats?window=5m|15m|1h|24h|7d|30d
-// (default 24h).
+// (default 24h), or ?from=…&to=… (RFC 3339) for the window process's
+// dashboard, which asks for its own windows.
 func (h *Handlers) StatsHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		window := cmp.Or(r.URL.Query().Get("window"), "24h")
-		s, err := h.Stats(window)
+		q := r.URL.Query()
+		var s Stats
+		var err error
+		if q.Has("from") || q.Has("to") {
+			var from, to time.Time
+			if from, to, err = parseRange(q.Get("from"), q.Get("to")); err == nil {
+				s, err = h.StatsBetween(from, to)
+			}
+		} else {
+			s, err = h.Stats(cmp.Or(q.Get("window"), "24h"))
+		}
 		if err != nil {
 			h.fail(w, r, err)
 			return
 		}
 		reply.JSON(w, s)
 	})
+}
+
+// parseRange reads from= and to= (RFC 3339): from before to, at most
+// maxSpan apart.
+func parseRange(fromS, toS string) (from, to time.Time, err error) {
+	if from, err = time.Parse(time.RFC3339Nano, fromS); err != nil {
+		return from, to, fmt.Errorf("%w: from %q: want an RFC 3339 time", errBadQuery, fromS)
+	}
+	if to, err = time.Parse(time.RFC3339Nano, toS); err != nil {
+		return from, to, fmt.Errorf("%w: to %q: want an RFC 3339 time", errBadQuery, toS)
+	}
+	if !from.Before(to) || to.Sub(from) > maxSpan {
+		return from, to, fmt.Errorf("%w: from %s to %s: want from before to, at most 400 days apart", errBadQuery, fromS, toS)
+	}
+	return from, to, nil
 }

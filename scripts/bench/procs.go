@@ -123,7 +123,9 @@ func startFerry(ctx context.Context, ps *procSet, c config, fakeURL string) (fer
 	if err != nil {
 		return ferryProc{}, fmt.Errorf("ferry log: %w", err)
 	}
-	args := []string{"serve", "--listen", "127.0.0.1:0", "--api-base", fakeURL, "--data-dir", data, "--via", "direct"}
+	// --rpm 0: the load is thousands of requests a minute on one key, which
+	// the default local rate limit (100 a minute) would answer with 429s.
+	args := []string{"serve", "--listen", "127.0.0.1:0", "--api-base", fakeURL, "--data-dir", data, "--via", "direct", "--rpm", "0"}
 	if c.storeBodies {
 		args = append(args, "--store-bodies")
 	}

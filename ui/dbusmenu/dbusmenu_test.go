@@ -13,8 +13,8 @@ import (
 	"fyne.io/systray"
 	"github.com/godbus/dbus/v5"
 
-	"github.com/ferry-gateway/ferry/ui"
 	"github.com/ferry-gateway/ferry/ui/dbusmenu"
+	"github.com/ferry-gateway/ferry/ui/tray"
 )
 
 // privateBus starts a dbus-daemon for the test and returns its address.
@@ -56,9 +56,9 @@ func connect(t *testing.T, addr string) *dbus.Conn {
 	return conn
 }
 
-// TestTrayOverDBus runs the real fyne.io/systray (what Fyne's tray uses
-// on Linux) against the fake watcher, then reads and clicks its menu the
-// way a panel does.
+// TestTrayOverDBus runs the core's tray renderer (ui/tray on the real
+// fyne.io/systray) against the fake watcher, then reads and clicks its
+// menu the way a panel does.
 func TestTrayOverDBus(t *testing.T) {
 	if raceEnabled {
 		t.Skip("fyne.io/systray has a data race between GetLayout and refresh (see race_test.go)")
@@ -68,7 +68,7 @@ func TestTrayOverDBus(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
-	if ui.TrayHostAvailable(ctx) {
+	if tray.HostAvailable(ctx) {
 		t.Fatal("TrayHostAvailable without a watcher")
 	}
 	w, err := dbusmenu.StartWatcher(connect(t, addr))
@@ -79,29 +79,22 @@ func TestTrayOverDBus(t *testing.T) {
 	if _, err := dbusmenu.StartWatcher(connect(t, addr)); err == nil {
 		t.Fatal("a second watcher started")
 	}
-	if !ui.TrayHostAvailable(ctx) {
+	if !tray.HostAvailable(ctx) {
 		t.Fatal("TrayHostAvailable false with the watcher running")
 	}
 
 	clicked := make(chan string, 8)
+	rec := func(name string) func() { return func() { clicked <- name } }
+	state := tray.State{Lang: "en", Routes: []tray.Route{{Name: "Office", Checked: true, Up: true, LatencyMS: 182}, {Name: "Direct", Checked: true}},
+		Choice: "Office", Current: "Office", StartAtLogin: true}
+	menu := tray.Menu(state, tray.Actions{
+		TogglePause: rec("pause"), UseRoute: func(n string) { clicked <- "use " + n }, ToggleStartAtLogin: rec("login"),
+	})
 	ready := make(chan struct{})
 	start, end := systray.RunWithExternalLoop(func() {
-		status := systray.AddMenuItem("Office · 182 ms — $0.00", "")
-		status.Disable()
-		pause := systray.AddMenuItem("Pause Ferry", "")
-		route := systray.AddMenuItem("Route", "")
-		a := route.AddSubMenuItemCheckbox("Office · 182 ms", "", true)
-		route.AddSubMenuItem("Direct · down", "")
-		route.AddSeparator()
-		systray.AddSeparator()
-		login := systray.AddMenuItemCheckbox("Start at login", "", true)
-		for name, it := range map[string]*systray.MenuItem{"pause": pause, "office": a, "login": login} {
-			go func() {
-				for range it.ClickedCh {
-					clicked <- name
-				}
-			}()
-		}
+		r := tray.NewSystray("linux")
+		r.SetIcon(state.Icon())
+		r.SetMenu(menu)
 		close(ready)
 	}, nil)
 	start()
@@ -119,15 +112,15 @@ func TestTrayOverDBus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := root.Labels(), []string{"Office · 182 ms — $0.00", "Pause Ferry", "Route", "---", "Start at login"}; !slices.Equal(got, want) {
+	status := tray.StatusLine(state)
+	if got, want := root.Labels(), []string{status, "---", "Pause Ferry", "Route", "---", "Copy base URL", "Copy Claude Code environment", "---", "Open dashboard", "Settings…", "Start at login", "---", "Quit Ferry"}; !slices.Equal(got, want) {
 		t.Fatalf("menu = %q, want %q", got, want)
 	}
-	status, _ := root.Find("Office · 182 ms — $0.00")
-	if status.Enabled {
+	if it, _ := root.Find(status); it.Enabled {
 		t.Error("status line enabled")
 	}
 	route, _ := root.Find("Route")
-	if got, want := route.Labels(), []string{"Office · 182 ms", "Direct · down", "---"}; !slices.Equal(got, want) {
+	if got, want := route.Labels(), []string{"Office · 182 ms", "Direct · down", "Auto (fastest)", "---", "Test latency now"}; !slices.Equal(got, want) {
 		t.Fatalf("route submenu = %q, want %q", got, want)
 	}
 	if office, _ := route.Find("Office · 182 ms"); !office.Checkable || !office.Checked {
@@ -136,8 +129,11 @@ func TestTrayOverDBus(t *testing.T) {
 	if direct, _ := route.Find("Direct · down"); direct.Checked {
 		t.Error("direct checked")
 	}
+	if login, _ := root.Find("Start at login"); !login.Checked {
+		t.Error("Start at login not checked")
+	}
 
-	for _, c2 := range []struct{ label, name string }{{"Pause Ferry", "pause"}, {"Office · 182 ms", "office"}, {"Start at login", "login"}} {
+	for _, c2 := range []struct{ label, name string }{{"Pause Ferry", "pause"}, {"Direct · down", "use Direct"}, {"Start at login", "login"}} {
 		if err := c.ClickLabel(ctx, c2.label); err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,7 +12,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -201,6 +204,94 @@ func findPrefix(root dbusmenu.Item, prefix string) (dbusmenu.Item, bool) {
 	return dbusmenu.Item{}, false
 }
 
+// windowProcess is the pid of the core's `ferry window` child, 0 when none
+// runs (read from /proc: the test sees what the OS sees).
+func windowProcess(core int) int {
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+		if len(f) > 1 && f[0] != "Z" && f[1] == strconv.Itoa(core) {
+			cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+			if bytes.Contains(cmd, []byte("window")) {
+				return pid
+			}
+		}
+	}
+	return 0
+}
+
+// alive reports whether pid runs (and is no zombie).
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	return len(f) > 0 && f[0] != "Z"
+}
+
+func waitGone(t *testing.T, pid int, what string) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); alive(pid); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s (pid %d) still runs", what, pid)
+		}
+	}
+}
+
+func waitWindowProcess(t *testing.T, core int) int {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if pid := windowProcess(core); pid != 0 {
+			return pid
+		}
+	}
+	t.Fatal("no window process started")
+	return 0
+}
+
+// closeWindow closes the window named name as a user does: focus it and
+// press Ctrl+W (there is no window manager under Xvfb to ask).
+func closeWindow(t *testing.T, name string) {
+	t.Helper()
+	out, err := exec.Command("xdotool", "search", "--onlyvisible", "--name", name).Output()
+	ids := strings.Fields(string(out))
+	if err != nil || len(ids) == 0 {
+		t.Fatalf("no window named %q to close: %v", name, err)
+	}
+	if out, err := exec.Command("xdotool", "windowfocus", "--sync", ids[0]).CombinedOutput(); err != nil {
+		t.Fatalf("focus %q: %v %s", name, err, out)
+	}
+	if out, err := exec.Command("xdotool", "key", "ctrl+w").CombinedOutput(); err != nil {
+		t.Fatalf("ctrl+w: %v %s", err, out)
+	}
+}
+
+// streamThrough sends a slow streaming request through Ferry and returns
+// its body once complete.
+func (f *ferry) streamThrough(t *testing.T, scenario string) ([]byte, error) {
+	body := `{"model":"claude-sonnet-4-5","max_tokens":16,"stream":true,"messages":[{"role":"user","content":"hi"}]}`
+	req, _ := http.NewRequest("POST", f.base+"/v1/messages", strings.NewReader(body))
+	req.Header.Set("x-api-key", "sk-ant-e2e-test-key")
+	req.Header.Set("anthropic-version", "2023-06-01")
+	req.Header.Set("content-type", "application/json")
+	req.Header.Set(testsupport.ScenarioHeader, scenario)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(resp.Body)
+}
+
 func TestDesktopTrayOverDBus(t *testing.T) {
 	bin := binary(t)
 	fake := testsupport.NewFakeAPI(t)
@@ -222,11 +313,12 @@ func TestDesktopTrayOverDBus(t *testing.T) {
 	conn, w := startWatcher(t)
 
 	f := runFerry(t, dataDir, fake.URL, "en_US.UTF-8")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	core := f.cmd.Process.Pid
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	menu, err := dbusmenu.Connect(ctx, conn, f.cmd.Process.Pid)
+	menu, err := dbusmenu.Connect(ctx, conn, core)
 	if err != nil {
-		t.Fatalf("tray item of pid %d: %v (watcher saw %v)", f.cmd.Process.Pid, err, w.Items())
+		t.Fatalf("tray item of pid %d: %v (watcher saw %v)", core, err, w.Items())
 	}
 	root, err := menu.Layout(ctx)
 	if err != nil {
@@ -240,9 +332,12 @@ func TestDesktopTrayOverDBus(t *testing.T) {
 		}
 	}
 	// Not a first run (the routes above created the database): no window
-	// until one is asked for.
+	// and no window process until one is asked for.
 	if names := windowNames(t); names != "" {
 		t.Errorf("windows open at a normal start: %s", names)
+	}
+	if pid := windowProcess(core); pid != 0 {
+		t.Errorf("a window process (pid %d) runs at a normal start", pid)
 	}
 
 	if code := f.message(t); code != 200 {
@@ -293,6 +388,21 @@ func TestDesktopTrayOverDBus(t *testing.T) {
 	}
 	f.lastRoute(t, "Local SOCKS")
 
+	// "Open dashboard" starts the window process, which shows the
+	// dashboard; closing it ends the process.
+	if err := menu.ClickLabel(ctx, "Open dashboard"); err != nil {
+		t.Fatal(err)
+	}
+	win := waitWindowProcess(t, core)
+	waitWindow(t, "Ferry dashboard")
+	time.Sleep(1500 * time.Millisecond) // one refresh, so the charts hold the requests above
+	screenshot(t, "dashboard-en.png")
+	closeWindow(t, "Ferry dashboard")
+	waitGone(t, win, "the window process after its last window closed")
+	if _, err := menu.Layout(ctx); err != nil {
+		t.Fatalf("tray after the window process ended: %v", err)
+	}
+
 	// A second launch starts no second proxy: it asks the running Ferry to
 	// show its dashboard and exits 0.
 	second := exec.Command(bin, "--data-dir", dataDir)
@@ -300,11 +410,40 @@ func TestDesktopTrayOverDBus(t *testing.T) {
 	if out, err := second.CombinedOutput(); err != nil || !strings.Contains(string(out), "already running") {
 		t.Fatalf("second launch: %v\n%s", err, out)
 	}
+	win = waitWindowProcess(t, core)
 	waitWindow(t, "Ferry dashboard")
-	time.Sleep(1500 * time.Millisecond) // one refresh, so the charts hold the requests above
-	screenshot(t, "dashboard-en.png")
 
-	// Quit from the tray: a clean shutdown, exit status 0.
+	// SIGKILL of the window process while a stream is in flight: the
+	// stream completes byte-identical, the tray still answers.
+	const slow = "slow;gap=300ms;total=3s"
+	type result struct {
+		body []byte
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		b, err := f.streamThrough(t, slow)
+		done <- result{b, err}
+	}()
+	fake.WaitRequests(len(fake.Requests())+1, 10*time.Second)
+	if err := syscall.Kill(win, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err != nil {
+		t.Fatalf("stream with the window process killed: %v", r.err)
+	}
+	if want := fake.ExpectedBody(slow); !bytes.Equal(r.body, want) {
+		t.Fatalf("stream with the window process killed differs from the fake's (%d vs %d bytes)", len(r.body), len(want))
+	}
+	if _, err := menu.Layout(ctx); err != nil {
+		t.Fatalf("tray after the window process was killed: %v", err)
+	}
+	waitGone(t, win, "the killed window process")
+
+	// Quit from the tray: a clean shutdown, exit status 0, no window
+	// process left.
+	win = windowProcess(core) // the crash restarted it
 	if err := menu.ClickLabel(ctx, "Quit Ferry"); err != nil {
 		t.Fatal(err)
 	}
@@ -317,9 +456,37 @@ func TestDesktopTrayOverDBus(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("Quit Ferry did not end the process within 30 s")
 	}
+	if win != 0 && alive(win) {
+		t.Fatalf("the window process (pid %d) outlived Quit", win)
+	}
 	if _, err := os.Stat(filepath.Join(dataDir, "runtime.json")); !os.IsNotExist(err) {
 		t.Fatalf("runtime.json left behind after Quit: %v", err)
 	}
+}
+
+// SIGKILL of the core: the window process ends with it (end of file on
+// its pipe, and the parent-death signal).
+func TestDesktopCoreKilledEndsTheWindowProcess(t *testing.T) {
+	fake := testsupport.NewFakeAPI(t)
+	conn, _ := startWatcher(t)
+	f := runFerry(t, t.TempDir(), fake.URL, "en_US.UTF-8")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	menu, err := dbusmenu.Connect(ctx, conn, f.cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := menu.ClickLabel(ctx, "Open dashboard"); err != nil {
+		t.Fatal(err)
+	}
+	win := waitWindowProcess(t, f.cmd.Process.Pid)
+	waitWindow(t, "Ferry dashboard")
+	if err := f.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-f.exited
+	f.exited <- nil
+	waitGone(t, win, "the window process after its core was killed")
 }
 
 // clickUntilChecked clicks the item whose label starts with prefix until
@@ -367,6 +534,8 @@ func TestDesktopChineseLabels(t *testing.T) {
 			t.Errorf("zh-CN tray lacks %q (%s): %v", zh[key], key, err)
 		}
 	}
+	// A first run: the welcome window, in the window process.
+	waitWindowProcess(t, f.cmd.Process.Pid)
 	waitWindow(t, zh["Welcome to Ferry"])
 	screenshot(t, "welcome-zh-CN.png")
 	if err := menu.ClickLabel(ctx, zh["Open dashboard"]); err != nil {
@@ -387,6 +556,17 @@ func TestDesktopWithoutTray(t *testing.T) {
 	screenshot(t, "no-tray-fallback-en.png")
 	if code := f.message(t); code != 200 {
 		t.Fatalf("status %d", code)
+	}
+	// Closing the main window quits Ferry, cleanly.
+	closeWindow(t, "Ferry dashboard")
+	select {
+	case err := <-f.exited:
+		if err != nil {
+			t.Fatalf("closing the main window: exit %v, want 0", err)
+		}
+		f.exited <- nil
+	case <-time.After(30 * time.Second):
+		t.Fatal("closing the main window did not quit Ferry")
 	}
 }
 
@@ -415,4 +595,59 @@ func startWatcher(t *testing.T) (*dbus.Conn, *dbusmenu.Watcher) {
 	}
 	t.Cleanup(w.Close)
 	return conn, w
+}
+
+// Switching the language (as the settings window does, through the admin
+// API) relabels the tray and restarts the window process on the settings,
+// now in Chinese.
+func TestDesktopLanguageSwitch(t *testing.T) {
+	bin := binary(t)
+	fake := testsupport.NewFakeAPI(t)
+	dataDir := t.TempDir()
+	pre := exec.Command(bin, "token", "--data-dir", dataDir) // not a first run: no welcome
+	pre.Env = append(os.Environ(), "FERRY_KEYRING=off")
+	if out, err := pre.CombinedOutput(); err != nil {
+		t.Fatalf("ferry token: %v\n%s", err, out)
+	}
+	conn, _ := startWatcher(t)
+	f := runFerry(t, dataDir, fake.URL, "en_US.UTF-8")
+	core := f.cmd.Process.Pid
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	menu, err := dbusmenu.Connect(ctx, conn, core)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := menu.ClickLabel(ctx, "Settings…"); err != nil {
+		t.Fatal(err)
+	}
+	first := waitWindowProcess(t, core)
+	waitWindow(t, "Ferry settings")
+
+	rt, err := app.ReadRuntime(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPut, f.base+"/_ferry/config/ui.language", strings.NewReader(`{"value":"zh-CN"}`))
+	req.Header.Set("X-Ferry-Admin-Token", rt.AdminToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("set the language: %s", resp.Status)
+	}
+
+	zh := translations(t, "zh-CN")
+	if _, err := menu.WaitFor(ctx, zh["Quit Ferry"]); err != nil {
+		t.Fatalf("tray not relabelled: %v", err)
+	}
+	waitGone(t, first, "the English window process")
+	waitWindow(t, zh["Ferry settings"])
+	if pid := windowProcess(core); pid == 0 || pid == first {
+		t.Fatalf("window process %d after the switch (was %d)", pid, first)
+	}
+	screenshot(t, "settings-zh-CN.png")
 }

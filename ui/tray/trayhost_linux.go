@@ -1,6 +1,6 @@
 //go:build linux || freebsd || openbsd || netbsd
 
-package ui
+package tray
 
 import (
 	"context"
@@ -8,13 +8,13 @@ import (
 	"github.com/godbus/dbus/v5"
 )
 
-// TrayHostAvailable reports whether a tray host will show Ferry's icon:
-// on Linux and the BSDs, Fyne's tray is a StatusNotifierItem, shown only
+// HostAvailable reports whether a tray host will show Ferry's icon:
+// on Linux and the BSDs, the tray is a StatusNotifierItem, shown only
 // when some process owns org.kde.StatusNotifierWatcher on the session bus
 // and says a host is registered (GNOME without the AppIndicator extension
-// has none). Fyne itself gives no signal, so main asks here before Run.
+// has none). fyne.io/systray itself gives no signal, so the core asks here first.
 // Any failure (no session bus, timeout) counts as "no tray host".
-func TrayHostAvailable(ctx context.Context) bool {
+func HostAvailable(ctx context.Context) bool {
 	conn, err := dbus.ConnectSessionBus(dbus.WithContext(ctx))
 	if err != nil {
 		return false

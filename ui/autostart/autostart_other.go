@@ -1,6 +1,6 @@
 //go:build !windows
 
-package ui
+package autostart
 
 func newAutostart(goos, home, xdgConfig, exe string) (Autostart, error) {
 	return newFileAutostart(goos, home, xdgConfig, exe)

@@ -1,4 +1,8 @@
-package ui
+// Package autostart registers Ferry to start when the user logs in: a
+// .desktop file in the XDG autostart folder on Linux and the BSDs, a
+// LaunchAgent on macOS, the HKCU Run key on Windows. It knows nothing of
+// Fyne: the core's tray and the settings window both use it.
+package autostart
 
 import (
 	"bytes"
@@ -20,11 +24,11 @@ type Autostart interface {
 	SetEnabled(on bool) error
 }
 
-// NewAutostart returns the platform's start-at-login mechanism for the
+// New returns the platform's start-at-login mechanism for the
 // executable exe ("" means os.Executable()): a .desktop file in the XDG
 // autostart folder on Linux and the BSDs, a LaunchAgent on macOS, the
 // HKCU Run key on Windows.
-func NewAutostart(exe string) (Autostart, error) {
+func New(exe string) (Autostart, error) {
 	if exe == "" {
 		p, err := os.Executable()
 		if err != nil {
@@ -67,7 +71,7 @@ func newFileAutostart(goos, home, xdgConfig, exe string) (*fileAutostart, error)
 			content: desktopEntry(exe),
 		}, nil
 	}
-	return nil, fmt.Errorf("%s: %w", goos, ErrNoAutostart)
+	return nil, fmt.Errorf("%s: %w", goos, ErrUnsupported)
 }
 
 func (f *fileAutostart) Enabled() (bool, error) {
@@ -137,8 +141,9 @@ func launchAgent(exe string) []byte {
 `)
 }
 
-// noAutostart stands in where registration is impossible; it says why.
-type noAutostart struct{ err error }
+// Unavailable stands in when New failed: never enabled, and enabling it
+// returns Err.
+type Unavailable struct{ Err error }
 
-func (n noAutostart) Enabled() (bool, error) { return false, nil }
-func (n noAutostart) SetEnabled(bool) error  { return n.err }
+func (n Unavailable) Enabled() (bool, error) { return false, nil }
+func (n Unavailable) SetEnabled(bool) error  { return n.Err }

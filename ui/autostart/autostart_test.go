@@ -1,4 +1,4 @@
-package ui
+package autostart
 
 import (
 	"errors"
@@ -80,8 +80,8 @@ func TestAutostartMacOSFile(t *testing.T) {
 }
 
 func TestAutostartUnknownPlatform(t *testing.T) {
-	if _, err := newFileAutostart("plan9", "/home/x", "", "/bin/ferry"); !errors.Is(err, ErrNoAutostart) {
-		t.Fatalf("err = %v, want ErrNoAutostart", err)
+	if _, err := newFileAutostart("plan9", "/home/x", "", "/bin/ferry"); !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("err = %v, want ErrUnsupported", err)
 	}
 }
 

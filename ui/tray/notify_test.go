@@ -1,4 +1,4 @@
-package ui
+package tray
 
 import (
 	"testing"
@@ -29,19 +29,28 @@ func TestNotifierOncePerEvent(t *testing.T) {
 		{events.Event{Kind: events.ListenFailed, Detail: "port 7856 is already in use"}, ""},
 		{events.Event{Kind: events.RequestFinished}, ""},
 		{events.Event{Kind: events.StateChanged, Detail: "paused"}, ""},
+		{events.Event{Kind: events.BudgetAlert, Attrs: map[string]string{"budget": "daily", "level": "80", "spent": "$16.00", "limit": "$20.00"}}, "Ferry: budget daily at 80%"},
+		{events.Event{Kind: events.QuotaAlert, Attrs: map[string]string{"window": "5h", "level": "95", "resets": "2026-12-02T18:00:00Z"}}, "Ferry: the 5h quota at 95%"},
+		{events.Event{Kind: events.QuotaAlert, Attrs: map[string]string{"window": "5h", "level": "reset"}}, ""},
+		{events.Event{Kind: events.BrakeFired, Attrs: map[string]string{"session": "s1", "repeats": "12"}}, "Ferry stopped a runaway session"},
+		{events.Event{Kind: events.FilterRedacted, Attrs: map[string]string{"rule": "github-token", "list": "secrets"}}, "Ferry redacted a secret"},
+		{events.Event{Kind: events.LimitHit}, ""},
 	}
 	for i, s := range steps {
-		got := n.handle(s.e)
+		title, _, ok := n.handle("en", s.e)
 		switch {
-		case s.title == "" && got != nil:
-			t.Errorf("step %d (%s %s): unexpected notification %q", i, s.e.Kind, s.e.Route, got.Title)
-		case s.title != "" && got == nil:
+		case s.title == "" && ok:
+			t.Errorf("step %d (%s %s): unexpected notification %q", i, s.e.Kind, s.e.Route, title)
+		case s.title != "" && !ok:
 			t.Errorf("step %d (%s %s): no notification, want %q", i, s.e.Kind, s.e.Route, s.title)
-		case got != nil && got.Title != s.title:
-			t.Errorf("step %d: title %q, want %q", i, got.Title, s.title)
+		case ok && title != s.title:
+			t.Errorf("step %d: title %q, want %q", i, title, s.title)
 		}
 	}
-	if got := newNotifier().handle(events.Event{Kind: events.ListenFailed, Detail: "port 7856 is already in use; stop it or use --listen"}); got == nil || got.Content != "port 7856 is already in use; stop it or use --listen" {
-		t.Errorf("listen failure content = %+v", got)
+	if _, body, ok := newNotifier().handle("en", events.Event{Kind: events.ListenFailed, Detail: "port 7856 is already in use; stop it or use --listen"}); !ok || body != "port 7856 is already in use; stop it or use --listen" {
+		t.Errorf("listen failure content = %q", body)
+	}
+	if title, _, _ := newNotifier().handle("zh-CN", events.Event{Kind: events.RouteDown, Route: "Office"}); title == "Ferry: route down" {
+		t.Errorf("zh-CN notification title is English: %q", title)
 	}
 }

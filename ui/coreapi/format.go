@@ -1,8 +1,9 @@
-package ui
+package coreapi
 
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -68,4 +69,23 @@ func FormatPercent(r float64) string {
 		return "100%"
 	}
 	return fmt.Sprintf("%.1f%%", r*100)
+}
+
+// ClaudeEnvironment is the shell command that points Claude Code at Ferry:
+// the POSIX export form, or the PowerShell form on Windows.
+func ClaudeEnvironment(baseURL, token, goos string) string {
+	if goos == "windows" {
+		return fmt.Sprintf("$env:ANTHROPIC_BASE_URL=%q; $env:ANTHROPIC_API_KEY=%q", baseURL, token)
+	}
+	return fmt.Sprintf("export ANTHROPIC_BASE_URL=%s ANTHROPIC_API_KEY=%s", shellQuote(baseURL), shellQuote(token))
+}
+
+// shellQuote quotes s for a POSIX shell only when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@%+=,", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
