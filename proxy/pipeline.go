@@ -128,8 +128,8 @@ type AttemptResult struct {
 	// retry policy can tell a spend or quota limit from a rate limit; the
 	// client still gets every byte.
 	ErrorBody []byte
-	Err     error // the failure, nil when headers came
-	Elapsed time.Duration
+	Err       error // the failure, nil when headers came
+	Elapsed   time.Duration
 }
 
 // Road failure classes of an attempt.
