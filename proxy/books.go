@@ -23,12 +23,28 @@ const bookDelay = 10 * time.Millisecond
 type books struct {
 	mu      sync.Mutex
 	pending []*exchange
-	wg      sync.WaitGroup // one per exchange not yet accounted
+	wg      sync.WaitGroup // one per API exchange begun and not yet accounted
+}
+
+// begin counts an exchange from its first moment, before any byte of its
+// response is written: a client that has read the response and then calls
+// Wait (a test, Shutdown) must find it counted. Counting only at add let
+// Wait return, and race, while the handler was between its last write and
+// add (seen under -race in CI).
+func (b *books) begin() { b.wg.Add(1) }
+
+// settle ends the count of an exchange that was never queued (a refusal
+// that is not recorded, or a handler that panicked); one that was queued is
+// ended by its batch.
+func (b *books) settle(x *exchange) {
+	if !x.queued {
+		b.wg.Done()
+	}
 }
 
 // add queues x's bookkeeping; the first of a batch schedules the batch.
 func (b *books) add(x *exchange) {
-	b.wg.Add(1)
+	x.queued = true
 	b.mu.Lock()
 	b.pending = append(b.pending, x)
 	first := len(b.pending) == 1
@@ -65,5 +81,5 @@ func (b *books) accountOne(x *exchange) {
 	x.account()
 }
 
-// Wait returns once every finished request has been accounted.
+// Wait returns once every API exchange begun has been accounted or settled.
 func (b *books) Wait() { b.wg.Wait() }

@@ -23,6 +23,7 @@ func TestBooksAccountEachRequestOnce(t *testing.T) {
 			for i := range n / 8 {
 				x := &exchange{p: h.p, id: "req-" + strconv.Itoa(g*n+i)}
 				x.rec.Path = strconv.Itoa(g*(n/8) + i)
+				h.p.books.begin()
 				h.p.books.add(x)
 			}
 		}()
@@ -62,6 +63,7 @@ func TestBooksRecoverFromPanic(t *testing.T) {
 	for i, path := range []string{"a", "boom", "b"} {
 		x := &exchange{p: h.p, id: "req-" + strconv.Itoa(i)}
 		x.rec.Path = path
+		h.p.books.begin()
 		h.p.books.add(x)
 	}
 	h.p.books.Wait()

@@ -36,6 +36,7 @@ type exchange struct {
 	wrote    bool   // the response header went to the client
 	noRecord bool   // a CORS preflight: answered, not recorded
 	abort    bool   // end the response by breaking the connection
+	queued   bool   // handed to the books (set by books.add, read by books.settle)
 	err      *Error // Ferry's own error, for the log
 }
 

@@ -171,6 +171,8 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Path:   TruncatePath(r.URL.Path),
 		Client: r.Header.Get("User-Agent"),
 	}
+	p.books.begin()
+	defer p.books.settle(x)
 	p.serveAPI(x)
 	x.finish()
 }
