@@ -23,12 +23,18 @@ import (
 // benchCore starts a Ferry core in front of fake with knob overrides.
 func benchCore(b *testing.B, fake *testsupport.FakeAPI, overrides map[string]string) *app.Server {
 	b.Helper()
+	return benchCoreAt(b, fake.URL, overrides)
+}
+
+// benchCoreAt starts a Ferry core in front of the API at apiBase.
+func benchCoreAt(b *testing.B, apiBase string, overrides map[string]string) *app.Server {
+	b.Helper()
 	var ov []app.Override
 	for k, v := range overrides {
 		ov = append(ov, app.Override{Key: k, Text: v, From: "benchmark"})
 	}
 	srv, err := app.Open(app.Config{
-		Listen: "127.0.0.1:0", APIBase: fake.URL, DataDir: b.TempDir(), Via: "direct",
+		Listen: "127.0.0.1:0", APIBase: apiBase, DataDir: b.TempDir(), Via: "direct",
 		Logger: slog.New(slog.DiscardHandler), Overrides: ov,
 		Getenv: func(k string) string {
 			if k == "FERRY_KEYRING" {

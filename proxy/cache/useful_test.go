@@ -67,6 +67,12 @@ func TestUseful(t *testing.T) {
 		{"message pause_turn", kindMessages, json, msg(`[{"type":"text","text":"Searching"}]`, "pause_turn"), false},
 		{"message not a message", kindMessages, json, `{"type":"error","error":{"type":"api_error","message":"x"}}`, false},
 		{"message not JSON", kindMessages, json, `{"type":"message",`, false},
+		{"message cut short", kindMessages, json, msg(`[{"type":"text","text":"Hi"}]`, "end_turn")[:60], false},
+		{"message content not an array", kindMessages, json, msg(`{"type":"text","text":"Hi"}`, "end_turn"), false},
+		{"message text not a string", kindMessages, json, msg(`[{"type":"text","text":7}]`, "end_turn"), false},
+		{"message escaped text", kindMessages, json, msg(`[{"type":"text","text":"你
+"}]`, "end_turn"), true},
+		{"message second block has content", kindMessages, json, msg(`[{"type":"text","text":""},{"type":"text","text":"Hi"}]`, "end_turn"), true},
 		{"message 500", kindMessages, withStatus(json, 500), msg(`[{"type":"text","text":"Hi"}]`, "end_turn"), false},
 		{"message 201", kindMessages, withStatus(json, 201), msg(`[{"type":"text","text":"Hi"}]`, "end_turn"), false},
 		{"message gzip", kindMessages, withEnc(json, "gzip"), gz(msg(`[{"type":"text","text":"Hi"}]`, "end_turn")), true},
