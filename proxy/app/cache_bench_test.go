@@ -120,7 +120,9 @@ func unique(body string, seq int64) string {
 }
 
 // streamed makes body a streaming request.
-func streamed(body string) string { return strings.Replace(body, `{"model":`, `{"stream":true,"model":`, 1) }
+func streamed(body string) string {
+	return strings.Replace(body, `{"model":`, `{"stream":true,"model":`, 1)
+}
 
 type cacheTarget struct {
 	name, url string
