@@ -33,6 +33,7 @@ var settingsPages = []settingsPage{
 	{"routes", func() string { return lang.L("Routes") }, (*Desktop).routesPage},
 	{"keys", func() string { return lang.L("Keys") }, (*Desktop).keysPage},
 	{"prices", func() string { return lang.L("Prices") }, (*Desktop).pricesPage},
+	{"cache", func() string { return lang.L("Cache") }, (*Desktop).cachePage},
 	{"data", func() string { return lang.L("Data") }, (*Desktop).dataPage},
 	{"setup", func() string { return lang.L("Setup help") }, (*Desktop).setupHelpPage},
 }
