@@ -321,10 +321,21 @@ func (f *flight) abandon() {
 	f.cancel()
 }
 
-// finish ends the flight: the roles are settled and a complete, useful
-// answer is stored (before the flight leaves the map, so an identical
-// request arriving now finds one or the other).
+// finish ends the flight: a complete, useful answer is stored, then the
+// roles are settled and the members see the end. Stored first, so that
+// a client that saw its answer end and sends it again gets a hit (a
+// script re-running a prompt), and before the flight leaves the map, so
+// an identical request arriving now finds one or the other.
 func (f *flight) finish(err error) {
+	f.mu.Lock()
+	store := err == nil && f.fill && f.base == 0 && f.size <= f.c.store.MaxEntryBytes()
+	status, header, body := f.status, f.header, f.buf
+	f.mu.Unlock()
+	if store {
+		// Put only queues the write: the members wait for useful's
+		// check of the bytes, not for the disk.
+		f.c.fill(f.key, f.cred, f.kind, headOf(status, header), body)
+	}
 	f.mu.Lock()
 	f.done, f.err = true, err
 	payer := false
@@ -338,14 +349,9 @@ func (f *flight) finish(err error) {
 			m.role = roleSaver
 		}
 	}
-	store := err == nil && f.fill && f.base == 0 && f.size <= f.c.store.MaxEntryBytes()
-	status, header, body := f.status, f.header, f.buf
 	f.joinable = false
 	f.notifyLocked()
 	f.mu.Unlock()
-	if store {
-		f.c.fill(f.key, f.cred, f.kind, headOf(status, header), body)
-	}
 	f.unregister()
 	f.cancel()
 }
