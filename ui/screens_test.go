@@ -26,7 +26,7 @@ func TestScreensRender(t *testing.T) {
 	d.showSettings()
 	d.settingsWin.Resize(fyne.NewSize(820, 600))
 	st := find[*container.AppTabs](d.settingsWin.Content())[0]
-	for i, name := range []string{"general", "routes", "keys", "prices", "cache", "data", "setup"} {
+	for i, name := range []string{"general", "routes", "keys", "prices", "cache", "filters", "data", "setup"} {
 		st.SelectIndex(i)
 		test.AssertRendersToImage(t, "settings_"+name+".png", d.settingsWin.Canvas())
 	}
