@@ -96,8 +96,8 @@ func knobInput(k coreapi.Knob) (fyne.CanvasObject, func() string) {
 // KnobNote is the line under a knob: what it does, its default, and when
 // a change takes effect.
 func KnobNote(k coreapi.Knob) string {
-	// The core answers in English; the texts are in the shared catalogue,
-	// so the window shows them in its own language.
+	// The core answers in the windows' language (Accept-Language); a core
+	// that answered in English is translated from the shared catalogue.
 	s := lang.L(k.Help) + " " + lang.L("(default {{.Default}}).", map[string]any{"Default": k.Default})
 	if k.Applies == coreapi.KnobNextStart {
 		s += " " + lang.L("Takes effect when Ferry next starts.")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -184,5 +185,25 @@ func TestRouteOptionsAgainstARealCore(t *testing.T) {
 		if k.Key == "road.h2_ping_interval" && k.Applies != coreapi.KnobNextStart {
 			t.Errorf("%s applies %q", k.Key, k.Applies)
 		}
+	}
+}
+
+// The windows' language reaches the core: a setting's help and why a
+// value was refused come back in it.
+func TestClientAsksInTheWindowsLanguage(t *testing.T) {
+	srv, _ := realCore(t)
+	c := adminclient.New(srv.BaseURL(), srv.AdminToken())
+	c.SetLanguage("zh-CN")
+	ctx := context.Background()
+	knobs, err := c.Knobs(ctx, "limit.rpm")
+	if err != nil || len(knobs) != 1 {
+		t.Fatalf("knobs %v, %v", knobs, err)
+	}
+	if !strings.Contains(knobs[0].Help, "每分钟") {
+		t.Errorf("help in %q", knobs[0].Help)
+	}
+	_, err = c.SetKnob(ctx, "limit.rpm", "lots")
+	if err == nil || !strings.ContainsFunc(err.Error(), func(r rune) bool { return r >= 0x4e00 && r <= 0x9fff }) {
+		t.Errorf("refusal in English: %v", err)
 	}
 }
