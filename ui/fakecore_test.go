@@ -36,7 +36,8 @@ type fakeCore struct {
 	calls      []string
 	bus        events.Bus
 	probe      Probe
-	guard      fakeGuard // fakeguard_test.go
+	guard      fakeGuard   // fakeguard_test.go
+	content    fakeContent // fakecontent_test.go
 }
 
 func newFakeCore() *fakeCore {
@@ -87,6 +88,7 @@ func newFakeCore() *fakeCore {
 		{ID: 1, Time: now.Add(-2 * time.Minute), Method: "POST", Path: "/v1/messages", Model: "claude-sonnet-4-5", Status: 502, ErrorType: "api_error", ErrorClass: storage.ClassNetwork, Route: "Direct", Total: 30 * time.Second},
 	}
 	c.guard = newFakeGuard(now)
+	c.initContent()
 	return c
 }
 

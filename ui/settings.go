@@ -35,6 +35,8 @@ var settingsPages = []settingsPage{
 	{"keys", func() string { return lang.L("Keys") }, (*Desktop).keysPage},
 	{"prices", func() string { return lang.L("Prices") }, (*Desktop).pricesPage},
 	{"spend", func() string { return lang.L("Budgets and limits") }, (*Desktop).spendPage},
+	{"cache", func() string { return lang.L("Cache") }, (*Desktop).cachePage},
+	{"filters", func() string { return lang.L("Filters") }, (*Desktop).filtersPage},
 	{"data", func() string { return lang.L("Data") }, (*Desktop).dataPage},
 	{"setup", func() string { return lang.L("Setup help") }, (*Desktop).setupHelpPage},
 }

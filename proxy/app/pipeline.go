@@ -23,8 +23,10 @@ func (s *Server) stages() []proxy.Stage {
 }
 
 // requestKey is the pipeline's canonical request key (proxy/reqkey): the
-// cache and the runaway brake compare requests by it.
-func (s *Server) requestKey() proxy.KeyFunc { return s.keyer.KeyFunc(nil) }
+// cache and the runaway brake compare requests by it. It includes the
+// version of the filter set that filtered the request, so changing a
+// filter list never replays an answer redacted under the old lists.
+func (s *Server) requestKey() proxy.KeyFunc { return s.keyer.KeyFunc(s.filters.VersionOf) }
 
 // retryPolicy decides on retries and failover before the first byte
 // (issue 9), from the retry.* knobs, replaced when one changes.

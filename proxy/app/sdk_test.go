@@ -28,16 +28,22 @@ const sdkRealKey = "sk-ant-api03-sdktest-0000000000000000000000000000"
 // fake; caFile is the fake's CA when it speaks TLS.
 func sdkStartFerry(t *testing.T, fake *testsupport.FakeAPI, caFile string) *app.Server {
 	t.Helper()
+	// These tests count the upstream calls of identical requests, which
+	// the dedup cache would answer (it has its own tests).
+	return ferryOn(t, fake, caFile, t.TempDir(), app.Override{Key: cache.KeyEnabled, Text: "off", From: "test"})
+}
+
+// ferryOn runs a real Ferry on dataDir with the given overrides.
+func ferryOn(t *testing.T, fake *testsupport.FakeAPI, caFile, dataDir string, overrides ...app.Override) *app.Server {
+	t.Helper()
 	srv, err := app.Open(app.Config{
-		Listen:  "127.0.0.1:0",
-		APIBase: fake.URL,
-		DataDir: t.TempDir(),
-		CAFile:  caFile,
-		Version: "sdktest",
-		Logger:  slog.New(slog.DiscardHandler),
-		// These tests count the upstream calls of identical requests,
-		// which the dedup cache would answer (it has its own tests).
-		Overrides: []app.Override{{Key: cache.KeyEnabled, Text: "off", From: "test"}},
+		Listen:    "127.0.0.1:0",
+		APIBase:   fake.URL,
+		DataDir:   dataDir,
+		CAFile:    caFile,
+		Version:   "sdktest",
+		Logger:    slog.New(slog.DiscardHandler),
+		Overrides: overrides,
 		Getenv: func(k string) string {
 			if k == "FERRY_KEYRING" {
 				return "off"

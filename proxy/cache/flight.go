@@ -208,7 +208,12 @@ func (f *flight) pump(body io.ReadCloser) {
 	for {
 		n, err := body.Read(buf)
 		if n > 0 {
-			if f.append(buf[:n]) {
+			// The last bytes of a body with a Content-Length come with
+			// io.EOF (net/http returns them together): they are shown to
+			// the members by finish, after the entry is stored. Shown
+			// here, a client could read its whole answer, send it again
+			// and miss (seen under -race in CI).
+			if f.append(buf[:n], err == io.EOF) {
 				f.abandon() // every client was cut
 			}
 			f.waitRoom()
@@ -224,8 +229,9 @@ func (f *flight) pump(body io.ReadCloser) {
 }
 
 // append adds what the upstream sent, cuts the clients too far behind and
-// reports whether none is left attached.
-func (f *flight) append(p []byte) (abandoned bool) {
+// reports whether none is left attached. The members see the bytes now,
+// or, when they are the last (quiet), when finish ends the flight.
+func (f *flight) append(p []byte, quiet bool) (abandoned bool) {
 	maxEntry := f.c.store.MaxEntryBytes()
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -258,7 +264,9 @@ func (f *flight) append(p []byte) (abandoned bool) {
 			f.base = low
 		}
 	}
-	f.notifyLocked()
+	if !quiet {
+		f.notifyLocked()
+	}
 	return cancel
 }
 
@@ -321,10 +329,21 @@ func (f *flight) abandon() {
 	f.cancel()
 }
 
-// finish ends the flight: the roles are settled and a complete, useful
-// answer is stored (before the flight leaves the map, so an identical
-// request arriving now finds one or the other).
+// finish ends the flight: a complete, useful answer is stored, then the
+// roles are settled and the members see the end. Stored first, so that
+// a client that saw its answer end and sends it again gets a hit (a
+// script re-running a prompt), and before the flight leaves the map, so
+// an identical request arriving now finds one or the other.
 func (f *flight) finish(err error) {
+	f.mu.Lock()
+	store := err == nil && f.fill && f.base == 0 && f.size <= f.c.store.MaxEntryBytes()
+	status, header, body := f.status, f.header, f.buf
+	f.mu.Unlock()
+	if store {
+		// Put only queues the write: the members wait for useful's
+		// check of the bytes, not for the disk.
+		f.c.fill(f.key, f.cred, f.kind, headOf(status, header), body)
+	}
 	f.mu.Lock()
 	f.done, f.err = true, err
 	payer := false
@@ -338,14 +357,9 @@ func (f *flight) finish(err error) {
 			m.role = roleSaver
 		}
 	}
-	store := err == nil && f.fill && f.base == 0 && f.size <= f.c.store.MaxEntryBytes()
-	status, header, body := f.status, f.header, f.buf
 	f.joinable = false
 	f.notifyLocked()
 	f.mu.Unlock()
-	if store {
-		f.c.fill(f.key, f.cred, f.kind, headOf(status, header), body)
-	}
 	f.unregister()
 	f.cancel()
 }

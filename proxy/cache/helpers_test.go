@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,15 +35,17 @@ type rig struct {
 	keyer *reqkey.Keyer
 	recs  *records
 	path  string
+	sent  atomic.Int64 // requests made through try
 }
 
 type rigOption func(*rigConfig)
 
 type rigConfig struct {
-	cfg   cache.Config
-	path  string
-	store func(path string) *storage.CacheDB
-	fake  []testsupport.Option
+	cfg      cache.Config
+	path     string
+	fake     []testsupport.Option
+	now      func() time.Time
+	upstream http.Handler
 }
 
 func withConfig(f func(c *cache.Config)) rigOption { return func(r *rigConfig) { f(&r.cfg) } }
@@ -49,6 +53,25 @@ func withPath(p string) rigOption                  { return func(r *rigConfig) {
 func withFake(o ...testsupport.Option) rigOption {
 	return func(r *rigConfig) { r.fake = append(r.fake, o...) }
 }
+
+// withClock gives the cache and its store one clock, for expiry.
+func withClock(c *clock) rigOption { return func(r *rigConfig) { r.now = c.Now } }
+
+// withUpstream puts h in the fake API's place, for answers the fake
+// doesn't give (refusals, empty answers).
+func withUpstream(h http.Handler) rigOption { return func(r *rigConfig) { r.upstream = h } }
+
+// clock is a settable clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 var secret = []byte("per-install-secret-for-tests-0123")
 
@@ -63,15 +86,21 @@ func newRig(t *testing.T, opts ...rigOption) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := storage.OpenCache(rc.path, storage.CacheOptions{NoSync: true, MaxBytes: rc.cfg.MaxBytes, MaxEntryBytes: rc.cfg.MaxEntryBytes})
+	store := storage.OpenCache(rc.path, storage.CacheOptions{NoSync: true, MaxBytes: rc.cfg.MaxBytes, MaxEntryBytes: rc.cfg.MaxEntryBytes, Now: rc.now})
 	t.Cleanup(func() { store.Close() })
 	c := cache.New(cache.Options{Store: store, Config: rc.cfg, CredTag: func(cred string) string {
 		mac := keyer.CredentialMAC(cred)
 		return hex.EncodeToString(mac[:16])
-	}, Logger: slog.New(slog.DiscardHandler)})
+	}, Logger: slog.New(slog.DiscardHandler), Now: rc.now})
 	recs := &records{ch: make(chan storage.Record, 1000)}
 	meters := usage.NewMeters(usage.MetersOptions{})
-	base, _ := url.Parse(fake.URL)
+	upstream := fake.URL
+	if rc.upstream != nil {
+		us := httptest.NewServer(rc.upstream)
+		t.Cleanup(us.Close)
+		upstream = us.URL
+	}
+	base, _ := url.Parse(upstream)
 	p, err := proxy.New(proxy.Options{
 		APIBase:  base,
 		Stages:   []proxy.Stage{c.Stage()},
@@ -108,6 +137,12 @@ func (r *records) Record(rec storage.Record) {
 	r.all = append(r.all, rec)
 	r.mu.Unlock()
 	r.ch <- rec
+}
+
+func (r *records) count() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return int64(len(r.all))
 }
 
 func (r *records) next(t *testing.T) storage.Record {
@@ -168,6 +203,7 @@ func (r *rig) try(ctx context.Context, q req) (got, error) {
 	for k, v := range q.header {
 		hr.Header.Set(k, v)
 	}
+	r.sent.Add(1)
 	res, err := http.DefaultTransport.(*http.Transport).RoundTrip(hr)
 	if err != nil {
 		return got{}, err
@@ -183,9 +219,20 @@ func (r *rig) try(ctx context.Context, q req) (got, error) {
 // upstreamCalls counts the requests the fake answered.
 func (r *rig) upstreamCalls() int { return len(r.fake.Requests()) }
 
-// settle waits until the store wrote what it was given.
+// settle waits until every request made through try has ended on
+// Ferry's side (its record is made after the answer was handed to the
+// store) and the store wrote what it was given. A client can see a
+// non-streamed answer whole (Content-Length) before Ferry's relay reads
+// its end.
 func (r *rig) settle() {
 	r.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for r.recs.count() < r.sent.Load() {
+		if time.Now().After(deadline) {
+			r.t.Fatalf("%d records for %d requests", r.recs.count(), r.sent.Load())
+		}
+		time.Sleep(time.Millisecond)
+	}
 	if err := r.store.Flush(); err != nil {
 		r.t.Fatal(err)
 	}

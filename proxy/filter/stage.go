@@ -43,6 +43,21 @@ func (m *Manager) Stage(o StageOptions) proxy.Stage {
 	return proxy.Stage{Phase: proxy.PhaseFilter, Name: "filter", Run: st.run}
 }
 
+// versionKey holds the version of the set that filtered a request.
+var versionKey = proxy.NewStateKey("filter set version")
+
+// VersionOf is the version of the filter set in force for out: the one
+// the stage filtered it with, or the current one when the stage has not
+// run (a path it does not scan). The request key includes it, so an
+// answer produced under one set of redactions is never replayed under
+// another (issue 10).
+func (m *Manager) VersionOf(out *proxy.Outgoing) string {
+	if v, ok := out.Value(versionKey).(string); ok {
+		return v
+	}
+	return m.Version()
+}
+
 type stage struct {
 	m *Manager
 	o StageOptions
@@ -53,6 +68,10 @@ type stage struct {
 
 func (st *stage) run(_ context.Context, out *proxy.Outgoing) (*proxy.Response, error) {
 	set := st.m.Set()
+	// The set read here is the one that filters this request and its
+	// answer; a list changed a moment later must not lend its version to
+	// the request key (VersionOf).
+	out.Set(versionKey, set.Version())
 	if !ScansPath(out.Path) || out.Streamed {
 		return nil, nil
 	}
