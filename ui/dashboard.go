@@ -98,6 +98,7 @@ type dashboard struct {
 	statusSel *widget.Select
 	table     *widget.Table
 	routesBox *fyne.Container
+	content   *contentCards // dashcontent.go
 
 	all   []storage.Record
 	shown []storage.Record
@@ -162,7 +163,8 @@ func newDashboard(d *Desktop, fallback bool) *dashboard {
 		widget.NewCard("", lang.L("By route"), db.byRoute),
 		widget.NewCard("", lang.L("Errors by type"), db.byError),
 	)
-	overview := container.NewVScroll(container.NewVBox(spanSel, cards, charts, breakdowns))
+	db.content = newContentCards()
+	overview := container.NewVScroll(container.NewVBox(spanSel, cards, charts, db.content.root, breakdowns))
 
 	db.modelSel = widget.NewSelect([]string{lang.L("All models")}, func(string) { db.filter() })
 	db.modelSel.SetSelectedIndex(0)
@@ -282,6 +284,7 @@ func (db *dashboard) apply(data dashData) {
 	db.latTotal.SetData(c.Times, c.Total)
 	db.costChart.Unit = c.SpendUnit
 	db.costChart.SetData(c.SpendTimes, c.Spend)
+	db.content.apply(st, data.series, data.span.step)
 
 	db.all = data.recent
 	models := ModelOptions(data.recent)
@@ -395,7 +398,7 @@ func RecordDetails(r storage.Record) [][2]string {
 		{lang.L("Price row"), r.PriceRow},
 		{lang.L("Bytes in / out"), strconv.FormatInt(r.BytesIn, 10) + " / " + strconv.FormatInt(r.BytesOut, 10)},
 	}
-	return out
+	return append(out, ContentDetails(r)...)
 }
 
 func errorText(r storage.Record) string {

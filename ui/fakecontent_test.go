@@ -41,6 +41,12 @@ func (c *fakeCore) initContent() {
 	c.stats.FilterHits = map[string]int64{"secrets": 5, "敏感词": 2}
 	c.records[0].FilterHits = []storage.FilterHit{{List: "secrets", Entry: "2 github-token", Action: "redact", Count: 2}}
 	c.records[1].CacheHit, c.records[1].SavedUSD, c.records[1].SavedTokens = true, 0.02, 5200
+	for i := range c.series {
+		if i%10 == 0 {
+			c.series[i].FilterHits = map[string]int64{"secrets": 1}
+		}
+	}
+	c.series[55].FilterHits = map[string]int64{"敏感词": 2}
 }
 
 func (c *fakeCore) CacheSettings() (CacheSettings, error) {
