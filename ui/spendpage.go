@@ -247,15 +247,8 @@ func (d *Desktop) fillQuota(box *fyne.Container) {
 		head := widget.NewLabel(lang.L("Account {{.Account}}, seen {{.Time}}", map[string]any{"Account": a.Account, "Time": ClockTime(a.Seen, now)}))
 		head.TextStyle.Bold = true
 		rows = append(rows, head)
-		for _, win := range a.Windows {
-			bar := widget.NewProgressBar()
-			bar.SetValue(math.Min(win.Utilization, 1))
-			name := widget.NewLabel(QuotaWindowName(win.Name))
-			line := widget.NewLabel(QuotaWindowLine(win, now))
-			if win.Status == "rejected" {
-				line.Importance = widget.DangerImportance
-			}
-			rows = append(rows, container.NewBorder(nil, nil, name, nil, bar), line)
+		for _, m := range QuotaMeters(coreapi.QuotaView{Accounts: []coreapi.QuotaAccount{a}}, now) {
+			rows = append(rows, meterRow(m))
 		}
 	}
 	box.Objects = rows
