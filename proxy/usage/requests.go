@@ -44,6 +44,8 @@ type RequestJSON struct {
 	SavedUSD    float64             `json:"saved_usd,omitempty"`
 	SavedTokens int64               `json:"saved_tokens,omitempty"`
 	FilterHits  []storage.FilterHit `json:"filter_hits,omitempty"`
+	// QueueWaitMS is the wait for a concurrency slot (limit.concurrency).
+	QueueWaitMS float64 `json:"queue_wait_ms,omitempty"`
 }
 
 // AttemptJSON is one try of a request on one route: class is "" when an
@@ -78,6 +80,7 @@ func NewRequestJSON(r storage.Record) RequestJSON {
 		ServiceTier: r.ServiceTier, Batch: r.Batch, UsageExtras: r.UsageExtras,
 		BytesIn: r.BytesIn, BytesOut: r.BytesOut, Attempts: attemptsJSON(r.Attempts),
 		Coalesced: r.Coalesced, SavedUSD: r.SavedUSD, SavedTokens: r.SavedTokens, FilterHits: r.FilterHits,
+		QueueWaitMS: ms(r.QueueWait),
 	}
 }
 

@@ -99,6 +99,7 @@ type (
 		CostUSD      float64 `json:"cost_usd"`
 		PriceKnown   bool    `json:"price_known"`
 		recordContentJSON
+		recordRoadJSON // records.go
 	}
 	priceRowJSON struct {
 		Model        string          `json:"model"`
@@ -350,6 +351,7 @@ func (c *Client) Recent(ctx context.Context, limit int) ([]storage.Record, error
 			TokensPerSec: r.TokensPerSec, CostUSD: r.CostUSD, PriceKnown: r.PriceKnown,
 			Coalesced: r.Coalesced, SavedUSD: r.SavedUSD, SavedTokens: r.SavedTokens, FilterHits: r.FilterHits,
 		})
+		r.road(&out[len(out)-1])
 	}
 	return out, nil
 }

@@ -28,6 +28,12 @@ const AutoChoice = "auto"
 // Methods taking a context may do I/O (probes, database reads) and must
 // honour its deadline.
 type Core interface {
+	// The spend guard, the settings registry and the road's options, each
+	// in a file of its own.
+	SpendGuard
+	Knobs
+	Road
+
 	// Paused reports whether the proxy is paused (answering every API
 	// request with an Anthropic-shaped 503) rather than forwarding.
 	Paused() bool
