@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -58,6 +59,8 @@ func message(t *testing.T, base string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Read to the end: a client that leaves early is recorded as a 499.
+	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 }
 
