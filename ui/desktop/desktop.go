@@ -97,6 +97,7 @@ func Run(ctx context.Context, srv *app.Server, opts Options) error {
 			Notify:         notify,
 			Quit:           requestQuit,
 			Autostart:      as,
+			Guard:          serverGuard{srv},
 			Logger:         log,
 			GOOS:           runtime.GOOS,
 		})
