@@ -34,24 +34,41 @@ const (
 	maxCacheMiB        = 64 << 10
 )
 
-// ParseCacheForm reads the page's fields: the time in minutes and the size
-// limit in MiB (decimals allowed: "0.5" minutes, "1.5" MiB).
-func ParseCacheForm(minutes, mib string) (time.Duration, int64, error) {
-	m, err := strconv.ParseFloat(strings.TrimSpace(minutes), 64)
-	if err != nil || m*60 < 1 || m > maxCacheTTLMinutes {
-		return 0, 0, fmt.Errorf("%s", lang.L("keep answers for 1 to 43200 minutes (30 days)"))
-	}
-	s, err := strconv.ParseFloat(strings.TrimSpace(mib), 64)
-	if err != nil || s < 1 || s > maxCacheMiB {
-		return 0, 0, fmt.Errorf("%s", lang.L("the size limit must be 1 to 65536 MiB"))
-	}
-	return time.Duration(m * float64(time.Minute)).Round(time.Second), int64(s * (1 << 20)), nil
+// CacheForm is the page's fields as typed: how long each kind of answer
+// is served again, in minutes (decimals allowed: "0.5"), and the size
+// limit in MiB.
+type CacheForm struct {
+	Messages, CountTokens, Models, MiB string
 }
 
-// cacheFormValues are s's TTL in minutes and size limit in MiB as the
-// page's fields show them.
-func cacheFormValues(s CacheSettings) (minutes, mib string) {
-	return strconv.FormatFloat(s.TTL.Minutes(), 'f', -1, 64), strconv.FormatFloat(float64(s.MaxBytes)/(1<<20), 'f', -1, 64)
+// cacheForm is s as the page's fields show it.
+func cacheForm(s CacheSettings) CacheForm {
+	mins := func(d time.Duration) string { return strconv.FormatFloat(d.Minutes(), 'f', -1, 64) }
+	return CacheForm{Messages: mins(s.TTL), CountTokens: mins(s.CountTokensTTL), Models: mins(s.ModelsTTL),
+		MiB: strconv.FormatFloat(float64(s.MaxBytes)/(1<<20), 'f', -1, 64)}
+}
+
+// cacheTTLLabels name the TTL fields, in CacheForm's order.
+func cacheTTLLabels() []string {
+	return []string{lang.L("Messages: keep for (minutes)"), lang.L("Token counts: keep for (minutes)"), lang.L("Model list: keep for (minutes)")}
+}
+
+// Apply checks the fields and sets them in s; s is unchanged on error.
+func (f CacheForm) Apply(s *CacheSettings) error {
+	var ttls [3]time.Duration
+	for i, text := range []string{f.Messages, f.CountTokens, f.Models} {
+		m, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
+		if err != nil || m*60 < 1 || m > maxCacheTTLMinutes {
+			return fmt.Errorf("%s", lang.L("{{.Field}}: 1 to 43200 minutes (30 days)", map[string]any{"Field": cacheTTLLabels()[i]}))
+		}
+		ttls[i] = time.Duration(m * float64(time.Minute)).Round(time.Second)
+	}
+	mib, err := strconv.ParseFloat(strings.TrimSpace(f.MiB), 64)
+	if err != nil || mib < 1 || mib > maxCacheMiB {
+		return fmt.Errorf("%s", lang.L("the size limit must be 1 to 65536 MiB"))
+	}
+	s.TTL, s.CountTokensTTL, s.ModelsTTL, s.MaxBytes = ttls[0], ttls[1], ttls[2], int64(mib*(1<<20))
+	return nil
 }
 
 // FormatBytes shows a size in B, KiB, MiB or GiB.
@@ -105,10 +122,12 @@ func (d *Desktop) cachePage(w fyne.Window) fyne.CanvasObject {
 	}
 	on := widget.NewCheck(lang.L("Answer repeated requests from the cache"), nil)
 	on.SetChecked(cur.Enabled)
-	minutes, mib := widget.NewEntry(), widget.NewEntry()
-	m, s := cacheFormValues(cur)
-	minutes.SetText(m)
-	mib.SetText(s)
+	form0 := cacheForm(cur)
+	fields := make([]*widget.Entry, 4)
+	for i, text := range []string{form0.Messages, form0.CountTokens, form0.Models, form0.MiB} {
+		fields[i] = widget.NewEntry()
+		fields[i].SetText(text)
+	}
 
 	state, store, today, month := widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel("")
 	for _, l := range []*widget.Label{state, store, today, month} {
@@ -148,12 +167,12 @@ func (d *Desktop) cachePage(w fyne.Window) fyne.CanvasObject {
 		refresh()
 	}
 	save := widget.NewButton(lang.L("Save"), func() {
-		ttl, size, err := ParseCacheForm(minutes.Text, mib.Text)
-		if err != nil {
+		f := CacheForm{Messages: fields[0].Text, CountTokens: fields[1].Text, Models: fields[2].Text, MiB: fields[3].Text}
+		if err := f.Apply(&CacheSettings{}); err != nil {
 			d.showError(err, w)
 			return
 		}
-		d.showError(change(func(s *CacheSettings) { s.TTL, s.MaxBytes = ttl, size }), w)
+		d.showError(change(func(s *CacheSettings) { _ = f.Apply(s) }), w)
 		refresh()
 	})
 	clear := widget.NewButtonWithIcon(lang.L("Clear cache…"), theme.DeleteIcon(), func() {
@@ -178,8 +197,10 @@ func (d *Desktop) cachePage(w fyne.Window) fyne.CanvasObject {
 
 	form := widget.NewForm(
 		widget.NewFormItem(lang.L("Dedup cache"), on),
-		widget.NewFormItem(lang.L("Keep answers for (minutes)"), minutes),
-		widget.NewFormItem(lang.L("Size limit (MiB)"), mib),
+		widget.NewFormItem(cacheTTLLabels()[0], fields[0]),
+		widget.NewFormItem(cacheTTLLabels()[1], fields[1]),
+		widget.NewFormItem(cacheTTLLabels()[2], fields[2]),
+		widget.NewFormItem(lang.L("Size limit (MiB)"), fields[3]),
 		widget.NewFormItem("", container.NewHBox(save)),
 		widget.NewFormItem("", note),
 		widget.NewFormItem(lang.L("State"), state),

@@ -8,30 +8,32 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-func TestParseCacheForm(t *testing.T) {
+func TestCacheForm(t *testing.T) {
+	def := CacheSettings{Enabled: true, TTL: 10 * time.Minute, CountTokensTTL: time.Hour, ModelsTTL: 10 * time.Minute, MaxBytes: 256 << 20}
+	if f := cacheForm(def); f != (CacheForm{"10", "60", "10", "256"}) {
+		t.Fatalf("cacheForm = %+v", f)
+	}
 	for _, c := range []struct {
-		minutes, mib string
-		ttl          time.Duration
-		size         int64
-		bad          string
+		f    CacheForm
+		want CacheSettings
+		bad  string
 	}{
-		{minutes: "10", mib: "256", ttl: 10 * time.Minute, size: 256 << 20},
-		{minutes: " 60 ", mib: "1.5", ttl: time.Hour, size: 3 << 19},
-		{minutes: "0.5", mib: "1", ttl: 30 * time.Second, size: 1 << 20},
-		{minutes: "43200", mib: "65536", ttl: 30 * 24 * time.Hour, size: 64 << 30},
-		{minutes: "0", mib: "256", bad: "minutes"},
-		{minutes: "43201", mib: "256", bad: "minutes"},
-		{minutes: "ten", mib: "256", bad: "minutes"},
-		{minutes: "10", mib: "0.5", bad: "MiB"},
-		{minutes: "10", mib: "65537", bad: "MiB"},
-		{minutes: "10", mib: "", bad: "MiB"},
+		{f: CacheForm{"10", "60", "10", "256"}, want: def},
+		{f: CacheForm{" 90 ", "0.5", "43200", "1.5"}, want: CacheSettings{Enabled: true, TTL: 90 * time.Minute, CountTokensTTL: 30 * time.Second, ModelsTTL: 30 * 24 * time.Hour, MaxBytes: 3 << 19}},
+		{f: CacheForm{"10", "60", "10", "65536"}, want: CacheSettings{Enabled: true, TTL: 10 * time.Minute, CountTokensTTL: time.Hour, ModelsTTL: 10 * time.Minute, MaxBytes: 64 << 30}},
+		{f: CacheForm{"0", "60", "10", "256"}, bad: "Messages: keep for (minutes): 1 to 43200 minutes"},
+		{f: CacheForm{"10", "ten", "10", "256"}, bad: "Token counts: keep for"},
+		{f: CacheForm{"10", "60", "43201", "256"}, bad: "Model list: keep for"},
+		{f: CacheForm{"10", "60", "10", "0.5"}, bad: "1 to 65536 MiB"},
+		{f: CacheForm{"10", "60", "10", ""}, bad: "1 to 65536 MiB"},
 	} {
-		ttl, size, err := ParseCacheForm(c.minutes, c.mib)
+		s := def
+		err := c.f.Apply(&s)
 		switch {
-		case c.bad != "" && (err == nil || !strings.Contains(err.Error(), c.bad)):
-			t.Errorf("%q %q: error %v, want one naming %s", c.minutes, c.mib, err, c.bad)
-		case c.bad == "" && (err != nil || ttl != c.ttl || size != c.size):
-			t.Errorf("%q %q: %s %d %v, want %s %d", c.minutes, c.mib, ttl, size, err, c.ttl, c.size)
+		case c.bad != "" && (err == nil || !strings.Contains(err.Error(), c.bad) || s != def):
+			t.Errorf("%+v: %v (settings %+v), want an error naming %q and the settings unchanged", c.f, err, s, c.bad)
+		case c.bad == "" && (err != nil || s != c.want):
+			t.Errorf("%+v: %+v %v, want %+v", c.f, s, err, c.want)
 		}
 	}
 }
@@ -53,7 +55,7 @@ func TestCachePage(t *testing.T) {
 	w, content := page(t, d, (*Desktop).cachePage)
 
 	entries := find[*widget.Entry](content)
-	if len(entries) != 2 || entries[0].Text != "10" || entries[1].Text != "256" {
+	if len(entries) != 4 || entries[0].Text != "10" || entries[1].Text != "60" || entries[2].Text != "10" || entries[3].Text != "256" {
 		t.Fatalf("fields %q", texts(content))
 	}
 	for _, want := range []string{"On", "42 answers, 3 MiB of 256 MiB (file 4 MiB)",
@@ -65,7 +67,7 @@ func TestCachePage(t *testing.T) {
 	}
 
 	find[*widget.Check](content)[0].SetChecked(false)
-	if got := lastCall(core); got != "SetCacheSettings false 10m0s 268435456" {
+	if got := lastCall(core); got != "SetCacheSettings false 10m0s 1h0m0s 10m0s 268435456" {
 		t.Fatalf("switch off: %q", got)
 	}
 	if !hasText(content, "Off: every request goes to Anthropic.") {
@@ -73,17 +75,18 @@ func TestCachePage(t *testing.T) {
 	}
 
 	entries[0].SetText("90")
-	entries[1].SetText("64")
+	entries[2].SetText("1")
+	entries[3].SetText("64")
 	findButton(t, content, "Save").OnTapped()
-	if got := lastCall(core); got != "SetCacheSettings false 1h30m0s 67108864" {
+	if got := lastCall(core); got != "SetCacheSettings false 1h30m0s 1h0m0s 1m0s 67108864" {
 		t.Fatalf("save: %q", got)
 	}
 	entries[0].SetText("0")
 	findButton(t, content, "Save").OnTapped()
-	if got := lastCall(core); got != "SetCacheSettings false 1h30m0s 67108864" {
+	if got := lastCall(core); got != "SetCacheSettings false 1h30m0s 1h0m0s 1m0s 67108864" {
 		t.Fatalf("a wrong value was sent: %q", got)
 	}
-	if !hasText(overlay(t, w), "1 to 43200 minutes") {
+	if !hasText(overlay(t, w), "Messages: keep for (minutes): 1 to 43200 minutes") {
 		t.Error("wrong value not explained")
 	}
 	w.Canvas().Overlays().Top().Hide()

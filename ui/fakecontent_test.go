@@ -26,7 +26,7 @@ type fakeContent struct {
 // figures of its stats and records.
 func (c *fakeCore) initContent() {
 	c.content = fakeContent{
-		cache: CacheSettings{Enabled: true, TTL: 10 * time.Minute, MaxBytes: 256 << 20},
+		cache: CacheSettings{Enabled: true, TTL: 10 * time.Minute, CountTokensTTL: time.Hour, ModelsTTL: 10 * time.Minute, MaxBytes: 256 << 20},
 		cacheStats: CacheStats{Enabled: true, On: true, Entries: 42, Bytes: 3 << 20, FileBytes: 4 << 20, MaxBytes: 256 << 20,
 			Today: CachePeriod{Requests: 200, Hits: 30, Coalesced: 10, SavedUSD: 1.25, SavedTokens: 480000},
 			Month: CachePeriod{Requests: 4000, Hits: 600, Coalesced: 200, SavedUSD: 31.5, SavedTokens: 9600000}},
@@ -59,7 +59,7 @@ func (c *fakeCore) CacheSettings() (CacheSettings, error) {
 func (c *fakeCore) SetCacheSettings(s CacheSettings) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.record("SetCacheSettings %v %s %d", s.Enabled, s.TTL, s.MaxBytes)
+	c.record("SetCacheSettings %v %s %s %s %d", s.Enabled, s.TTL, s.CountTokensTTL, s.ModelsTTL, s.MaxBytes)
 	c.content.cache = s
 	c.content.cacheStats.Enabled, c.content.cacheStats.MaxBytes = s.Enabled, s.MaxBytes
 	return nil

@@ -23,6 +23,8 @@ import (
 const (
 	keyCacheEnabled  = "cache.enabled"
 	keyCacheTTL      = "cache.ttl"
+	keyCacheCountTTL = "cache.count_tokens_ttl"
+	keyCacheModelTTL = "cache.models_ttl"
 	keyCacheMaxBytes = "cache.max_bytes"
 )
 
@@ -111,15 +113,21 @@ func (c *Client) CacheSettings() (coreapi.CacheSettings, error) {
 	if err != nil {
 		return coreapi.CacheSettings{}, err
 	}
-	ttl, err := parseDuration(cfg[keyCacheTTL].Value)
-	if err != nil {
-		return coreapi.CacheSettings{}, fmt.Errorf("%s: %w", keyCacheTTL, err)
+	s := coreapi.CacheSettings{Enabled: cfg[keyCacheEnabled].Value == "on"}
+	for key, dst := range cacheTTLs(&s) {
+		if *dst, err = parseDuration(cfg[key].Value); err != nil {
+			return coreapi.CacheSettings{}, fmt.Errorf("%s: %w", key, err)
+		}
 	}
-	size, err := parseSize(cfg[keyCacheMaxBytes].Value)
-	if err != nil {
+	if s.MaxBytes, err = parseSize(cfg[keyCacheMaxBytes].Value); err != nil {
 		return coreapi.CacheSettings{}, fmt.Errorf("%s: %w", keyCacheMaxBytes, err)
 	}
-	return coreapi.CacheSettings{Enabled: cfg[keyCacheEnabled].Value == "on", TTL: ttl, MaxBytes: size}, nil
+	return s, nil
+}
+
+// cacheTTLs are the TTL fields of s by their knobs.
+func cacheTTLs(s *coreapi.CacheSettings) map[string]*time.Duration {
+	return map[string]*time.Duration{keyCacheTTL: &s.TTL, keyCacheCountTTL: &s.CountTokensTTL, keyCacheModelTTL: &s.ModelsTTL}
 }
 
 // SetCacheSettings changes what differs, each through its knob; the core
@@ -129,9 +137,12 @@ func (c *Client) SetCacheSettings(s coreapi.CacheSettings) error {
 	if err != nil {
 		return err
 	}
-	if s.TTL != cur.TTL {
-		if err := c.setConfig(keyCacheTTL, s.TTL.String()); err != nil {
-			return err
+	want := cacheTTLs(&s)
+	for key, old := range cacheTTLs(&cur) {
+		if d := *want[key]; d != *old {
+			if err := c.setConfig(key, d.String()); err != nil {
+				return err
+			}
 		}
 	}
 	if s.MaxBytes != cur.MaxBytes {

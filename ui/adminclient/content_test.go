@@ -50,17 +50,19 @@ func TestCacheAgainstARealCore(t *testing.T) {
 	ctx := context.Background()
 
 	s, err := c.CacheSettings()
-	if err != nil || s != (coreapi.CacheSettings{Enabled: true, TTL: 10 * time.Minute, MaxBytes: 256 << 20}) {
+	if err != nil || s != (coreapi.CacheSettings{Enabled: true, TTL: 10 * time.Minute, CountTokensTTL: time.Hour, ModelsTTL: 10 * time.Minute, MaxBytes: 256 << 20}) {
 		t.Fatalf("defaults: %+v %v", s, err)
 	}
-	want := coreapi.CacheSettings{Enabled: true, TTL: 90 * time.Minute, MaxBytes: 64 << 20}
+	want := coreapi.CacheSettings{Enabled: true, TTL: 90 * time.Minute, CountTokensTTL: 2 * time.Hour, ModelsTTL: 30 * time.Second, MaxBytes: 64 << 20}
 	if err := c.SetCacheSettings(want); err != nil {
 		t.Fatal(err)
 	}
 	if s, err := c.CacheSettings(); err != nil || s != want {
 		t.Fatalf("after a change: %+v %v, want %+v", s, err, want)
 	}
-	if err := c.SetCacheSettings(coreapi.CacheSettings{Enabled: true, TTL: 90 * time.Minute, MaxBytes: 1000}); err == nil {
+	tiny := want
+	tiny.MaxBytes = 1000
+	if err := c.SetCacheSettings(tiny); err == nil {
 		t.Fatal("a 1000-byte cache accepted (the knob's minimum is 1 MiB)")
 	}
 
@@ -103,7 +105,9 @@ func TestCacheAgainstARealCore(t *testing.T) {
 	if st, err := c.CacheStats(ctx); err != nil || st.Entries != 0 {
 		t.Fatalf("after clear: %+v %v", st, err)
 	}
-	if err := c.SetCacheSettings(coreapi.CacheSettings{Enabled: false, TTL: 90 * time.Minute, MaxBytes: 64 << 20}); err != nil {
+	off := want
+	off.Enabled = false
+	if err := c.SetCacheSettings(off); err != nil {
 		t.Fatal(err)
 	}
 	if got := send(t, srv.BaseURL(), "hello").Header.Get("x-ferry-cache"); got != "off" {

@@ -17,7 +17,8 @@ import (
 // goroutines.
 type Content interface {
 	// CacheSettings reads the cache's knobs in effect (cache.enabled,
-	// cache.ttl, cache.max_bytes).
+	// cache.ttl, cache.count_tokens_ttl, cache.models_ttl,
+	// cache.max_bytes).
 	CacheSettings() (CacheSettings, error)
 	// SetCacheSettings changes the knobs that differ from those in effect;
 	// all apply at once. The error is the core's when a value is out of
@@ -69,8 +70,10 @@ type Content interface {
 // CacheSettings are the dedup cache's knobs the Cache page changes.
 type CacheSettings struct {
 	Enabled bool
-	// TTL is how long a Messages answer is served again (cache.ttl).
-	TTL time.Duration
+	// TTL is how long a Messages answer is served again (cache.ttl),
+	// CountTokensTTL a count_tokens answer (cache.count_tokens_ttl),
+	// ModelsTTL the model list (cache.models_ttl).
+	TTL, CountTokensTTL, ModelsTTL time.Duration
 	// MaxBytes is the store's size cap (cache.max_bytes); the least
 	// recently used answers go first.
 	MaxBytes int64
