@@ -14,13 +14,13 @@ func TestDashboardShowsCacheAndFilters(t *testing.T) {
 	d, _ := startDesktop(t, core, Options{})
 	content := d.dashWin.Content()
 	for _, want := range []string{"Answered by the cache", "12.5%", "12 from the cache, 3 shared in flight",
-		"Saved by the cache", "$0.75", "250k tokens not paid for", "secrets: 5 hits\n敏感词: 2 hits"} {
+		"Saved by the cache", "$0.75", "250k tokens not paid for", "secrets: 5 hits\nzh-words: 2 hits"} {
 		if !hasText(content, want) {
 			t.Errorf("dashboard lacks %q", want)
 		}
 	}
 	s := d.dash.content.hitsChart.Series()
-	if len(s) != 2 || s[0].Name != "secrets" || s[1].Name != "敏感词" || s[0].Values[10] != 1 || s[1].Values[55] != 2 {
+	if len(s) != 2 || s[0].Name != "secrets" || s[1].Name != "zh-words" || s[0].Values[10] != 1 || s[1].Values[55] != 2 {
 		t.Errorf("filter hits chart: %+v", s)
 	}
 

@@ -41,10 +41,10 @@ func TestFilterHitSeries(t *testing.T) {
 	series := []SeriesPoint{
 		{Time: t0, FilterHits: map[string]int64{"secrets": 4}},
 		{Time: t0.Add(2 * time.Minute)},
-		{Time: t0.Add(4 * time.Minute), FilterHits: map[string]int64{"敏感词": 2, "secrets": 2}},
+		{Time: t0.Add(4 * time.Minute), FilterHits: map[string]int64{"zh-words": 2, "secrets": 2}},
 	}
 	got := FilterHitSeries(series, 2*time.Minute)
-	if len(got) != 2 || got[0].Name != "secrets" || got[1].Name != "敏感词" {
+	if len(got) != 2 || got[0].Name != "secrets" || got[1].Name != "zh-words" {
 		t.Fatalf("series %+v", got)
 	}
 	if !slices.Equal(got[0].Values, []float64{2, 0, 1}) || !slices.Equal(got[1].Values, []float64{0, 0, 1}) {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"regexp"
 	"slices"
 	"strings"
@@ -34,11 +35,11 @@ func (c *fakeCore) initContent() {
 				{Pattern: `sk-ant-…`, Regex: true, Name: "anthropic-key", Note: "Anthropic API keys"},
 				{Pattern: `ghp_…`, Regex: true, Name: "github-token", Note: "GitHub tokens"},
 			}},
-			{Name: "敏感词", Enabled: true, Entries: []FilterEntry{{Pattern: "机密"}, {Pattern: "内部", Action: coreapi.FilterBlock}}},
+			{Name: "zh-words", Enabled: true, Entries: []FilterEntry{{Pattern: "机密"}, {Pattern: "内部", Action: coreapi.FilterBlock}}},
 		},
 	}
 	c.stats.CacheHits, c.stats.Coalesced, c.stats.SavedUSD, c.stats.SavedTokens = 12, 3, 0.75, 250000
-	c.stats.FilterHits = map[string]int64{"secrets": 5, "敏感词": 2}
+	c.stats.FilterHits = map[string]int64{"secrets": 5, "zh-words": 2}
 	c.records[0].FilterHits = []storage.FilterHit{{List: "secrets", Entry: "2 github-token", Action: "redact", Count: 2}}
 	c.records[1].CacheHit, c.records[1].SavedUSD, c.records[1].SavedTokens = true, 0.02, 5200
 	for i := range c.series {
@@ -46,7 +47,7 @@ func (c *fakeCore) initContent() {
 			c.series[i].FilterHits = map[string]int64{"secrets": 1}
 		}
 	}
-	c.series[55].FilterHits = map[string]int64{"敏感词": 2}
+	c.series[55].FilterHits = map[string]int64{"zh-words": 2}
 }
 
 func (c *fakeCore) CacheSettings() (CacheSettings, error) {
@@ -230,6 +231,58 @@ func (c *fakeCore) DeleteFilterList(name string) error {
 	}
 	c.record("DeleteFilterList %s", name)
 	c.content.lists = slices.DeleteFunc(c.content.lists, func(x FilterList) bool { return x.Name == name })
+	return nil
+}
+
+// ImportFilterList reads keywords and re:PATTERN lines (no action
+// prefixes: the page passes the text through, the core parses it).
+func (c *fakeCore) ImportFilterList(ctx context.Context, name string, text []byte, replace bool) (int, error) {
+	var es []FilterEntry
+	for i, line := range strings.Split(string(text), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		e := FilterEntry{Pattern: line}
+		if p, ok := strings.CutPrefix(line, "re:"); ok {
+			if _, err := regexp.Compile(p); err != nil {
+				return 0, fmt.Errorf("line %d: %w", i+1, err)
+			}
+			e = FilterEntry{Pattern: p, Regex: true}
+		}
+		es = append(es, e)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l, err := c.list(name)
+	if err != nil {
+		c.content.lists = append(c.content.lists, FilterList{Name: name, Enabled: true})
+		l = &c.content.lists[len(c.content.lists)-1]
+	}
+	if replace {
+		l.Entries = nil
+	}
+	c.record("ImportFilterList %s %d replace=%v", name, len(es), replace)
+	l.Entries = append(l.Entries, es...)
+	return len(l.Entries), nil
+}
+
+func (c *fakeCore) ExportFilterList(ctx context.Context, name string, w io.Writer) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l, err := c.list(name)
+	if err != nil {
+		return err
+	}
+	c.record("ExportFilterList %s", name)
+	fmt.Fprintf(w, "# %s\n", name)
+	for _, e := range l.Entries {
+		if e.Regex {
+			fmt.Fprintf(w, "re:%s\n", e.Pattern)
+		} else {
+			fmt.Fprintln(w, e.Pattern)
+		}
+	}
 	return nil
 }
 

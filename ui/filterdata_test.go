@@ -12,12 +12,12 @@ import (
 // rule"; answers' hits count too; a malformed entry is skipped.
 func TestRuleHits(t *testing.T) {
 	recs := []storage.Record{
-		{FilterHits: []storage.FilterHit{{List: "secrets", Entry: "4 github-token", Action: "redact", Count: 2}, {List: "敏感词", Entry: "1 敏感词-1", Action: "block", Count: 1}}},
+		{FilterHits: []storage.FilterHit{{List: "secrets", Entry: "4 github-token", Action: "redact", Count: 2}, {List: "zh-words", Entry: "1 zh-words-1", Action: "block", Count: 1}}},
 		{},
 		{FilterHits: []storage.FilterHit{{List: "secrets", Entry: "4 github-token", Action: "answer:flag", Count: 1}, {List: "secrets", Entry: "x", Count: 9}}},
 	}
 	got := RuleHits(recs)
-	if !maps.Equal(got["secrets"], map[int]int64{4: 3}) || !maps.Equal(got["敏感词"], map[int]int64{1: 1}) || len(got) != 2 {
+	if !maps.Equal(got["secrets"], map[int]int64{4: 3}) || !maps.Equal(got["zh-words"], map[int]int64{1: 1}) || len(got) != 2 {
 		t.Fatalf("RuleHits = %v", got)
 	}
 }

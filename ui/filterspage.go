@@ -47,6 +47,7 @@ func (d *Desktop) filtersPage(w fyne.Window) fyne.CanvasObject {
 	help.Wrapping = fyne.TextWrapWord
 	help.Importance = widget.LowImportance
 	add := widget.NewButtonWithIcon(lang.L("New list…"), theme.ContentAddIcon(), v.newListDialog)
+	imp := widget.NewButtonWithIcon(lang.L("Import list…"), theme.FolderOpenIcon(), v.importFile)
 
 	sample := widget.NewMultiLineEntry()
 	sample.SetPlaceHolder(lang.L("Paste text to see what Ferry would send"))
@@ -78,7 +79,7 @@ func (d *Desktop) filtersPage(w fyne.Window) fyne.CanvasObject {
 		})
 	}
 	try := widget.NewCard("", lang.L("Try it"), container.NewVBox(sample, result, matches))
-	return container.NewVScroll(container.NewVBox(help, container.NewHBox(add), v.box, try))
+	return container.NewVScroll(container.NewVBox(help, container.NewHBox(add, imp), v.box, try))
 }
 
 // reload reads the lists and rebuilds the rows.
@@ -159,7 +160,8 @@ func (v *filtersView) rebuild() {
 			v.d.showError(v.d.core.SetFilterMode(name, "", m), v.w)
 			v.reload()
 		})
-		buttons := container.NewHBox(widget.NewButton(lang.L("Entries…"), func() { v.editor(name) }))
+		buttons := container.NewHBox(widget.NewButton(lang.L("Entries…"), func() { v.editor(name) }),
+			widget.NewButton(lang.L("Export…"), func() { v.exportFile(name) }))
 		if !l.Builtin {
 			buttons.Add(widget.NewButtonWithIcon("", theme.DeleteIcon(), func() {
 				dialog.ShowConfirm(lang.L("Delete list"), lang.L("Delete the list {{.Name}} and its entries?", map[string]any{"Name": name}), func(ok bool) {

@@ -39,7 +39,7 @@ func TestFiltersPage(t *testing.T) {
 	d, _ := startDesktop(t, core, Options{})
 	w, content := page(t, d, (*Desktop).filtersPage)
 
-	for _, want := range []string{"secrets", "(built-in)", "2 entries · 5 hits in 30 days", "敏感词", "2 entries · 2 hits in 30 days"} {
+	for _, want := range []string{"secrets", "(built-in)", "2 entries · 5 hits in 30 days", "zh-words", "2 entries · 2 hits in 30 days"} {
 		if !hasText(content, want) {
 			t.Errorf("page lacks %q: %q", want, texts(content))
 		}
@@ -53,15 +53,15 @@ func TestFiltersPage(t *testing.T) {
 	}
 
 	find[*widget.Select](content)[2].SetSelected("Block")
-	if got := lastCall(core); got != "SetFilterMode 敏感词 block " {
+	if got := lastCall(core); got != "SetFilterMode zh-words block " {
 		t.Fatalf("request mode: %q", got)
 	}
 	find[*widget.Select](content)[3].SetSelected("Off")
-	if got := lastCall(core); got != "SetFilterMode 敏感词  off" {
+	if got := lastCall(core); got != "SetFilterMode zh-words  off" {
 		t.Fatalf("answer mode: %q", got)
 	}
 	find[*widget.Select](content)[2].SetSelected("Each entry's own")
-	if got := lastCall(core); got != "SetFilterMode 敏感词 entry " {
+	if got := lastCall(core); got != "SetFilterMode zh-words entry " {
 		t.Fatalf("back to the entries' own: %q", got)
 	}
 	find[*widget.Check](content)[0].SetChecked(false)
@@ -99,14 +99,14 @@ func TestFiltersPage(t *testing.T) {
 	if !hasText(dlg, "missing closing )") {
 		t.Errorf("bad regex not explained: %q", texts(dlg))
 	}
-	if l, _ := core.FilterList(d.ctx, "敏感词"); len(l.Entries) != 2 {
+	if l, _ := core.FilterList(d.ctx, "zh-words"); len(l.Entries) != 2 {
 		t.Fatalf("a bad regex was added: %+v", l.Entries)
 	}
 	find[*widget.Check](dlg)[2].SetChecked(false)
 	pattern.SetText("绝密")
 	find[*widget.Select](dlg)[1].SetSelected("Requests and answers")
 	findButton(t, dlg, "Add entry").OnTapped()
-	if got := lastCall(core); got != `AddFilterEntry 敏感词 "绝密" regex=false redact both` {
+	if got := lastCall(core); got != `AddFilterEntry zh-words "绝密" regex=false redact both` {
 		t.Fatalf("add: %q", got)
 	}
 	if !hasText(dlg, "绝密 · Redact · Requests and answers") || hasText(dlg, "missing closing") {
@@ -122,7 +122,7 @@ func TestFiltersPage(t *testing.T) {
 		t.Fatalf("%d delete buttons for 3 entries", len(deletes))
 	}
 	deletes[0].OnTapped()
-	if got := lastCall(core); got != "RemoveFilterEntry 敏感词 1" {
+	if got := lastCall(core); got != "RemoveFilterEntry zh-words 1" {
 		t.Fatalf("remove: %q", got)
 	}
 	closeOverlay(t, w)
@@ -133,7 +133,7 @@ func TestFiltersPage(t *testing.T) {
 	// "Try it" shows what the text becomes and why.
 	sample := find[*widget.Entry](content)[0]
 	sample.SetText("内部 notes")
-	if !hasText(content, "[FILTERED:敏感词-1:0000] notes") || !hasText(content, "Blocked: blocked by 敏感词-1") {
+	if !hasText(content, "[FILTERED:zh-words-1:0000] notes") || !hasText(content, "Blocked: blocked by zh-words-1") {
 		t.Errorf("try it: %q", texts(content))
 	}
 

@@ -3,6 +3,7 @@ package adminclient
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -279,6 +280,22 @@ func (c *Client) RemoveFilterEntry(name string, n int) error {
 
 func (c *Client) DeleteFilterList(name string) error {
 	return c.quickDo(http.MethodDelete, listPath(name), nil, nil)
+}
+
+func (c *Client) ImportFilterList(ctx context.Context, name string, text []byte, replace bool) (int, error) {
+	path := listPath(name) + "/import"
+	if replace {
+		path += "?replace=1"
+	}
+	var out struct {
+		Entries int `json:"entries"`
+	}
+	err := c.do(ctx, http.MethodPut, path, text, &out)
+	return out.Entries, err
+}
+
+func (c *Client) ExportFilterList(ctx context.Context, name string, w io.Writer) error {
+	return c.do(ctx, http.MethodGet, listPath(name)+"/export", nil, w)
 }
 
 func (c *Client) TestFilters(ctx context.Context, text string) (coreapi.FilterTest, error) {

@@ -1,6 +1,7 @@
 package adminclient_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -182,6 +183,24 @@ func TestFiltersAgainstARealCore(t *testing.T) {
 	if err != nil || len(recs) != 1 || len(recs[0].FilterHits) != 1 || recs[0].FilterHits[0].List != "secrets" ||
 		!strings.HasSuffix(recs[0].FilterHits[0].Entry, "github-token") {
 		t.Fatalf("the record's hits: %+v %v", recs, err)
+	}
+
+	// Export, then import into a new list: the same entries.
+	var exported bytes.Buffer
+	if err := c.ExportFilterList(ctx, "words", &exported); err != nil || !strings.Contains(exported.String(), "机密") || !strings.Contains(exported.String(), `re:proj-\d+`) {
+		t.Fatalf("export: %v\n%s", err, exported.String())
+	}
+	if n, err := c.ImportFilterList(ctx, "words-copy", exported.Bytes(), false); err != nil || n != 2 {
+		t.Fatalf("import: %d %v", n, err)
+	}
+	if n, err := c.ImportFilterList(ctx, "words-copy", []byte("绝密\n"), true); err != nil || n != 1 {
+		t.Fatalf("import replacing: %d %v", n, err)
+	}
+	if _, err := c.ImportFilterList(ctx, "words-copy", []byte("re:(\n"), false); err == nil {
+		t.Fatal("a bad regex imported")
+	}
+	if err := c.DeleteFilterList("words-copy"); err != nil {
+		t.Fatal(err)
 	}
 
 	if err := c.RemoveFilterEntry("words", 1); err != nil {

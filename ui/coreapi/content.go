@@ -2,6 +2,7 @@ package coreapi
 
 import (
 	"context"
+	"io"
 	"time"
 )
 
@@ -52,6 +53,14 @@ type Content interface {
 	RemoveFilterEntry(name string, n int) error
 	// DeleteFilterList deletes a user list.
 	DeleteFilterList(name string) error
+	// ImportFilterList adds the entries of text (the plain-text list
+	// format: one entry per line, # comments, an optional "action scope"
+	// prefix, re:PATTERN for a regex) to a user list, created if missing;
+	// replace drops its old entries first. It returns the list's entry
+	// count. The error names the first bad line.
+	ImportFilterList(ctx context.Context, name string, text []byte, replace bool) (int, error)
+	// ExportFilterList writes a list in the same plain-text format to w.
+	ExportFilterList(ctx context.Context, name string, w io.Writer) error
 	// TestFilters shows what text becomes when sent as a request with the
 	// enabled lists, as the "Try it" box shows it.
 	TestFilters(ctx context.Context, text string) (FilterTest, error)
