@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ferry-gateway/ferry/ui/coreapi"
@@ -52,10 +53,21 @@ func newGuardCard() *guardCard {
 	return c
 }
 
+// titleWidth is the width of a meter's title, so that the bars of one
+// card start at the same place.
+const titleWidth = 250
+
+// meterTitle is a meter's bold title in titleWidth.
+func meterTitle(text string) fyne.CanvasObject {
+	title := widget.NewLabel(text)
+	title.TextStyle.Bold = true
+	title.Truncation = fyne.TextTruncateEllipsis
+	return container.New(layout.NewGridWrapLayout(fyne.NewSize(titleWidth, title.MinSize().Height)), title)
+}
+
 // meterRow draws a Meter: its title and bar on a line, its text under.
 func meterRow(m Meter) fyne.CanvasObject {
-	title := widget.NewLabel(m.Title)
-	title.TextStyle.Bold = true
+	title := meterTitle(m.Title)
 	bar := widget.NewProgressBar()
 	bar.SetValue(meterValue(m.Fraction))
 	f := m.Fraction

@@ -55,6 +55,8 @@ func newFakeGuard(now time.Time) fakeGuard {
 				Help: "Wait for Anthropic's rate-limit reset when 5% or less remains, instead of meeting a 429", Allowed: "on or off"},
 			{Key: "brake.enabled", Value: "on", Default: "on", Type: coreapi.KnobBool, Applies: "now",
 				Help: "Stop an agent that repeats the same tool call with the same result", Allowed: "on or off"},
+			{Key: "display.currency", Value: "USD", Default: "USD", Type: coreapi.KnobString, Applies: "now",
+				Help: "Currency amounts are also shown in (records stay in US dollars)", Allowed: "a three-letter currency code such as USD or CNY"},
 			{Key: "retry.max_attempts", Value: "3", Default: "3", Type: coreapi.KnobInteger, Applies: "now",
 				Help: "Upstream attempts for one request before its first byte, failovers included (1: no retries)", Allowed: "an integer, from 1 to 8"},
 			{Key: "road.failover", Value: "auto_only", Default: "auto_only", Type: coreapi.KnobEnum, Values: []string{"auto_only", "always"}, Applies: "now",

@@ -53,6 +53,9 @@ func (d *Desktop) spendPage(w fyne.Window) fyne.CanvasObject {
 	showBrake = func() { d.fillBrake(w, brake, showBrake) }
 	showBrake()
 	brakeKnobs := d.newKnobEditor(w, "brake.")
+	// The display currency (amounts also shown in, say, CNY) and the zone
+	// budget days and months are counted in.
+	displayKnobs := d.newKnobEditor(w, "display.", "budget.")
 
 	note := func(s string) *widget.Label {
 		l := widget.NewLabel(s)
@@ -78,6 +81,7 @@ func (d *Desktop) spendPage(w fyne.Window) fyne.CanvasObject {
 			note(lang.L("Read from Anthropic's answers to Claude Code on a Pro or Max plan; Ferry makes no calls of its own.")),
 			quota)),
 		widget.NewCard(lang.L("Runaway brake"), "", container.NewVBox(brake, brakeKnobs.object())),
+		widget.NewCard(lang.L("Currency and time zone"), "", displayKnobs.object()),
 	))
 }
 
@@ -99,8 +103,7 @@ func (d *Desktop) fillBudgets(w fyne.Window, box *fyne.Container, again func()) 
 		b := b
 		set = append(set, b.Name)
 		hard = hard || b.Mode == coreapi.ModeHard
-		title := widget.NewLabel(BudgetTitle(b.Name))
-		title.TextStyle.Bold = true
+		title := meterTitle(BudgetTitle(b.Name))
 		bar := widget.NewProgressBar()
 		bar.SetValue(math.Min(b.Fraction, 1))
 		bar.TextFormatter = func() string { return strconv.Itoa(int(math.Round(b.Fraction*100))) + "%" }

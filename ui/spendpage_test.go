@@ -23,7 +23,7 @@ func TestSpendPageShowsTheGuard(t *testing.T) {
 		"7 requests refused by a limit",
 		"Account org-0f0e", "5 hours", "42% used · resets 16:20, in 1 h 50 min", "7 days", "63% used",
 		"On: a session is stopped after 8 equal tool calls", "Session sess-7f3a, stopped 14:25: the tool Bash returned the same result 8 times",
-		"limit.rpm", "Requests per minute per API key", "brake.enabled",
+		"limit.rpm", "Requests per minute per API key", "brake.enabled", "Currency and time zone", "display.currency",
 	} {
 		if !hasText(content, want) {
 			t.Errorf("page lacks %q", want)
