@@ -98,6 +98,7 @@ func Run(ctx context.Context, srv *app.Server, opts Options) error {
 			Quit:           requestQuit,
 			Autostart:      as,
 			Guard:          serverGuard{srv},
+			CacheOn:        srv.Cache().On,
 			Logger:         log,
 			GOOS:           runtime.GOOS,
 		})

@@ -40,6 +40,9 @@ type State struct {
 	WindowsStopped bool
 	// Guard is the spend guard (guard.go).
 	Guard Guard
+	// CacheOff is set while the dedup cache does not answer (turned off,
+	// or its store failed): every duplicate is paid for again.
+	CacheOff bool
 }
 
 // Equal reports whether two states show the same menu.
@@ -47,7 +50,7 @@ func (s State) Equal(o State) bool {
 	return s.Lang == o.Lang && s.Paused == o.Paused && s.Choice == o.Choice && s.Current == o.Current &&
 		s.SpendCents == o.SpendCents && s.RequestsToday == o.RequestsToday &&
 		s.StartAtLogin == o.StartAtLogin && s.WindowsStopped == o.WindowsStopped && slices.Equal(s.Routes, o.Routes) &&
-		s.Guard.equal(o.Guard)
+		s.Guard.equal(o.Guard) && s.CacheOff == o.CacheOff
 }
 
 // IconState is which tray icon to show.
@@ -186,6 +189,9 @@ func StatusLine(s State) string {
 		route = i18n.T(s.Lang, "Paused")
 	}
 	line := route + " — " + today
+	if s.CacheOff {
+		line += " — " + i18n.T(s.Lang, "cache off")
+	}
 	if g := GuardItem(s.Lang, s.Guard); g != "" {
 		line = g + " — " + line
 	}

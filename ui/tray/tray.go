@@ -67,8 +67,11 @@ type Options struct {
 	Quit      func()
 	Autostart Autostart
 	// Guard is the spend guard; nil shows none of it.
-	Guard  GuardCore
-	Logger *slog.Logger
+	Guard GuardCore
+	// CacheOn reports whether the dedup cache answers requests
+	// (cache.Cache.On); nil never says the cache is off.
+	CacheOn func() bool
+	Logger  *slog.Logger
 	// GOOS selects the form of the copied environment.
 	GOOS string
 }
@@ -172,6 +175,9 @@ func (t *Tray) read() State {
 	}
 	if g := t.opts.Guard; g != nil {
 		s.Guard = GuardFrom(g.Budgets(), g.Quota(), g.Brake(), time.Now(), time.Local)
+	}
+	if t.opts.CacheOn != nil {
+		s.CacheOff = !t.opts.CacheOn()
 	}
 	return s
 }
