@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/lang"
 
 	"github.com/ferry-gateway/ferry/assets"
+	"github.com/ferry-gateway/ferry/assets/i18n"
 	"github.com/ferry-gateway/ferry/proxy/events"
 	"github.com/ferry-gateway/ferry/ui/autostart"
 )
@@ -134,6 +135,11 @@ func Run(a fyne.App, core Core, opts Options) (*Desktop, error) {
 	}
 	if err := ApplyLanguage(st.Language); err != nil {
 		opts.Logger.Warn("language", "err", err)
+	}
+	// The core's own texts (a setting's help, why a value was refused) in
+	// the windows' language too.
+	if l, ok := core.(interface{ SetLanguage(tag string) }); ok {
+		l.SetLanguage(i18n.Resolve(st.Language))
 	}
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 

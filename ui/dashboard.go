@@ -72,6 +72,7 @@ type dashData struct {
 	recent []storage.Record
 	routes []RouteStatus
 	paused bool
+	guard  guardGlance // dashguard.go
 }
 
 type dashboard struct {
@@ -98,6 +99,8 @@ type dashboard struct {
 	statusSel *widget.Select
 	table     *widget.Table
 	routesBox *fyne.Container
+	content   *contentCards // dashcontent.go
+	guard     *guardCard    // dashguard.go
 
 	all   []storage.Record
 	shown []storage.Record
@@ -162,7 +165,9 @@ func newDashboard(d *Desktop, fallback bool) *dashboard {
 		widget.NewCard("", lang.L("By route"), db.byRoute),
 		widget.NewCard("", lang.L("Errors by type"), db.byError),
 	)
-	overview := container.NewVScroll(container.NewVBox(spanSel, cards, charts, breakdowns))
+	db.content = newContentCards()
+	db.guard = newGuardCard()
+	overview := container.NewVScroll(container.NewVBox(spanSel, cards, db.guard.root, charts, db.content.root, breakdowns))
 
 	db.modelSel = widget.NewSelect([]string{lang.L("All models")}, func(string) { db.filter() })
 	db.modelSel.SetSelectedIndex(0)
@@ -227,6 +232,7 @@ func (db *dashboard) fetch(ctx context.Context, core Core, now time.Time) (dashD
 	if data.recent, err = core.Recent(ctx, recentLimit); err != nil {
 		return data, fmt.Errorf("recent requests: %w", err)
 	}
+	data.guard = fetchGuard(ctx, core)
 	return data, nil
 }
 
@@ -282,6 +288,8 @@ func (db *dashboard) apply(data dashData) {
 	db.latTotal.SetData(c.Times, c.Total)
 	db.costChart.Unit = c.SpendUnit
 	db.costChart.SetData(c.SpendTimes, c.Spend)
+	db.content.apply(st, data.series, data.span.step)
+	db.guard.apply(data.guard, data.now)
 
 	db.all = data.recent
 	models := ModelOptions(data.recent)
@@ -313,7 +321,7 @@ func (db *dashboard) filter() {
 }
 
 func tableHeaders() []string {
-	return []string{lang.L("Time"), lang.L("Model"), lang.L("Route"), lang.L("Status"), lang.L("Tokens in / out"), lang.L("Latency"), lang.L("Cost")}
+	return []string{lang.L("Time"), lang.L("Model"), lang.L("Route"), lang.L("Status"), lang.L("Tokens in / out"), lang.L("Latency"), lang.L("Cost"), lang.L("Tries")}
 }
 
 // RecordCells is one table row.
@@ -327,12 +335,12 @@ func RecordCells(r storage.Record) []string {
 		cost = lang.L("price unknown")
 	}
 	tokens := FormatCount(float64(r.Tokens.Prompt())) + " / " + FormatCount(float64(r.Tokens.Output))
-	return []string{r.Time.Local().Format("01-02 15:04:05"), r.Model, r.Route, status, tokens, FormatMS(r.Total), cost}
+	return []string{r.Time.Local().Format("01-02 15:04:05"), r.Model, r.Route, status, tokens, FormatMS(r.Total), cost, AttemptsCell(r)}
 }
 
 func (db *dashboard) newTable() *widget.Table {
 	headers := tableHeaders()
-	widths := []float32{130, 190, 110, 150, 110, 80, 90}
+	widths := []float32{130, 190, 110, 150, 110, 80, 90, 50}
 	t := widget.NewTableWithHeaders(
 		func() (int, int) { return len(db.shown), len(headers) },
 		func() fyne.CanvasObject {
@@ -395,7 +403,8 @@ func RecordDetails(r storage.Record) [][2]string {
 		{lang.L("Price row"), r.PriceRow},
 		{lang.L("Bytes in / out"), strconv.FormatInt(r.BytesIn, 10) + " / " + strconv.FormatInt(r.BytesOut, 10)},
 	}
-	return out
+	out = append(out, AttemptDetails(r)...)
+	return append(out, ContentDetails(r)...)
 }
 
 func errorText(r storage.Record) string {

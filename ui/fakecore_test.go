@@ -36,6 +36,8 @@ type fakeCore struct {
 	calls      []string
 	bus        events.Bus
 	probe      Probe
+	guard      fakeGuard   // fakeguard_test.go
+	content    fakeContent // fakecontent_test.go
 }
 
 func newFakeCore() *fakeCore {
@@ -85,6 +87,8 @@ func newFakeCore() *fakeCore {
 		{ID: 2, Time: now.Add(-time.Minute), Method: "POST", Path: "/v1/messages", Model: "claude-haiku-4-5", Status: 529, ErrorType: "overloaded_error", ErrorClass: storage.ClassUpstream5xx, Route: "Office SOCKS", Total: 900 * time.Millisecond},
 		{ID: 1, Time: now.Add(-2 * time.Minute), Method: "POST", Path: "/v1/messages", Model: "claude-sonnet-4-5", Status: 502, ErrorType: "api_error", ErrorClass: storage.ClassNetwork, Route: "Direct", Total: 30 * time.Second},
 	}
+	c.guard = newFakeGuard(now)
+	c.initContent()
 	return c
 }
 

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -26,8 +27,8 @@ func TestScreensRender(t *testing.T) {
 	d.showSettings()
 	d.settingsWin.Resize(fyne.NewSize(820, 600))
 	st := find[*container.AppTabs](d.settingsWin.Content())[0]
-	for i, name := range []string{"general", "routes", "keys", "prices", "data", "setup"} {
-		st.SelectIndex(i)
+	for _, name := range []string{"general", "routes", "network", "keys", "prices", "spend", "cache", "filters", "data", "setup"} {
+		st.SelectIndex(slices.IndexFunc(settingsPages, func(p settingsPage) bool { return p.id == name }))
 		test.AssertRendersToImage(t, "settings_"+name+".png", d.settingsWin.Canvas())
 	}
 }

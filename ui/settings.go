@@ -31,8 +31,12 @@ type settingsPage struct {
 var settingsPages = []settingsPage{
 	{"general", func() string { return lang.L("General") }, (*Desktop).generalPage},
 	{"routes", func() string { return lang.L("Routes") }, (*Desktop).routesPage},
+	{"network", func() string { return lang.L("Network") }, (*Desktop).networkPage},
 	{"keys", func() string { return lang.L("Keys") }, (*Desktop).keysPage},
 	{"prices", func() string { return lang.L("Prices") }, (*Desktop).pricesPage},
+	{"spend", func() string { return lang.L("Budgets and limits") }, (*Desktop).spendPage},
+	{"cache", func() string { return lang.L("Cache") }, (*Desktop).cachePage},
+	{"filters", func() string { return lang.L("Filters") }, (*Desktop).filtersPage},
 	{"data", func() string { return lang.L("Data") }, (*Desktop).dataPage},
 	{"setup", func() string { return lang.L("Setup help") }, (*Desktop).setupHelpPage},
 }

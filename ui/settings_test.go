@@ -49,7 +49,7 @@ func TestSettingsPagesAreData(t *testing.T) {
 	for _, it := range tabs.Items {
 		got = append(got, it.Text)
 	}
-	want := []string{"General", "Routes", "Keys", "Prices", "Data", "Setup help"}
+	want := []string{"General", "Routes", "Network", "Keys", "Prices", "Budgets and limits", "Cache", "Filters", "Data", "Setup help"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("pages = %q, want %q", got, want)
 	}
@@ -325,7 +325,7 @@ func TestChineseLabels(t *testing.T) {
 	for _, it := range d.settingsContent(w).Items {
 		tabs = append(tabs, it.Text)
 	}
-	if !slices.Equal(tabs, []string{"通用", "线路", "密钥", "价格", "数据", "配置帮助"}) {
+	if !slices.Equal(tabs, []string{"通用", "线路", "网络", "密钥", "价格", "预算与限额", "缓存", "过滤", "数据", "配置帮助"}) {
 		t.Errorf("zh-CN settings pages = %q", tabs)
 	}
 	d.showDashboard()

@@ -461,6 +461,9 @@ func (s *Server) Budgets() *budget.Guard { return s.budgets }
 // Brake returns the runaway brake.
 func (s *Server) Brake() *brake.Brake { return s.brake }
 
+// Cache returns the dedup cache (the tray says when it does not answer).
+func (s *Server) Cache() *cache.Cache { return s.cache }
+
 // Quota returns the subscription quota seen on responses.
 func (s *Server) Quota() *quota.Tracker { return s.quota }
 

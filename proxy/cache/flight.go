@@ -208,7 +208,12 @@ func (f *flight) pump(body io.ReadCloser) {
 	for {
 		n, err := body.Read(buf)
 		if n > 0 {
-			if f.append(buf[:n]) {
+			// The last bytes of a body with a Content-Length come with
+			// io.EOF (net/http returns them together): they are shown to
+			// the members by finish, after the entry is stored. Shown
+			// here, a client could read its whole answer, send it again
+			// and miss (seen under -race in CI).
+			if f.append(buf[:n], err == io.EOF) {
 				f.abandon() // every client was cut
 			}
 			f.waitRoom()
@@ -224,8 +229,9 @@ func (f *flight) pump(body io.ReadCloser) {
 }
 
 // append adds what the upstream sent, cuts the clients too far behind and
-// reports whether none is left attached.
-func (f *flight) append(p []byte) (abandoned bool) {
+// reports whether none is left attached. The members see the bytes now,
+// or, when they are the last (quiet), when finish ends the flight.
+func (f *flight) append(p []byte, quiet bool) (abandoned bool) {
 	maxEntry := f.c.store.MaxEntryBytes()
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -258,7 +264,9 @@ func (f *flight) append(p []byte) (abandoned bool) {
 			f.base = low
 		}
 	}
-	f.notifyLocked()
+	if !quiet {
+		f.notifyLocked()
+	}
 	return cancel
 }
 

@@ -39,6 +39,13 @@ type RequestJSON struct {
 	// Attempts are the tries on the road (retries and failovers), the
 	// last one the answer's.
 	Attempts []AttemptJSON `json:"attempts,omitempty"`
+	// The dedup cache's and the filter lists' part in the request.
+	Coalesced   bool                `json:"coalesced,omitempty"`
+	SavedUSD    float64             `json:"saved_usd,omitempty"`
+	SavedTokens int64               `json:"saved_tokens,omitempty"`
+	FilterHits  []storage.FilterHit `json:"filter_hits,omitempty"`
+	// QueueWaitMS is the wait for a concurrency slot (limit.concurrency).
+	QueueWaitMS float64 `json:"queue_wait_ms,omitempty"`
 }
 
 // AttemptJSON is one try of a request on one route: class is "" when an
@@ -72,6 +79,8 @@ func NewRequestJSON(r storage.Record) RequestJSON {
 		TokensPerSec: r.TokensPerSec, CostUSD: r.CostUSD, PriceKnown: r.PriceKnown, PriceRow: r.PriceRow,
 		ServiceTier: r.ServiceTier, Batch: r.Batch, UsageExtras: r.UsageExtras,
 		BytesIn: r.BytesIn, BytesOut: r.BytesOut, Attempts: attemptsJSON(r.Attempts),
+		Coalesced: r.Coalesced, SavedUSD: r.SavedUSD, SavedTokens: r.SavedTokens, FilterHits: r.FilterHits,
+		QueueWaitMS: ms(r.QueueWait),
 	}
 }
 

@@ -62,6 +62,12 @@ type Stats struct {
 	ByRoute              map[string]storage.Breakdown `json:"by_route"`
 	Headroom             map[string]Headroom          `json:"ratelimit"`
 	QueueDropped         uint64                       `json:"queue_dropped"`
+	// The dedup cache's and the filter lists' share of the window, for
+	// the dashboard.
+	Coalesced   uint64            `json:"coalesced"`
+	SavedUSD    float64           `json:"saved_usd"`
+	SavedTokens uint64            `json:"saved_tokens"`
+	FilterHits  map[string]uint64 `json:"filter_hits,omitempty"`
 }
 
 // Stats computes /_ferry/stats for the window ending now.
@@ -103,6 +109,7 @@ func (h *Handlers) StatsBetween(from, to time.Time) (Stats, error) {
 		SpendTodayUSD: today.CostUSD, RequestsToday: today.Requests, SpendMonthUSD: thisMonth.CostUSD,
 		ByModel: s.ByModel, ByRoute: s.ByRoute,
 		Headroom: h.limits.Snapshot(), QueueDropped: h.dropped(),
+		Coalesced: s.Coalesced, SavedUSD: s.SavedUSD, SavedTokens: s.SavedTokens, FilterHits: s.FilterHits,
 	}, nil
 }
 

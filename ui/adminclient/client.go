@@ -35,6 +35,7 @@ type Client struct {
 	base  string // "http://127.0.0.1:7856"
 	token string // the admin token, sent with every call
 	hc    *http.Client
+	lang  string // Accept-Language, see SetLanguage
 }
 
 // New returns a client of the core at base (its admin address) with the
@@ -80,6 +81,9 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	req.Header.Set("X-Ferry-Admin-Token", c.token)
+	if c.lang != "" {
+		req.Header.Set("Accept-Language", c.lang)
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -50,15 +50,7 @@ func realCore(t *testing.T) (*app.Server, *testsupport.FakeAPI) {
 
 func message(t *testing.T, base string) {
 	t.Helper()
-	req, _ := http.NewRequest("POST", base+"/v1/messages",
-		strings.NewReader(`{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}`))
-	req.Header.Set("x-api-key", "sk-ant-api03-clienttest-000000000000000000000000")
-	req.Header.Set("content-type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	send(t, base, "hi")
 }
 
 // Every operation a window offers, against a real core, through the admin

@@ -70,6 +70,7 @@ type (
 		ByModel       map[string]storage.Breakdown `json:"by_model"`
 		ByRoute       map[string]storage.Breakdown `json:"by_route"`
 		RateLimit     map[string]rateLimitJSON     `json:"ratelimit"`
+		cacheFiguresJSON
 	}
 	seriesJSON struct {
 		Points []storage.Point `json:"points"`
@@ -97,6 +98,8 @@ type (
 		TokensPerSec float64 `json:"tokens_per_sec"`
 		CostUSD      float64 `json:"cost_usd"`
 		PriceKnown   bool    `json:"price_known"`
+		recordContentJSON
+		recordRoadJSON // records.go
 	}
 	priceRowJSON struct {
 		Model        string          `json:"model"`
@@ -305,6 +308,7 @@ func (c *Client) Stats(ctx context.Context, from, to time.Time) (coreapi.Stats, 
 		RequestsToday: int64(s.RequestsToday), ByModel: breakdowns(s.ByModel), ByRoute: breakdowns(s.ByRoute),
 		Headroom: headroom(s.RateLimit),
 	}
+	s.cacheFiguresJSON.into(&st)
 	for k, v := range s.Errors.ByType {
 		st.ErrorsByType[k] = int64(v)
 	}
@@ -323,6 +327,7 @@ func (c *Client) Series(ctx context.Context, from, to time.Time, step time.Durat
 			Time: p.Start, Requests: int64(p.Requests), ErrorsByClass: classMap(p.Errors),
 			Tokens: p.Tokens, CostUSD: p.CostUSD,
 			FirstToken: percentiles(p.LatencyMS.FirstToken), Total: percentiles(p.LatencyMS.Total),
+			FilterHits: hitCounts(p.FilterHits),
 		})
 	}
 	return out, nil
@@ -344,7 +349,9 @@ func (c *Client) Recent(ctx context.Context, limit int) ([]storage.Record, error
 			Client: r.Client, RequestID: r.RequestID, CacheHit: r.CacheHit, Tokens: r.Tokens,
 			FirstByte: ms(r.LatencyMS.FirstByte), FirstToken: ms(r.LatencyMS.FirstToken), Total: ms(r.LatencyMS.Total),
 			TokensPerSec: r.TokensPerSec, CostUSD: r.CostUSD, PriceKnown: r.PriceKnown,
+			Coalesced: r.Coalesced, SavedUSD: r.SavedUSD, SavedTokens: r.SavedTokens, FilterHits: r.FilterHits,
 		})
+		r.road(&out[len(out)-1])
 	}
 	return out, nil
 }

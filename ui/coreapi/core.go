@@ -28,6 +28,12 @@ const AutoChoice = "auto"
 // Methods taking a context may do I/O (probes, database reads) and must
 // honour its deadline.
 type Core interface {
+	// The spend guard, the settings registry and the road's options, each
+	// in a file of its own.
+	SpendGuard
+	Knobs
+	Road
+
 	// Paused reports whether the proxy is paused (answering every API
 	// request with an Anthropic-shaped 503) rather than forwarding.
 	Paused() bool
@@ -120,6 +126,9 @@ type Core interface {
 	// closes it (events.Bus.Subscribe). The core never blocks on it: when
 	// the buffer is full, events are dropped.
 	Subscribe(buf int) (<-chan events.Event, func())
+
+	// Content: the dedup cache and the filter lists (content.go).
+	Content
 }
 
 // RouteStatus is one route with its latest health.
@@ -204,6 +213,13 @@ type Stats struct {
 	RequestsToday          int64
 	ByModel, ByRoute       []Breakdown
 	Headroom               Headroom
+	// CacheHits and Coalesced count requests answered by the dedup cache
+	// or shared with an identical one in flight; SavedUSD and SavedTokens
+	// what that saved. FilterHits counts filter-list matches by list.
+	CacheHits, Coalesced int64
+	SavedUSD             float64
+	SavedTokens          int64
+	FilterHits           map[string]int64
 }
 
 // SuccessRate is the share of requests without an error class, 0..1; it is
@@ -224,6 +240,8 @@ type SeriesPoint struct {
 	CostUSD       float64
 	// Latency percentiles over the step's requests; zero when none.
 	FirstToken, Total Percentiles
+	// FilterHits counts filter-list matches by list.
+	FilterHits map[string]int64
 }
 
 // PriceRow is one row of the price table, in US dollars per million tokens.

@@ -97,6 +97,8 @@ func Run(ctx context.Context, srv *app.Server, opts Options) error {
 			Notify:         notify,
 			Quit:           requestQuit,
 			Autostart:      as,
+			Guard:          serverGuard{srv},
+			CacheOn:        srv.Cache().On,
 			Logger:         log,
 			GOOS:           runtime.GOOS,
 		})

@@ -38,13 +38,19 @@ type State struct {
 	// WindowsStopped is set when the window process crashed too often
 	// and is no longer restarted by itself.
 	WindowsStopped bool
+	// Guard is the spend guard (guard.go).
+	Guard Guard
+	// CacheOff is set while the dedup cache does not answer (turned off,
+	// or its store failed): every duplicate is paid for again.
+	CacheOff bool
 }
 
 // Equal reports whether two states show the same menu.
 func (s State) Equal(o State) bool {
 	return s.Lang == o.Lang && s.Paused == o.Paused && s.Choice == o.Choice && s.Current == o.Current &&
 		s.SpendCents == o.SpendCents && s.RequestsToday == o.RequestsToday &&
-		s.StartAtLogin == o.StartAtLogin && s.WindowsStopped == o.WindowsStopped && slices.Equal(s.Routes, o.Routes)
+		s.StartAtLogin == o.StartAtLogin && s.WindowsStopped == o.WindowsStopped && slices.Equal(s.Routes, o.Routes) &&
+		s.Guard.equal(o.Guard) && s.CacheOff == o.CacheOff
 }
 
 // IconState is which tray icon to show.
@@ -54,10 +60,14 @@ const (
 	IconRunning IconState = iota
 	IconPaused
 	IconRouteDown
+	// IconAlert: a budget or quota window at 80% or more, or a session
+	// stopped by the runaway brake.
+	IconAlert
 )
 
 // Icon is the icon for the state: paused wins; otherwise a down current
-// route (or no route up at all) shows the route-down icon.
+// route (or no route up at all) shows the route-down icon; then the spend
+// guard's attention.
 func (s State) Icon() IconState {
 	if s.Paused {
 		return IconPaused
@@ -71,6 +81,9 @@ func (s State) Icon() IconState {
 	}
 	if len(s.Routes) > 0 && !anyUp {
 		return IconRouteDown
+	}
+	if s.Guard.attention() {
+		return IconAlert
 	}
 	return IconRunning
 }
@@ -133,6 +146,10 @@ type Actions struct {
 	OpenSettings       func()
 	ToggleStartAtLogin func()
 	Quit               func()
+	// AllowOneHour lifts the hard caps for AllowFor; ReleaseBrake lets a
+	// stopped session go on.
+	AllowOneHour func()
+	ReleaseBrake func(session string)
 }
 
 // RouteLabel is a route with its health: "Office SOCKS · 182 ms",
@@ -148,8 +165,10 @@ func RouteLabel(lang string, r Route) string {
 	}
 }
 
-// StatusLine is the tray's first (disabled) item: the state, the route
-// serving requests with its latency, and today's spend and requests.
+// StatusLine is the tray's first (disabled) item, up to three parts in a
+// fixed priority (issue 12): a budget at 80% or more or the subscription
+// quota, then the state or the route serving requests with its latency,
+// then today's spend and requests.
 func StatusLine(s State) string {
 	var route string
 	for _, r := range s.Routes {
@@ -167,9 +186,16 @@ func StatusLine(s State) string {
 		"Spend": coreapi.FormatUSD(float64(s.SpendCents) / 100), "Count": s.RequestsToday,
 	})
 	if s.Paused {
-		return i18n.T(s.Lang, "Paused") + " — " + today
+		route = i18n.T(s.Lang, "Paused")
 	}
-	return route + " — " + today
+	line := route + " — " + today
+	if s.CacheOff {
+		line += " — " + i18n.T(s.Lang, "cache off")
+	}
+	if g := GuardItem(s.Lang, s.Guard); g != "" {
+		line = g + " — " + line
+	}
+	return line
 }
 
 // Menu builds the whole tray menu from the state: a pure function of its
@@ -199,6 +225,7 @@ func Menu(s State, a Actions) []Item {
 	if s.WindowsStopped {
 		items = append(items, Item{Label: t("Windows stopped: they crashed 3 times in a minute"), Disabled: true})
 	}
+	items = append(items, guardItems(l, s.Guard, a)...)
 	return append(items,
 		Item{Separator: true},
 		Item{Label: pause, Do: a.TogglePause},

@@ -74,10 +74,15 @@ func (n *notifier) handle(lang string, e events.Event) (title, body string, ok b
 		return i18n.T(lang, "Ferry stopped a runaway session"),
 			i18n.Tf(lang, "Session {{.Session}} repeated a request {{.Repeats}} times. Release it with: ferry brake release {{.Session}}", map[string]any{"Session": a["session"], "Repeats": a["repeats"]}), true
 	case events.FilterRedacted:
-		// Published the first time each day.
+		// Published the first time each day. Issue 11: the notification
+		// says which kind of secret and in which request (Ferry's id, as
+		// in its log), never the secret.
 		a := e.Attrs
-		return i18n.T(lang, "Ferry redacted a secret"),
-			i18n.Tf(lang, "A {{.Rule}} was replaced in a request before it left (list {{.List}}).", map[string]any{"Rule": a["rule"], "List": a["list"]}), true
+		body := i18n.Tf(lang, "A {{.Rule}} was replaced in a request before it left (list {{.List}}).", map[string]any{"Rule": a["rule"], "List": a["list"]})
+		if a["request"] != "" {
+			body = i18n.Tf(lang, "A {{.Rule}} was replaced in request {{.Request}} before it left (list {{.List}}).", map[string]any{"Rule": a["rule"], "List": a["list"], "Request": a["request"]})
+		}
+		return i18n.T(lang, "Ferry redacted a secret"), body, true
 	case events.ListenFailed:
 		if n.listen[e.Detail] {
 			return "", "", false

@@ -54,3 +54,25 @@ func TestNotifierOncePerEvent(t *testing.T) {
 		t.Errorf("zh-CN notification title is English: %q", title)
 	}
 }
+
+// The secrets list's daily notice says which kind of secret and in which
+// request, in the user's language, and never carries the secret.
+func TestFilterRedactedNotification(t *testing.T) {
+	e := events.Event{Kind: events.FilterRedacted, Detail: "Ferry redacted a secret (github-token) from request req_7 before it left",
+		Attrs: map[string]string{"list": "secrets", "rule": "github-token", "request": "req_7", "count": "1"}}
+	for _, c := range []struct {
+		lang, title, body string
+	}{
+		{"en", "Ferry redacted a secret", "A github-token was replaced in request req_7 before it left (list secrets)."},
+		{"zh-CN", "Ferry 已遮蔽一项密钥", "请求 req_7 发出前已替换一项 github-token（列表 secrets）。"},
+	} {
+		title, body, ok := newNotifier().handle(c.lang, e)
+		if !ok || title != c.title || body != c.body {
+			t.Errorf("%s: %q %q %v, want %q %q", c.lang, title, body, ok, c.title, c.body)
+		}
+	}
+	delete(e.Attrs, "request")
+	if _, body, _ := newNotifier().handle("zh-CN", e); body != "请求发出前已替换一项 github-token（列表 secrets）。" {
+		t.Errorf("without a request id: %q", body)
+	}
+}

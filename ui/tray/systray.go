@@ -81,7 +81,9 @@ func (s *Systray) SetIcon(st IconState) {
 	switch st {
 	case IconPaused:
 		png = assets.TrayPausedDark
-	case IconRouteDown:
+	case IconRouteDown, IconAlert:
+		// The spend guard's attention shares the route-down artwork: the
+		// ferry with an exclamation mark.
 		png = assets.TrayDownDark
 	default:
 		png = assets.TrayRunningDark
@@ -91,7 +93,7 @@ func (s *Systray) SetIcon(st IconState) {
 		switch st {
 		case IconPaused:
 			tmpl = assets.TrayPausedLight
-		case IconRouteDown:
+		case IconRouteDown, IconAlert:
 			tmpl = assets.TrayDownLight
 		default:
 			tmpl = assets.TrayRunningLight

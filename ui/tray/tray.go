@@ -66,7 +66,12 @@ type Options struct {
 	// Quit quits Ferry (waits for the window process, stops the core).
 	Quit      func()
 	Autostart Autostart
-	Logger    *slog.Logger
+	// Guard is the spend guard; nil shows none of it.
+	Guard GuardCore
+	// CacheOn reports whether the dedup cache answers requests
+	// (cache.Cache.On); nil never says the cache is off.
+	CacheOn func() bool
+	Logger  *slog.Logger
 	// GOOS selects the form of the copied environment.
 	GOOS string
 }
@@ -168,6 +173,12 @@ func (t *Tray) read() State {
 	if t.opts.WindowsStopped != nil {
 		s.WindowsStopped = t.opts.WindowsStopped()
 	}
+	if g := t.opts.Guard; g != nil {
+		s.Guard = GuardFrom(g.Budgets(), g.Quota(), g.Brake(), time.Now(), time.Local)
+	}
+	if t.opts.CacheOn != nil {
+		s.CacheOff = !t.opts.CacheOn()
+	}
 	return s
 }
 
@@ -219,6 +230,18 @@ func (t *Tray) actions() Actions {
 		Quit: func() {
 			if t.opts.Quit != nil {
 				t.opts.Quit()
+			}
+		},
+		AllowOneHour: func() {
+			if t.opts.Guard != nil {
+				t.report(t.opts.Guard.AllowBudgets(AllowFor))
+				t.Refresh()
+			}
+		},
+		ReleaseBrake: func(session string) {
+			if t.opts.Guard != nil {
+				t.report(t.opts.Guard.ReleaseBrake(session))
+				t.Refresh()
 			}
 		},
 	}
