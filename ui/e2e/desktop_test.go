@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -102,10 +103,14 @@ func (f *ferry) waitHealthy() {
 	f.t.Fatal("ferry did not answer /_ferry/health within 60 s")
 }
 
+// messageSeq makes every message distinct: the dedup cache is on by
+// default and would answer a repeat itself, with no route in its record.
+var messageSeq atomic.Int64
+
 // message sends one non-streaming request and returns its status.
 func (f *ferry) message(t *testing.T) int {
 	t.Helper()
-	body := `{"model":"claude-sonnet-4-5","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}`
+	body := fmt.Sprintf(`{"model":"claude-sonnet-4-5","max_tokens":16,"messages":[{"role":"user","content":"hi %d"}]}`, messageSeq.Add(1))
 	req, _ := http.NewRequest("POST", f.base+"/v1/messages", strings.NewReader(body))
 	req.Header.Set("x-api-key", "sk-ant-e2e-test-key")
 	req.Header.Set("anthropic-version", "2023-06-01")

@@ -254,13 +254,15 @@ func waitUp(t *testing.T, base string) {
 func pace(t *testing.T, base string, rate int, d time.Duration) []time.Duration {
 	t.Helper()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
-	body := `{"model":"claude-sonnet-4-5","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}`
 	tick := time.NewTicker(time.Second / time.Duration(rate))
 	defer tick.Stop()
 	end := time.Now().Add(d)
 	var lat []time.Duration
 	for time.Now().Before(end) {
 		<-tick.C
+		// Each request distinct: repeats would be answered by the dedup
+		// cache, and the figures are of requests that go upstream.
+		body := fmt.Sprintf(`{"model":"claude-sonnet-4-5","max_tokens":16,"messages":[{"role":"user","content":"hi %d"}]}`, len(lat))
 		req, _ := http.NewRequest("POST", base+"/v1/messages", strings.NewReader(body))
 		req.Header.Set("x-api-key", "sk-ant-figures")
 		req.Header.Set("content-type", "application/json")
