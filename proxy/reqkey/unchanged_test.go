@@ -29,7 +29,7 @@ func keyCorpus() [][]byte {
 	var docs [][]byte
 	for _, size := range []int{200, 4_000, 85_000} {
 		for _, billing := range []string{"cch=1a2b3;", "cch=ffff0; cc_prev_req=req_011CV; cc_prompt_id=0c6b3a4e;"} {
-			docs = append(docs, ClaudeCodeBody(size, billing))
+			docs = append(docs, ClaudeCodeBody(size, billing), ClaudeCodeWireBody(size, billing))
 		}
 	}
 	rng := rand.New(rand.NewPCG(10, 2026))
