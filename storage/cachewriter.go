@@ -19,46 +19,54 @@ type cacheOp struct {
 
 func unixNano(ns int64) time.Time { return time.Unix(0, ns) }
 
-// maxPutBatch bounds the entries written in one transaction.
-const maxPutBatch = 64
+// maxPutBatch and maxPutBatchBytes bound the puts held for one
+// transaction: a full batch is written without waiting for PutDelay.
+const (
+	maxPutBatch      = 64
+	maxPutBatchBytes = 8 << 20
+)
 
 // run is the writer: the only goroutine that writes the file. It ends
-// when Close asks it to.
+// when Close asks it to. Puts wait up to PutDelay to share a transaction
+// (group commit); any other job writes the waiting puts first, so it sees
+// every put queued before it.
 func (c *CacheDB) run() {
 	defer close(c.done)
 	recency := time.NewTicker(c.o.RecencyInterval)
 	defer recency.Stop()
 	sweep := time.NewTicker(c.o.SweepInterval)
 	defer sweep.Stop()
+	linger := time.NewTimer(c.o.PutDelay)
+	linger.Stop()
 	var puts []*CacheEntry
+	var held int64
+	flush := func() {
+		linger.Stop()
+		c.writePuts(puts)
+		clear(puts)
+		puts, held = puts[:0], 0
+	}
 	for {
 		select {
 		case op := <-c.ops:
-			puts = puts[:0]
-			for {
-				if op.put != nil {
-					puts = append(puts, op.put)
-				} else {
-					// Requests see every put queued before them.
-					c.writePuts(puts)
-					puts = puts[:0]
-					err := op.do()
-					op.reply <- err
-					if errors.Is(err, errClosed) {
-						return
-					}
+			if op.put != nil {
+				puts = append(puts, op.put)
+				held += op.put.size()
+				if len(puts) >= maxPutBatch || held >= maxPutBatchBytes {
+					flush()
+				} else if len(puts) == 1 {
+					linger.Reset(c.o.PutDelay)
 				}
-				if len(puts) >= maxPutBatch {
-					break
-				}
-				select {
-				case op = <-c.ops:
-					continue
-				default:
-				}
-				break
+				continue
 			}
-			c.writePuts(puts)
+			flush()
+			err := op.do()
+			op.reply <- err
+			if errors.Is(err, errClosed) {
+				return
+			}
+		case <-linger.C:
+			flush()
 		case <-recency.C:
 			c.writeRecency()
 		case <-sweep.C:
@@ -139,6 +147,7 @@ func (c *CacheDB) writePuts(puts []*CacheEntry) {
 		total -= it.size
 	}
 	c.mu.Unlock()
+	c.batches.Add(1)
 	err := c.update(func(ents, rec *bolt.Bucket) error {
 		for _, k := range victims {
 			if err := ents.Delete([]byte(k)); err != nil {

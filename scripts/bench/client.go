@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,12 +39,33 @@ func newClient(maxConns int) *http.Client {
 	}}
 }
 
+// seqMark is where do writes each request's sequence number: every body
+// differs, as every real client's request does, so Ferry's dedup cache
+// and runaway brake see what they see in use (a repeated body would be
+// answered from the cache, and measure that instead of the proxy).
+const seqMark = "req-000000000000 "
+
+// seq numbers the requests of the whole run.
+var seq atomic.Int64
+
+// unique returns a copy of body with its sequence number filled in.
+func unique(body []byte) []byte {
+	b := bytes.Clone(body)
+	i := bytes.Index(b, []byte(seqMark))
+	if i < 0 {
+		return b
+	}
+	n := strconv.FormatInt(seq.Add(1), 10)
+	copy(b[i+len(seqMark)-1-len(n):], n)
+	return b
+}
+
 func requestBody(size int, stream bool) []byte {
 	head := `{"model":"claude-sonnet-4-5","max_tokens":1024,`
 	if stream {
 		head += `"stream":true,`
 	}
-	head += `"system":"`
+	head += `"system":"` + seqMark
 	tail := `","messages":[{"role":"user","content":"Say hello in Chinese and English."}]}`
 	pad := max(0, size-len(head)-len(tail))
 	filler := strings.Repeat("You are a careful assistant. ", pad/29+1)[:pad]
@@ -64,7 +86,7 @@ var firstDelta = []byte("event: content_block_delta")
 // do sends one request and reads the response to its end. keep keeps the
 // body for the caller.
 func do(ctx context.Context, t target, body []byte, stream bool, scenario string, gzipOK, keep bool) result {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.base+"/v1/messages", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.base+"/v1/messages", bytes.NewReader(unique(body)))
 	if err != nil {
 		return result{err: err}
 	}
