@@ -16,8 +16,9 @@ func BenchmarkKey(b *testing.B) {
 	for _, size := range []struct {
 		name string
 		n    int
-	}{{"4KB", 4_000}, {"85KB", 85_000}} {
-		body := ClaudeCodeBody(size.n, "cch=1a2b3;")
+		body func(int, string) []byte
+	}{{"4KB", 4_000, ClaudeCodeBody}, {"85KB", 85_000, ClaudeCodeBody}, {"85KB-wire-order", 85_000, ClaudeCodeWireBody}} {
+		body := size.body(size.n, "cch=1a2b3;")
 		r := Request{Method: "POST", Path: "/v1/messages", RawQuery: "beta=true", Body: body,
 			Version: "2023-06-01", Betas: []string{"oauth-2025-04-20,interleaved-thinking-2025-05-14"}, Credential: "sk-ant-oat01-xxxx"}
 		b.Run("key/"+size.name, func(b *testing.B) {

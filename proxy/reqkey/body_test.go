@@ -1,8 +1,10 @@
 package reqkey
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -57,4 +59,72 @@ func ClaudeCodeBody(size int, billing string) []byte {
 		)
 	}
 	return body()
+}
+
+// ClaudeCodeWireBody is ClaudeCodeBody with its members in the order
+// Claude Code writes them (JavaScript keeps insertion order: model before
+// messages, role before content, type before text), not sorted as
+// encoding/json writes a map: the canonicaliser must reorder nearly every
+// object of it.
+func ClaudeCodeWireBody(size int, billing string) []byte {
+	var v any
+	d := json.NewDecoder(bytes.NewReader(ClaudeCodeBody(size, billing)))
+	d.UseNumber()
+	if err := d.Decode(&v); err != nil {
+		panic(err)
+	}
+	var out bytes.Buffer
+	writeWire(&out, v)
+	return out.Bytes()
+}
+
+// wireOrder ranks the keys Claude Code writes first; others follow sorted.
+var wireOrder = map[string]int{"model": 1, "max_tokens": 2, "system": 3, "messages": 4, "tools": 5, "metadata": 6, "thinking": 7, "stream": 8,
+	"role": 1, "content": 2, "type": 1, "text": 2, "id": 3, "name": 4, "input": 5, "tool_use_id": 2, "cache_control": 9,
+	"description": 2, "input_schema": 3, "required": 3, "properties": 4, "additionalProperties": 5, "$schema": 6}
+
+func writeWire(out *bytes.Buffer, v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool {
+			ri, rj := wireOrder[keys[i]], wireOrder[keys[j]]
+			if ri == 0 {
+				ri = 100
+			}
+			if rj == 0 {
+				rj = 100
+			}
+			if ri != rj {
+				return ri < rj
+			}
+			return keys[i] < keys[j]
+		})
+		out.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				out.WriteByte(',')
+			}
+			kb, _ := json.Marshal(k)
+			out.Write(kb)
+			out.WriteByte(':')
+			writeWire(out, x[k])
+		}
+		out.WriteByte('}')
+	case []any:
+		out.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				out.WriteByte(',')
+			}
+			writeWire(out, e)
+		}
+		out.WriteByte(']')
+	default:
+		b, _ := json.Marshal(x)
+		out.Write(b)
+	}
 }

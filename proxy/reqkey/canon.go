@@ -223,7 +223,18 @@ func (c *canon) sortMembers(from, base int) {
 	if sorted {
 		return
 	}
-	slices.SortStableFunc(ms, func(a, b member) int { return bytes.Compare(c.key(a), c.key(b)) })
+	if len(ms) <= 12 {
+		// Most such objects have two or three members (role and content,
+		// type and text): a plain insertion sort, stable, without the
+		// generic sort's calls through a closure.
+		for k := 1; k < len(ms); k++ {
+			for j := k; j > 0 && bytes.Compare(c.key(ms[j-1]), c.key(ms[j])) > 0; j-- {
+				ms[j-1], ms[j] = ms[j], ms[j-1]
+			}
+		}
+	} else {
+		slices.SortStableFunc(ms, func(a, b member) int { return bytes.Compare(c.key(a), c.key(b)) })
+	}
 	c.scratch = append(c.scratch[:0], c.out[from:]...)
 	c.out = c.out[:from]
 	old := func(m member) []byte { return c.scratch[m.key-from : m.keyEnd-from] }

@@ -193,6 +193,15 @@ func coreConfig(apiBase, data string, storeBodies bool) app.Config {
 			return ""
 		},
 	}
+	// FERRY_BENCH_SET="cache.enabled=off,brake.enabled=off" overrides
+	// settings in the core children (the recording pair and -profile), to
+	// see what one stage costs: on − off of the recording phase with and
+	// without it.
+	for _, kv := range strings.Split(os.Getenv("FERRY_BENCH_SET"), ",") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(kv), "="); ok {
+			cfg.Overrides = append(cfg.Overrides, app.Override{Key: k, Text: v, From: "FERRY_BENCH_SET"})
+		}
+	}
 	if storeBodies {
 		cfg.StoreBodies = &storeBodies
 	}
