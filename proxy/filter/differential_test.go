@@ -1,11 +1,17 @@
 package filter
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
+	"maps"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf16"
 )
 
 // The fast paths against the oracle (the code before them, in
@@ -83,4 +89,308 @@ func TestACSkipSecrets(t *testing.T) {
 	if total == 0 {
 		t.Fatal("no anchor in the texts: the test tests nothing")
 	}
+}
+
+// diffSets are the response-side configurations the stream is compared
+// under: the default (flag), answers redacted, answers blocked, and a
+// keyword and a plain regex beside the built-in list.
+func diffSets(tb testing.TB) map[string]*Set {
+	sets := map[string]*Set{}
+	for _, m := range []Action{Flag, Redact, Block} {
+		sets[string(m)] = defaultSet(tb, m)
+	}
+	words := keywords("words", "机密项目", "Project Falcon")
+	words.Entries = append(words.Entries, Entry{Pattern: `\bACME-[0-9]{6}\b`, Regex: true, Scope: ScopeBoth, MaxLen: 32})
+	s, err := Compile([]List{func() List { l := DefaultSecrets(); l.ResponseMode = Redact; return l }(), words}, testKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sets["words"] = s
+	return sets
+}
+
+// streamRun is one filter's whole output, its hits and its end.
+type streamRun struct {
+	out     string
+	hits    []Hit
+	blocked *Blocked
+	err     error
+}
+
+func runBoth(s *Set, in []byte, seed uint64) (got, want streamRun) {
+	run := func(old bool) streamRun {
+		var r streamRun
+		src := &chunked{bytes.Clone(in), rand.New(rand.NewPCG(seed, 9))}
+		var out []byte
+		if old {
+			f := newOldStreamFilter(s, src, func(h Hit) { r.hits = append(r.hits, h) })
+			out, r.err = io.ReadAll(f)
+			f.Close()
+			r.blocked = f.Blocked
+		} else {
+			f := s.NewStreamFilter(src, func(h Hit) { r.hits = append(r.hits, h) })
+			out, r.err = io.ReadAll(f)
+			f.Close()
+			r.blocked = f.Blocked
+		}
+		r.out = string(out)
+		return r
+	}
+	return run(false), run(true)
+}
+
+func sameRun(a, b streamRun) bool {
+	if (a.blocked == nil) != (b.blocked == nil) || a.blocked != nil && *a.blocked != *b.blocked {
+		return false
+	}
+	return a.out == b.out && slices.Equal(a.hits, b.hits) && fmt.Sprint(a.err) == fmt.Sprint(b.err)
+}
+
+// secretish are pieces of answer text: prose, secrets of several kinds,
+// escapes, non-ASCII and invalid UTF-8, keywords.
+var secretish = []string{
+	"Here is the plan. ", "token := r.Header.Get(\"Authorization\")\n", "GITHUB_TOKEN=" + tGitHub + "\n",
+	"DB_PASSWORD=hunter2hunter2\n", "MAX_TOKENS=4096\n", tJWT, tPEM, "aws_secret_access_key = " + tAWSSecret + "\n",
+	"AKIAZ3MHLQ4UX5NQKV7G " + tAWSSecret, "postgres://admin:s3cretpass@db.internal:5432/app ", "é ü 机密项目 ", "ｐｒｏｊｅｃｔ ｆａｌｃｏｎ",
+	"ACME-123456 ", "\"quoted\" \\ back", "\x00\x1f ctl", "bad \xff\xfe utf8 ", "\U0001F600 emoji ", "Project Falcon. ",
+}
+
+// frameVariants render a content_block_delta's data in ways a client
+// or a relay might, most of which the fast path must hand to
+// encoding/json.
+func deltaData(rng *rand.Rand, index int, typ, field, text string) string {
+	js := jsonString(text)
+	if rng.IntN(8) == 0 { // escape non-ASCII and some ASCII too
+		var b strings.Builder
+		b.WriteByte('"')
+		for _, r := range text {
+			switch {
+			case r == '"' || r == '\\':
+				b.WriteString(`\` + string(r))
+			case r < 0x20 || r > 0x7e || rng.IntN(10) == 0:
+				if r > 0xffff {
+					r1, r2 := utf16.EncodeRune(r)
+					fmt.Fprintf(&b, `\u%04x\u%04X`, r1, r2)
+				} else {
+					fmt.Fprintf(&b, `\u%04x`, r)
+				}
+			default:
+				b.WriteRune(r)
+			}
+		}
+		b.WriteByte('"')
+		js = b.String()
+	}
+	if rng.IntN(20) == 0 {
+		js = `"` + text + `"` // raw bytes, maybe invalid JSON
+	}
+	idx := strconv.Itoa(index)
+	keys := map[string]string{"index": "index", "delta": "delta", "type": "type", "field": field}
+	switch rng.IntN(40) {
+	case 0:
+		keys["index"] = "Index"
+	case 1:
+		keys["delta"] = "DELTA"
+	case 2:
+		keys["type"] = "Type"
+	case 3:
+		keys["field"] = strings.ToUpper(field)
+	case 4:
+		keys["index"] = `\u0069ndex`
+	case 5:
+		keys["index"] = "ındex" // dotless i: json folds it to I
+	case 6:
+		idx = strconv.Itoa(index) + ".0"
+	case 7:
+		idx = "1e0"
+	case 8:
+		idx = `"` + idx + `"`
+	case 9:
+		idx = "null"
+	case 10:
+		idx = "-0"
+	case 11:
+		idx = "99999999999999999999"
+	case 12:
+		js = "null"
+	case 13:
+		js = "42"
+	case 14:
+		typ = `text\u005fdelta`
+	case 15:
+		return `[1,2]`
+	case 16:
+		return `{"type":"content_block_delta","index":` + idx + `,"delta":null}`
+	case 17:
+		return `{"type":"content_block_delta","index":` + idx + `,"delta":{"type":"` + typ + `","` + field + `":` + js + `}` // truncated
+	case 18:
+		return ` {"type":"content_block_delta" , "index" : ` + idx + ` , "delta" : {"type" : "` + typ + `" , "` + field + `" : ` + js + ` } } `
+	case 19:
+		return `{"type":"content_block_delta","index":` + idx + `,"delta":{"type":"` + typ + `","` + field + `":` + js + `,"` + field + `":null}}`
+	case 20:
+		return `{"type":"content_block_delta","index":` + idx + `,"delta":{"type":"` + typ + `","` + field + `":"first"},"delta":{"` + field + `":` + js + `}}`
+	case 21:
+		return `{"type":"content_block_delta","index":` + idx + `,"index":` + strconv.Itoa(index+1) + `,"delta":{"type":"` + typ + `","` + field + `":` + js + `}}`
+	case 22:
+		return `{"type":"content_block_delta","index":` + idx + `,"delta":{"type":"` + typ + `","` + field + `":` + js + `,"extra":{"a":[1,true,false,null,-1.5e+3,"x"]}}}`
+	case 23:
+		idx = "01"
+	}
+	return `{"type":"content_block_delta","` + keys["index"] + `":` + idx + `,"` + keys["delta"] + `":{"` + keys["type"] + `":"` + typ + `","` + keys["field"] + `":` + js + `}}`
+}
+
+func startData(rng *rand.Rand, index int, typ string) string {
+	idx := strconv.Itoa(index)
+	switch rng.IntN(30) {
+	case 0:
+		return `{"type":"content_block_start","Index":` + idx + `,"content_block":{"type":"` + typ + `"}}`
+	case 1:
+		return `{"type":"content_block_start","index":` + idx + `,"Content_Block":{"type":"` + typ + `"}}`
+	case 2:
+		return `{"type":"content_block_start","index":` + idx + `,"content_block":{"TYPE":"` + typ + `"}}`
+	case 3:
+		return `{"type":"content_block_start","index":` + idx + `,"content_block":null}`
+	case 4:
+		return `{"type":"content_block_start","index":` + idx + `,"content_block":{"type":"` + typ + `"}` // truncated
+	case 5:
+		return `{"type":"content_block_start","index":"` + idx + `","content_block":{"type":"` + typ + `"}}`
+	case 6:
+		return `{"type":"content_block_start","index":` + idx + `,"content_block":{"type":"t\u0065xt"}}`
+	case 7:
+		return `{"type":"content_block_start","index":` + idx + `,"content_block":{"type":"` + typ + `","type":null}}`
+	}
+	return `{"type":"content_block_start","index":` + idx + `,"content_block":{"type":"` + typ + `","id":"toolu_1","name":"Write","input":{}}}`
+}
+
+func stopData(rng *rand.Rand, index int) string {
+	idx := strconv.Itoa(index)
+	switch rng.IntN(20) {
+	case 0:
+		return `{"type":"content_block_stop","INDEX":` + idx + `}`
+	case 1:
+		return `{"type":"content_block_stop","index":` + idx // truncated
+	case 2:
+		return `{"type":"content_block_stop","index":null}`
+	case 3:
+		return `{"type":"content_block_stop","index":` + idx + `.5}`
+	}
+	return `{"type":"content_block_stop","index":` + idx + `}`
+}
+
+// randomAnswer is a streamed answer of a few blocks of random kinds,
+// their text split at random, their frames written in random ways.
+func randomAnswer(rng *rand.Rand) []byte {
+	var b strings.Builder
+	frame := func(ev, data string) { fmt.Fprintf(&b, "event: %s\ndata: %s\n\n", ev, data) }
+	frame("message_start", `{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],"model":"m","usage":{"input_tokens":1,"output_tokens":1}}}`)
+	for bi := range 1 + rng.IntN(3) {
+		typ := []string{"text", "text", "tool_use", "thinking", "server_tool_use", "redacted_thinking"}[rng.IntN(6)]
+		frame("content_block_start", startData(rng, bi, typ))
+		var text string
+		for range 1 + rng.IntN(8) {
+			text += secretish[rng.IntN(len(secretish))]
+		}
+		dtyp, field := "text_delta", "text"
+		switch typ {
+		case "tool_use", "server_tool_use":
+			dtyp, field = "input_json_delta", "partial_json"
+			text = `{"file_path":".env","content":` + jsonString(text) + `}`
+		case "thinking":
+			dtyp, field = "thinking_delta", "thinking"
+		}
+		if rng.IntN(10) == 0 {
+			dtyp = []string{"text_delta", "input_json_delta", "citations_delta"}[rng.IntN(3)]
+		}
+		for len(text) > 0 {
+			n := min(len(text), 1+rng.IntN(40))
+			idx := bi
+			if rng.IntN(30) == 0 {
+				idx = bi + 5 // no such block
+			}
+			frame("content_block_delta", deltaData(rng, idx, dtyp, field, text[:n]))
+			if rng.IntN(10) == 0 {
+				frame("ping", `{"type": "ping"}`)
+			}
+			text = text[n:]
+		}
+		if rng.IntN(12) != 0 { // now and then a block is never stopped
+			frame("content_block_stop", stopData(rng, bi))
+		}
+	}
+	frame("message_delta", `{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":9}}`)
+	frame("message_stop", `{"type":"message_stop"}`)
+	return []byte(b.String())
+}
+
+// TestStreamFilterMatchesOracle: random answers through the current
+// stream filter and the oracle, under every configuration, chunked at
+// random: the same bytes out, the same hits, the same block.
+func TestStreamFilterMatchesOracle(t *testing.T) {
+	sets := diffSets(t)
+	names := slices.Sorted(maps.Keys(sets))
+	rng := rand.New(rand.NewPCG(7, 8))
+	rounds := 1500
+	if testing.Short() {
+		rounds = 200
+	}
+	changed, blocked, hit := 0, 0, 0
+	for round := range rounds {
+		in := randomAnswer(rng)
+		for _, name := range names {
+			got, want := runBoth(sets[name], in, uint64(round))
+			if !sameRun(got, want) {
+				t.Fatalf("round %d, set %s: input\n%s\n got %+v\nwant %+v", round, name, in, got, want)
+			}
+			if want.out != string(in) {
+				changed++
+			}
+			if want.blocked != nil {
+				blocked++
+			}
+			if len(want.hits) > 0 {
+				hit++
+			}
+		}
+	}
+	// The oracle must have had something to do, or this tests nothing.
+	if changed == 0 || blocked == 0 || hit == 0 {
+		t.Fatalf("changed %d, blocked %d, hit %d: the random answers exercise too little", changed, blocked, hit)
+	}
+}
+
+// FuzzStreamFilter: any bytes at all, as an upstream might send them.
+func FuzzStreamFilter(f *testing.F) {
+	f.Add([]byte(fakeStream), uint8(0))
+	f.Add([]byte(proseStream()), uint8(1))
+	f.Add([]byte(answer([]string{"token " + tGitHub[:10], tGitHub[10:] + " done"}, []string{`{"a":"` + tJWT[:9], tJWT[9:] + `"}`})), uint8(2))
+	rng := rand.New(rand.NewPCG(1, 1))
+	for range 20 {
+		f.Add(randomAnswer(rng), uint8(rng.IntN(4)))
+	}
+	sets := diffSets(f)
+	names := slices.Sorted(maps.Keys(sets))
+	f.Fuzz(func(t *testing.T, in []byte, which uint8) {
+		s := sets[names[int(which)%len(names)]]
+		got, want := runBoth(s, in, uint64(which))
+		if !sameRun(got, want) {
+			t.Fatalf("input %q:\n got %+v\nwant %+v", in, got, want)
+		}
+	})
+}
+
+// FuzzValidJSON: the fast path's validator never accepts what
+// encoding/json rejects, and accepts what it accepts up to its depth.
+func FuzzValidJSON(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":[1,2.5e-3,-0,true,false,null,"\u00e9\n"]}`, `01`, `1.`, `"\x"`, "\"\x01\"", `[1,]`, ` {"a" : { } } `, `-`, `1e+`, `"\ud800"`, "\"\xff\""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, want := validJSON(b), json.Valid(b)
+		if got && !want {
+			t.Fatalf("validJSON accepts %q, json.Valid does not", b)
+		}
+		if want && !got && len(b) < 60 {
+			t.Fatalf("validJSON rejects %q, json.Valid accepts it", b)
+		}
+	})
 }

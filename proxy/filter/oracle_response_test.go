@@ -1,14 +1,17 @@
 package filter
 
 // The response filter as it was before the fast paths (commit ccb4007),
-// kept verbatim as the oracle the differential tests and the before/after
-// benchmarks compare the current one with.
+// kept as the oracle the differential tests and the before/after
+// benchmarks compare the current one with. One change: open blocks are
+// let go and closed in index order, not a map's random order, in both.
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 
 	"github.com/ferry-gateway/ferry/proxy/jsonscan"
 	"github.com/ferry-gateway/ferry/proxy/sse"
@@ -117,8 +120,10 @@ func (f *oldStreamFilter) finish() {
 	if f.hits == nil {
 		return
 	}
-	for _, b := range f.block {
-		if f.Blocked == nil {
+	// In index order: a map's order is random, and the frames let go of
+	// here (and which block a rule blocks first) must not be.
+	for _, idx := range slices.Sorted(maps.Keys(f.block)) {
+		if b := f.block[idx]; f.Blocked == nil {
 			f.advance(b, true)
 		}
 	}
@@ -371,7 +376,7 @@ func oldEncodeString(b []byte) []byte {
 // endBlocked ends a blocked answer: the held frames are dropped, every
 // open block is closed, and an error frame names the list.
 func (f *oldStreamFilter) endBlocked(cur *oldBlockState) {
-	for idx := range f.block {
+	for _, idx := range slices.Sorted(maps.Keys(f.block)) { // in order, as above
 		fmt.Fprintf(&f.out, "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":%d}\n\n", idx)
 	}
 	msg, _ := json.Marshal(f.Blocked.Answer())

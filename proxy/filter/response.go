@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"sync"
 
 	"github.com/ferry-gateway/ferry/proxy/jsonscan"
 	"github.com/ferry-gateway/ferry/proxy/sse"
@@ -51,8 +54,12 @@ type StreamFilter struct {
 	err     error
 	onHit   func(Hit)
 	scratch scratch
-	buf     []byte
+	buf     *[]byte // from readBufs until the stream is done
 }
+
+// readBufs are the buffers upstream reads land in: one per answer was
+// 32 KiB to allocate and clear (mallocgcLarge in the bench profile).
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // blockState is one content block being scanned.
 type blockState struct {
@@ -102,12 +109,12 @@ func (f *StreamFilter) Read(p []byte) (int, error) {
 			}
 			return 0, io.EOF
 		}
-		if cap(f.buf) == 0 {
-			f.buf = make([]byte, 32<<10)
+		if f.buf == nil {
+			f.buf = readBufs.Get().(*[]byte)
 		}
-		n, err := f.src.Read(f.buf)
+		n, err := f.src.Read(*f.buf)
 		if n > 0 {
-			f.sc.Feed(f.buf[:n], f.frame)
+			f.sc.Feed((*f.buf)[:n], f.frame)
 		}
 		if err != nil {
 			f.sc.Flush(f.frame)
@@ -120,6 +127,11 @@ func (f *StreamFilter) Read(p []byte) (int, error) {
 		if f.Blocked != nil && !f.done {
 			f.done = true
 			f.src.Close()
+		}
+		if f.done {
+			// Nothing the scanner or the filter keeps aliases it.
+			readBufs.Put(f.buf)
+			f.buf = nil
 		}
 	}
 	return f.out.Read(p)
@@ -137,8 +149,10 @@ func (f *StreamFilter) finish() {
 	if f.hits == nil {
 		return
 	}
-	for _, b := range f.block {
-		if f.Blocked == nil {
+	// In index order: a map's order is random, and the frames let go of
+	// here (and which block a rule blocks first) must not be.
+	for _, idx := range slices.Sorted(maps.Keys(f.block)) {
+		if b := f.block[idx]; f.Blocked == nil {
 			f.advance(b, true)
 		}
 	}
@@ -156,27 +170,17 @@ func (f *StreamFilter) frame(fr sse.Frame) {
 	}
 	switch fr.Event {
 	case "content_block_start":
-		var v struct {
-			Index        int `json:"index"`
-			ContentBlock struct {
-				Type string `json:"type"`
-			} `json:"content_block"`
-		}
-		json.Unmarshal(fr.Data, &v)
-		t := v.ContentBlock.Type
-		f.block[v.Index] = &blockState{index: v.Index, json: t == "tool_use" || t == "server_tool_use", skip: t != "text" && t != "tool_use" && t != "server_tool_use"}
+		idx, t := readStart(fr.Data)
+		f.block[idx] = &blockState{index: idx, json: t == "tool_use" || t == "server_tool_use", skip: t != "text" && t != "tool_use" && t != "server_tool_use"}
 	case "content_block_delta":
 		if f.delta(fr) {
 			return
 		}
 	case "content_block_stop":
-		var v struct {
-			Index int `json:"index"`
-		}
-		json.Unmarshal(fr.Data, &v)
-		if b := f.block[v.Index]; b != nil {
+		idx := readStop(fr.Data)
+		if b := f.block[idx]; b != nil {
 			f.advance(b, true)
-			delete(f.block, v.Index)
+			delete(f.block, idx)
 			if f.Blocked != nil {
 				return // the block was closed with the error frame
 			}
@@ -187,33 +191,27 @@ func (f *StreamFilter) frame(fr sse.Frame) {
 
 // delta takes a content_block_delta; false means pass it on as it is.
 func (f *StreamFilter) delta(fr sse.Frame) bool {
-	var v struct {
-		Index int `json:"index"`
-		Delta struct {
-			Type        string  `json:"type"`
-			Text        *string `json:"text"`
-			PartialJSON *string `json:"partial_json"`
-		} `json:"delta"`
-	}
-	if json.Unmarshal(fr.Data, &v) != nil {
+	v, ok := readDelta(fr.Data)
+	if !ok {
 		return false
 	}
-	b := f.block[v.Index]
-	var text *string
-	switch v.Delta.Type {
+	b := f.block[v.index]
+	var text []byte
+	var has bool
+	switch v.typ {
 	case "text_delta":
-		text = v.Delta.Text
+		text, has = v.text, v.hasText
 	case "input_json_delta":
-		text = v.Delta.PartialJSON
+		text, has = v.partial, v.hasPartial
 	}
-	if b == nil || b.skip || text == nil {
+	if b == nil || b.skip || !has {
 		return false
 	}
-	hf := heldFrame{start: b.end, end: b.end + len(*text)}
-	b.win = append(b.win, *text...)
+	hf := heldFrame{start: b.end, end: b.end + len(text)}
+	b.win = append(b.win, text...)
 	if b.json {
-		for i := 0; i < len(*text); i++ {
-			c := (*text)[i]
+		for i := 0; i < len(text); i++ {
+			c := text[i]
 			switch {
 			case b.esc:
 				b.esc = false
@@ -391,7 +389,7 @@ func encodeString(b []byte) []byte {
 // endBlocked ends a blocked answer: the held frames are dropped, every
 // open block is closed, and an error frame names the list.
 func (f *StreamFilter) endBlocked(cur *blockState) {
-	for idx := range f.block {
+	for _, idx := range slices.Sorted(maps.Keys(f.block)) { // in order, as above
 		fmt.Fprintf(&f.out, "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":%d}\n\n", idx)
 	}
 	msg, _ := json.Marshal(f.Blocked.Answer())
