@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"testing"
@@ -81,5 +82,37 @@ func TestRedactKeyHeader(t *testing.T) {
 	RedactKeyHeader(h, testKey)
 	if strings.Contains(h.Get("X-Echo"), testKey) || h.Get("Request-Id") != "req_1" || len(h.Get("X-Echo")) != len("your key was ")+len(testKey) {
 		t.Fatalf("%v", h)
+	}
+}
+
+// The redactor, whatever the read sizes on either side, gives exactly
+// bytes.ReplaceAll of the whole body, and its end with the last bytes.
+func TestRedactKeyBodyRandomSplits(t *testing.T) {
+	key := "sk-ant-api03-s3cr3t-key"
+	repl := string(keyReplacement(len(key)))
+	r := rand.New(rand.NewPCG(7, 11))
+	pieces := []string{key, key[:1], key[:5], key[:len(key)-1], key[3:], "s", "ss", "data: x\n\n", "k-ant"}
+	for range 3000 {
+		var body strings.Builder
+		for range r.IntN(12) {
+			body.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		src := &chunked{s: []byte(body.String()), sizes: []int{1 + r.IntN(40), 1 + r.IntN(40), 1 + r.IntN(200)}}
+		rd := RedactKeyBody(io.NopCloser(src), key)
+		var out []byte
+		p := make([]byte, 1+r.IntN(64))
+		for {
+			n, err := rd.Read(p)
+			out = append(out, p[:n]...)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if want := strings.ReplaceAll(body.String(), key, repl); string(out) != want {
+			t.Fatalf("body %q:\n got %q\nwant %q", body.String(), out, want)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -133,6 +134,9 @@ func BenchmarkSpendGuard(b *testing.B) {
 
 // round sends clients×perClient requests from clients goroutines and
 // returns each one's latency.
+// turnSeq numbers every request of the benchmark.
+var turnSeq atomic.Int64
+
 func round(b *testing.B, hc *http.Client, url, body string, clients, perClient int) []time.Duration {
 	var mu sync.Mutex
 	out := make([]time.Duration, 0, clients*perClient)
@@ -144,7 +148,9 @@ func round(b *testing.B, hc *http.Client, url, body string, clients, perClient i
 			for i := range perClient {
 				// Each request a new turn, as an agent's are: identical
 				// ones would be what the brake and the cache look for.
-				reqBody := body[:len(body)-2] + fmt.Sprintf(`,{"role":"assistant","content":"Done."},{"role":"user","content":"next %d.%d"}]}`, c, i)
+				// Numbered across rounds too: a body sent again in the next
+				// round would be a dedup-cache hit.
+				reqBody := body[:len(body)-2] + fmt.Sprintf(`,{"role":"assistant","content":"Done."},{"role":"user","content":"next %d.%d.%d"}]}`, c, i, turnSeq.Add(1))
 				req, _ := http.NewRequest("POST", url+"/v1/messages", strings.NewReader(reqBody))
 				req.Header.Set("x-api-key", "sk-ant-api03-bench")
 				req.Header.Set("content-type", "application/json")
