@@ -3,11 +3,8 @@ package filter
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"strconv"
+	"unicode/utf16"
 	"unicode/utf8"
-
-	"github.com/ferry-gateway/ferry/proxy/jsonscan"
 )
 
 // Reading the three kinds of frame the response filter looks into
@@ -21,10 +18,11 @@ import (
 // before, so the filter decides exactly as it did. differential_test.go
 // checks the two agree.
 
-// frameHead is what the filter reads of a frame.
+// frameHead is what the filter reads of a frame. Its slices alias the
+// frame's data or the buffer handed in, valid until the next read.
 type frameHead struct {
 	index int
-	typ   string // content_block.type (start) or delta.type (delta)
+	typ   []byte // content_block.type (start) or delta.type (delta)
 	// text and partial are delta.text and delta.partial_json; has* say
 	// they were there and not null.
 	text, partial       []byte
@@ -34,8 +32,8 @@ type frameHead struct {
 // readStart reads a content_block_start's index and block type.
 func readStart(data []byte) (index int, typ string) {
 	var h frameHead
-	if fastFrame(data, &h, "content_block") {
-		return h.index, h.typ
+	if fastFrame(data, &h, "content_block", nil) {
+		return h.index, string(h.typ)
 	}
 	var v struct {
 		Index        int `json:"index"`
@@ -50,7 +48,7 @@ func readStart(data []byte) (index int, typ string) {
 // readStop reads a content_block_stop's index.
 func readStop(data []byte) int {
 	var h frameHead
-	if fastFrame(data, &h, "") {
+	if fastFrame(data, &h, "", nil) {
 		return h.index
 	}
 	var v struct {
@@ -61,10 +59,10 @@ func readStop(data []byte) int {
 }
 
 // readDelta reads a content_block_delta's index, delta type and string
-// fields; ok is false where json.Unmarshal fails (the frame then passes
-// as it is).
-func readDelta(data []byte) (h frameHead, ok bool) {
-	if fastFrame(data, &h, "delta") {
+// fields, decoding escaped text into *buf; ok is false where
+// json.Unmarshal fails (the frame then passes as it is).
+func readDelta(data []byte, buf *[]byte) (h frameHead, ok bool) {
+	if fastFrame(data, &h, "delta", buf) {
 		return h, true
 	}
 	var v struct {
@@ -78,7 +76,7 @@ func readDelta(data []byte) (h frameHead, ok bool) {
 	if json.Unmarshal(data, &v) != nil {
 		return frameHead{}, false
 	}
-	h = frameHead{index: v.Index, typ: v.Delta.Type}
+	h = frameHead{index: v.Index, typ: []byte(v.Delta.Type)}
 	if v.Delta.Text != nil {
 		h.text, h.hasText = []byte(*v.Delta.Text), true
 	}
@@ -90,82 +88,163 @@ func readDelta(data []byte) (h frameHead, ok bool) {
 
 // fastFrame reads data as json.Unmarshal would into the struct of the
 // frame kind (inner names its object member: "content_block", "delta",
-// or "" for none), and reports false, having decided nothing, wherever it
-// is not sure to agree.
-func fastFrame(data []byte, h *frameHead, inner string) bool {
-	if !validJSON(data) {
-		return false
+// or "" for none), validating it on the way, and reports false wherever
+// it is not sure to agree (the caller then asks encoding/json).
+func fastFrame(data []byte, h *frameHead, inner string, buf *[]byte) bool {
+	if buf != nil {
+		*buf = (*buf)[:0]
 	}
-	ok := true
-	err := jsonscan.Members(data, func(key, val []byte) error {
+	end := objectMembers(data, skipSpace(data, 0), 0, func(key []byte, vs int) int {
 		switch {
 		case !plainKey(key):
-			ok = false
+			return -1
 		case string(key) == "index":
-			ok = readInt(val, &h.index)
+			ve := validValue(data, vs, 1)
+			if ve < 0 || !readInt(data[vs:ve], &h.index) {
+				return -1
+			}
+			return ve
 		case inner != "" && string(key) == inner:
-			ok = readInner(val, h, inner == "delta")
+			return readInner(data, vs, h, buf)
 		case asciiFold(key, "index") || inner != "" && asciiFold(key, inner):
-			ok = false // a key json matches case-insensitively
+			return -1 // a key json matches case-insensitively
 		}
-		if !ok {
-			return errNotFast
-		}
-		return nil
+		return validValue(data, vs, 1)
 	})
-	return err == nil && ok
+	return end >= 0 && skipSpace(data, end) == len(data)
 }
 
-var errNotFast = errors.New("not for the fast path")
+// objectMembers walks the object at b[i], validating its syntax; fn reads or
+// skips each value (given the key's raw content and where the value
+// starts) and returns where the value ends, -1 to give up. objectMembers
+// returns where the object ends, or -1.
+func objectMembers(b []byte, i, depth int, fn func(key []byte, vs int) int) int {
+	if i >= len(b) || b[i] != '{' || depth > 64 {
+		return -1
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return -1
+		}
+		ke := validString(b, i)
+		if ke < 0 {
+			return -1
+		}
+		key := b[i+1 : ke-1]
+		if i = skipSpace(b, ke); i >= len(b) || b[i] != ':' {
+			return -1
+		}
+		if i = fn(key, skipSpace(b, i+1)); i < 0 {
+			return -1
+		}
+		if i = skipSpace(b, i); i < len(b) && b[i] == '}' {
+			return i + 1
+		}
+		if i >= len(b) || b[i] != ',' {
+			return -1
+		}
+		i = skipSpace(b, i+1)
+	}
+}
 
-// readInner reads the content_block or delta object.
-func readInner(val []byte, h *frameHead, delta bool) bool {
-	if string(val) == "null" {
-		return true // json leaves a struct as it was
+// readInner reads the content_block or delta object at data[vs]; it
+// returns where it ends, or -1.
+func readInner(data []byte, vs int, h *frameHead, buf *[]byte) int {
+	if ve := literal(data, vs, "null"); ve >= 0 {
+		return ve // json leaves a struct as it was
 	}
-	if len(val) == 0 || val[0] != '{' {
-		return false
-	}
-	ok := true
-	jsonscan.TopLevel(val, func(key, v []byte) bool {
+	delta := buf != nil
+	return objectMembers(data, vs, 1, func(key []byte, vs int) int {
+		ve := validValue(data, vs, 2)
+		if ve < 0 || !plainKey(key) {
+			return -1
+		}
+		v := data[vs:ve]
+		ok := true
 		switch {
-		case !plainKey(key):
-			ok = false
 		case string(key) == "type":
 			if string(v) != "null" {
-				var s []byte
-				if s, ok = plainString(v); ok {
-					h.typ = string(s)
-				}
+				h.typ, ok = plainString(v)
 			}
 		case delta && string(key) == "text":
-			h.text, h.hasText, ok = readText(v)
+			h.text, h.hasText, ok = readText(v, buf)
 		case delta && string(key) == "partial_json":
-			h.partial, h.hasPartial, ok = readText(v)
+			h.partial, h.hasPartial, ok = readText(v, buf)
 		case asciiFold(key, "type") || delta && (asciiFold(key, "text") || asciiFold(key, "partial_json")):
 			ok = false
 		}
-		return ok
+		if !ok {
+			return -1
+		}
+		return ve
 	})
-	return ok
 }
 
-// readText reads a *string member: null is nil; a string is decoded.
-func readText(v []byte) (text []byte, has, ok bool) {
+// readText reads a *string member: null is nil; a string is decoded,
+// into *buf when it has escapes.
+func readText(v []byte, buf *[]byte) (text []byte, has, ok bool) {
 	if string(v) == "null" {
 		return nil, false, true
 	}
 	if len(v) < 2 || v[0] != '"' {
 		return nil, false, false
 	}
-	if s, ok := plainString(v); ok {
-		return s, true, true
+	in := v[1 : len(v)-1]
+	if !utf8.Valid(in) {
+		return nil, false, false // json puts U+FFFD for each bad byte: its business
 	}
-	var s string
-	if json.Unmarshal(v, &s) != nil {
+	if bytes.IndexByte(in, '\\') < 0 {
+		return in, true, true
+	}
+	start := len(*buf)
+	out, ok := unescape(*buf, in)
+	if !ok {
 		return nil, false, false
 	}
-	return []byte(s), true, true
+	*buf = out
+	return out[start:len(out):len(out)], true, true
+}
+
+// unescape appends the decoded content of a valid JSON string to dst; ok
+// is false for a surrogate escape (json's pairing rules are its own).
+func unescape(dst, in []byte) ([]byte, bool) {
+	for len(in) > 0 {
+		k := bytes.IndexByte(in, '\\')
+		if k < 0 {
+			return append(dst, in...), true
+		}
+		dst = append(dst, in[:k]...)
+		var c byte
+		switch in[k+1] {
+		case '"', '\\', '/':
+			c = in[k+1]
+		case 'b':
+			c = '\b'
+		case 'f':
+			c = '\f'
+		case 'n':
+			c = '\n'
+		case 'r':
+			c = '\r'
+		case 't':
+			c = '\t'
+		case 'u':
+			u, _ := hex4(in[k+2:])
+			if utf16.IsSurrogate(rune(u)) {
+				return dst, false
+			}
+			dst = utf8.AppendRune(dst, rune(u))
+			in = in[k+6:]
+			continue
+		}
+		dst = append(dst, c)
+		in = in[k+2:]
+	}
+	return dst, true
 }
 
 // plainString is a JSON string's content when it decodes to itself: no
@@ -191,19 +270,20 @@ func readInt(v []byte, n *int) bool {
 	if len(d) > 0 && d[0] == '-' {
 		d = d[1:]
 	}
-	if len(d) == 0 || len(d) > 1 && d[0] == '0' {
-		return false
+	if len(d) == 0 || len(d) > 18 || len(d) > 1 && d[0] == '0' {
+		return false // 19 digits may overflow: json's business
 	}
+	x := 0
 	for _, c := range d {
 		if c < '0' || c > '9' {
 			return false
 		}
+		x = x*10 + int(c-'0')
 	}
-	x, err := strconv.ParseInt(string(v), 10, 64)
-	if err != nil || int64(int(x)) != x {
-		return false
+	if v[0] == '-' {
+		x = -x
 	}
-	*n = int(x)
+	*n = x
 	return true
 }
 

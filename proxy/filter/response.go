@@ -55,6 +55,7 @@ type StreamFilter struct {
 	onHit   func(Hit)
 	scratch scratch
 	buf     *[]byte // from readBufs until the stream is done
+	text    []byte  // a delta's decoded text, when it had escapes
 }
 
 // readBufs are the buffers upstream reads land in: one per answer was
@@ -191,14 +192,14 @@ func (f *StreamFilter) frame(fr sse.Frame) {
 
 // delta takes a content_block_delta; false means pass it on as it is.
 func (f *StreamFilter) delta(fr sse.Frame) bool {
-	v, ok := readDelta(fr.Data)
+	v, ok := readDelta(fr.Data, &f.text)
 	if !ok {
 		return false
 	}
 	b := f.block[v.index]
 	var text []byte
 	var has bool
-	switch v.typ {
+	switch string(v.typ) {
 	case "text_delta":
 		text, has = v.text, v.hasText
 	case "input_json_delta":
