@@ -394,3 +394,175 @@ func FuzzValidJSON(f *testing.F) {
 		}
 	})
 }
+
+// randomText is answer or request text: pieces of prose, code, secrets,
+// escapes-to-be and non-ASCII.
+func randomText(rng *rand.Rand) string {
+	var s string
+	for range 1 + rng.IntN(6) {
+		s += secretish[rng.IntN(len(secretish))]
+	}
+	return s
+}
+
+// jsonValue encodes s as a JSON string, now and then with every
+// non-ASCII and some ASCII characters escaped, or raw (maybe invalid).
+func jsonValue(rng *rand.Rand, s string) string {
+	switch rng.IntN(12) {
+	case 0:
+		var b strings.Builder
+		b.WriteByte('"')
+		for _, r := range s {
+			switch {
+			case r == '"' || r == '\\':
+				b.WriteString(`\` + string(r))
+			case r == '/' && rng.IntN(2) == 0:
+				b.WriteString(`\/`)
+			case r < 0x20 || r > 0x7e || rng.IntN(8) == 0:
+				if r > 0xffff {
+					r1, r2 := utf16.EncodeRune(r)
+					fmt.Fprintf(&b, `\u%04x\u%04X`, r1, r2)
+				} else {
+					fmt.Fprintf(&b, `\u%04x`, r)
+				}
+			default:
+				b.WriteRune(r)
+			}
+		}
+		b.WriteByte('"')
+		return b.String()
+	case 1:
+		return `"` + s + `"`
+	}
+	return jsonString(s)
+}
+
+// randomRequest is a Messages (or chat.completions) body with text in
+// every kind of field, the billing block, thinking, images.
+func randomRequest(rng *rand.Rand, chat bool) []byte {
+	tv := func() string { return jsonValue(rng, randomText(rng)) }
+	var msgs []string
+	for range 1 + rng.IntN(5) {
+		if chat {
+			switch rng.IntN(3) {
+			case 0:
+				msgs = append(msgs, `{"role":"user","content":`+tv()+`}`)
+			case 1:
+				msgs = append(msgs, `{"role":"user","content":[{"type":"text","text":`+tv()+`},{"type":"image_url","image_url":{"url":"data:x"}}]}`)
+			default:
+				msgs = append(msgs, `{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":`+jsonValue(rng, `{"a":`+jsonString(randomText(rng))+`}`)+`}}]}`)
+			}
+			continue
+		}
+		var blocks []string
+		for range 1 + rng.IntN(4) {
+			switch rng.IntN(7) {
+			case 0:
+				blocks = append(blocks, `{"type":"text","text":`+tv()+`}`)
+			case 1:
+				blocks = append(blocks, `{"text":`+tv()+`,"type":"text","cache_control":{"type":"ephemeral"}}`)
+			case 2:
+				blocks = append(blocks, `{"type":"tool_result","tool_use_id":"t","content":`+tv()+`}`)
+			case 3:
+				blocks = append(blocks, `{"type":"tool_result","tool_use_id":"t","content":[{"type":"text","text":`+tv()+`}]}`)
+			case 4:
+				blocks = append(blocks, `{"type":"tool_use","id":"t","name":"Write","input":{"file_path":".env","content":`+tv()+`,"n":[1,`+tv()+`]}}`)
+			case 5:
+				blocks = append(blocks, `{"type":"thinking","thinking":`+tv()+`,"signature":"EqQB"}`)
+			default:
+				blocks = append(blocks, `{"type":"document","source":{"type":"text","media_type":"text/plain","data":`+tv()+`}}`)
+			}
+		}
+		content := `[` + strings.Join(blocks, ",") + `]`
+		if rng.IntN(4) == 0 {
+			content = tv()
+		}
+		msgs = append(msgs, `{"role":"user","content":`+content+`}`)
+	}
+	system := `[{"type":"text","text":"x-anthropic-billing-header: cc_version=2.1.3; cch=AKIAKA74ZTJ2WYUHVAUV;"},{"type":"text","text":` + tv() + `},{"type":"text","text":` + tv() + `}]`
+	if rng.IntN(3) == 0 {
+		system = tv()
+	}
+	body := `{"model":"m","max_tokens":9,"system":` + system + `,"messages":[` + strings.Join(msgs, ",") + `]}`
+	if chat {
+		body = `{"model":"m","messages":[` + strings.Join(msgs, ",") + `]}`
+	}
+	if rng.IntN(15) == 0 {
+		body = body[:rng.IntN(len(body))] // not JSON: scanned as raw bytes
+	}
+	return []byte(body)
+}
+
+func sameResult(a, b RequestResult) bool {
+	return bytes.Equal(a.Body, b.Body) && slices.Equal(a.Hits, b.Hits) && a.Raw == b.Raw &&
+		(a.Blocked == nil) == (b.Blocked == nil) && (a.Blocked == nil || *a.Blocked == *b.Blocked)
+}
+
+// TestRequestMatchesOracle: random request bodies and whole answers
+// through the current request filter and the oracle, under every
+// configuration, on and off subscriptions.
+func TestRequestMatchesOracle(t *testing.T) {
+	sets := diffSets(t)
+	l := DefaultSecrets()
+	l.RequestMode = Block
+	blockSet, err := Compile([]List{l}, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sets["request-block"] = blockSet
+	names := slices.Sorted(maps.Keys(sets))
+	rng := rand.New(rand.NewPCG(11, 12))
+	rounds := 1500
+	if testing.Short() {
+		rounds = 200
+	}
+	redacted := 0
+	for round := range rounds {
+		chat := rng.IntN(4) == 0
+		path := "/v1/messages"
+		if chat {
+			path = "/v1/chat/completions"
+		}
+		body := randomRequest(rng, chat)
+		sub := rng.IntN(3) == 0
+		for _, name := range names {
+			s := sets[name]
+			got, want := s.FilterRequest(path, body, sub), oldFilterRequest(s, path, body, sub)
+			if !sameResult(got, want) {
+				t.Fatalf("round %d, set %s, %s, subscription %v: body\n%s\n got %+v\nwant %+v", round, name, path, sub, body, got, want)
+			}
+			if !bytes.Equal(want.Body, body) {
+				redacted++
+			}
+			ans := []byte(`{"id":"m","type":"message","content":[{"type":"text","text":` + jsonValue(rng, randomText(rng)) + `},{"type":"tool_use","id":"t","name":"W","input":{"c":` + jsonValue(rng, randomText(rng)) + `}}]}`)
+			if got, want := s.FilterAnswer(ans), oldFilterAnswer(s, ans); !sameResult(got, want) {
+				t.Fatalf("round %d, set %s: answer\n%s\n got %+v\nwant %+v", round, name, ans, got, want)
+			}
+		}
+	}
+	if redacted == 0 {
+		t.Fatal("nothing redacted: the random bodies exercise too little")
+	}
+}
+
+// FuzzFilterRequestMatchesOracle: any body at all.
+func FuzzFilterRequestMatchesOracle(f *testing.F) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	for i := range 20 {
+		f.Add(randomRequest(rng, i%4 == 0), uint8(i))
+	}
+	f.Add([]byte(ccBody(envFile)), uint8(0))
+	sets := diffSets(f)
+	names := slices.Sorted(maps.Keys(sets))
+	f.Fuzz(func(t *testing.T, body []byte, which uint8) {
+		s := sets[names[int(which)%len(names)]]
+		path := []string{"/v1/messages", "/v1/chat/completions"}[which>>7]
+		sub := which&64 != 0
+		if got, want := s.FilterRequest(path, body, sub), oldFilterRequest(s, path, body, sub); !sameResult(got, want) {
+			t.Fatalf("body %q:\n got %+v\nwant %+v", body, got, want)
+		}
+		if got, want := s.FilterAnswer(body), oldFilterAnswer(s, body); !sameResult(got, want) {
+			t.Fatalf("answer %q:\n got %+v\nwant %+v", body, got, want)
+		}
+	})
+}

@@ -263,6 +263,8 @@ type scratch struct {
 	f       folded
 	windows []window
 	matches []Match
+	fields  []field // a body's fields to scan
+	text    []byte  // a field's decoded text, when it has escapes
 }
 
 type window struct {

@@ -42,8 +42,9 @@ func (w *walker) str(val []byte, prefix bool) {
 
 // members gathers an object's members by name (the few a block has), so
 // a block's type can be read whatever member order the client used.
-func members(val []byte, names ...string) ([][]byte, bool) {
-	out := make([][]byte, len(names))
+func members(val []byte, names ...string) (out [5][]byte, ok bool) {
+	// An array, not a slice made to len(names): one allocation per block
+	// was most of a Claude Code body's (375 for 85 KB).
 	err := jsonscan.Members(val, func(key, v []byte) error {
 		for i, n := range names {
 			if string(key) == n && out[i] == nil {
@@ -56,10 +57,10 @@ func members(val []byte, names ...string) ([][]byte, bool) {
 }
 
 // requestFields lists the fields to scan in a Messages, count_tokens or
-// chat.completions body; ok is false when the body is not a JSON object
-// (it is then scanned as raw bytes).
-func requestFields(body []byte, chat bool) (fields []field, ok bool) {
-	w := &walker{body: body}
+// chat.completions body, appended to buf[:0]; ok is false when the body
+// is not a JSON object (it is then scanned as raw bytes).
+func requestFields(body []byte, chat bool, buf []field) (fields []field, ok bool) {
+	w := &walker{body: body, fields: buf[:0]}
 	err := jsonscan.Members(body, func(key, val []byte) error {
 		switch string(key) {
 		case "system":
@@ -93,7 +94,7 @@ func (w *walker) system(val []byte) {
 	first := true
 	jsonscan.Elements(val, func(b []byte) bool {
 		mv, _ := members(b, "type", "text")
-		if jsonscan.String(mv[0]) != "text" || mv[1] == nil {
+		if typeOf(mv[0]) != "text" || mv[1] == nil {
 			return true
 		}
 		if bytes.HasPrefix(mv[1], billingPrefix) {
@@ -124,7 +125,7 @@ func (w *walker) content(val []byte) {
 // are not text: both are left alone, like any block type unknown here.
 func (w *walker) block(b []byte) {
 	mv, _ := members(b, "type", "text", "content", "input", "source")
-	switch jsonscan.String(mv[0]) {
+	switch typeOf(mv[0]) {
 	case "text":
 		w.str(mv[1], false)
 	case "tool_result", "search_result":
@@ -133,7 +134,7 @@ func (w *walker) block(b []byte) {
 		w.values(mv[3])
 	case "document":
 		sv, _ := members(mv[4], "type", "data", "content")
-		switch jsonscan.String(sv[0]) {
+		switch typeOf(sv[0]) {
 		case "text":
 			w.str(sv[1], false)
 		case "content":
@@ -168,7 +169,7 @@ func (w *walker) chatMessage(m []byte) {
 		} else {
 			jsonscan.Elements(c, func(p []byte) bool {
 				pv, _ := members(p, "type", "text")
-				if jsonscan.String(pv[0]) == "text" {
+				if typeOf(pv[0]) == "text" {
 					w.str(pv[1], false)
 				}
 				return true
@@ -181,4 +182,31 @@ func (w *walker) chatMessage(m []byte) {
 		w.str(fv[0], false)
 		return true
 	})
+}
+
+// typeOf is jsonscan.String for a block's or source's type, without
+// allocating for the types the walk knows: one string per block was
+// most of a Claude Code body's allocations.
+func typeOf(val []byte) string {
+	if len(val) >= 2 && val[0] == '"' {
+		switch string(val[1 : len(val)-1]) {
+		case "text":
+			return "text"
+		case "tool_result":
+			return "tool_result"
+		case "search_result":
+			return "search_result"
+		case "tool_use":
+			return "tool_use"
+		case "server_tool_use":
+			return "server_tool_use"
+		case "mcp_tool_use":
+			return "mcp_tool_use"
+		case "document":
+			return "document"
+		case "content":
+			return "content"
+		}
+	}
+	return jsonscan.String(val)
 }

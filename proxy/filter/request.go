@@ -83,20 +83,22 @@ func (s *Set) FilterRequest(path string, body []byte, subscription bool) Request
 	if !ok || !s.Active(Request) || len(body) == 0 {
 		return res
 	}
-	fields, isJSON := requestFields(body, chat)
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	fields, isJSON := requestFields(body, chat, sc.fields)
 	if !isJSON {
-		fields, res.Raw = []field{{0, len(body), false}}, true
+		fields, res.Raw = append(fields[:0], field{0, len(body), false}), true
 	}
-	return s.apply(Request, body, fields, subscription, res)
+	sc.fields = fields
+	return s.apply(Request, body, fields, subscription, res, sc)
 }
 
 // apply scans fields of body on side sd and makes the redactions.
-func (s *Set) apply(sd Side, body []byte, fields []field, subscription bool, res RequestResult) RequestResult {
-	sc := scratchPool.Get().(*scratch)
-	defer scratchPool.Put(sc)
+func (s *Set) apply(sd Side, body []byte, fields []field, subscription bool, res RequestResult, sc *scratch) RequestResult {
 	var edits []edit
 	counts := map[int]*Hit{}
-	var j jstr
+	j := jstr{buf: sc.text} // the decoded text of strings with escapes
+	defer func() { sc.text = j.buf }()
 	for _, f := range fields {
 		raw := body[f.start:f.end]
 		if res.Raw {

@@ -407,7 +407,9 @@ func (s *Set) FilterAnswer(body []byte) RequestResult {
 	if !s.Active(Response) || len(body) == 0 {
 		return res
 	}
-	w := &walker{body: body}
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	w := &walker{body: body, fields: sc.fields[:0]}
 	if jsonscan.Members(body, func(key, val []byte) error {
 		if string(key) == "content" {
 			w.content(val)
@@ -416,5 +418,6 @@ func (s *Set) FilterAnswer(body []byte) RequestResult {
 	}) != nil {
 		return res // not an answer Ferry can read: passed as it is
 	}
-	return s.apply(Response, body, w.fields, false, res)
+	sc.fields = w.fields
+	return s.apply(Response, body, w.fields, false, res, sc)
 }
