@@ -112,6 +112,7 @@ func diffSets(tb testing.TB) map[string]*Set {
 // streamRun is one filter's whole output, its hits and its end.
 type streamRun struct {
 	out     string
+	reads   []int // what each Read returned: when text was let go
 	hits    []Hit
 	blocked *Blocked
 	err     error
@@ -122,14 +123,28 @@ func runBoth(s *Set, in []byte, seed uint64) (got, want streamRun) {
 		var r streamRun
 		src := &chunked{bytes.Clone(in), rand.New(rand.NewPCG(seed, 9))}
 		var out []byte
+		readAll := func(rd io.Reader) {
+			p := make([]byte, 1<<20)
+			for {
+				n, err := rd.Read(p)
+				out = append(out, p[:n]...)
+				r.reads = append(r.reads, n)
+				if err != nil {
+					if err != io.EOF {
+						r.err = err
+					}
+					return
+				}
+			}
+		}
 		if old {
 			f := newOldStreamFilter(s, src, func(h Hit) { r.hits = append(r.hits, h) })
-			out, r.err = io.ReadAll(f)
+			readAll(f)
 			f.Close()
 			r.blocked = f.Blocked
 		} else {
 			f := s.NewStreamFilter(src, func(h Hit) { r.hits = append(r.hits, h) })
-			out, r.err = io.ReadAll(f)
+			readAll(f)
 			f.Close()
 			r.blocked = f.Blocked
 		}
@@ -143,7 +158,7 @@ func sameRun(a, b streamRun) bool {
 	if (a.blocked == nil) != (b.blocked == nil) || a.blocked != nil && *a.blocked != *b.blocked {
 		return false
 	}
-	return a.out == b.out && slices.Equal(a.hits, b.hits) && fmt.Sprint(a.err) == fmt.Sprint(b.err)
+	return a.out == b.out && slices.Equal(a.reads, b.reads) && slices.Equal(a.hits, b.hits) && fmt.Sprint(a.err) == fmt.Sprint(b.err)
 }
 
 // secretish are pieces of answer text: prose, secrets of several kinds,
@@ -152,7 +167,7 @@ var secretish = []string{
 	"Here is the plan. ", "token := r.Header.Get(\"Authorization\")\n", "GITHUB_TOKEN=" + tGitHub + "\n",
 	"DB_PASSWORD=hunter2hunter2\n", "MAX_TOKENS=4096\n", tJWT, tPEM, "aws_secret_access_key = " + tAWSSecret + "\n",
 	"AKIAZ3MHLQ4UX5NQKV7G " + tAWSSecret, "postgres://admin:s3cretpass@db.internal:5432/app ", "é ü 机密项目 ", "ｐｒｏｊｅｃｔ ｆａｌｃｏｎ",
-	"ACME-123456 ", "\"quoted\" \\ back", "\x00\x1f ctl", "bad \xff\xfe utf8 ", "\U0001F600 emoji ", "Project Falcon. ",
+	"ACME-123456 ", "API_TOKEN=\n", "x=\n", "\"quoted\" \\ back", "\x00\x1f ctl", "bad \xff\xfe utf8 ", "\U0001F600 emoji ", "Project Falcon. ",
 }
 
 // frameVariants render a content_block_delta's data in ways a client
@@ -279,7 +294,13 @@ func stopData(rng *rand.Rand, index int) string {
 
 // randomAnswer is a streamed answer of a few blocks of random kinds,
 // their text split at random, their frames written in random ways.
-func randomAnswer(rng *rand.Rand) []byte {
+func randomAnswer(rng *rand.Rand) []byte { return randomAnswerOf(rng, false) }
+
+// longCode is text past the hold-back (8 KiB): the window is cut and the
+// anchors tracked across cuts.
+var longCode = strings.Repeat("\tkey := sha256.Sum256([]byte(token)) // x == y\n\tif n := len(b); n > 0 {\n\t\treturn\n\t}\n", 8)
+
+func randomAnswerOf(rng *rand.Rand, long bool) []byte {
 	var b strings.Builder
 	frame := func(ev, data string) { fmt.Fprintf(&b, "event: %s\ndata: %s\n\n", ev, data) }
 	frame("message_start", `{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],"model":"m","usage":{"input_tokens":1,"output_tokens":1}}}`)
@@ -289,6 +310,13 @@ func randomAnswer(rng *rand.Rand) []byte {
 		var text string
 		for range 1 + rng.IntN(8) {
 			text += secretish[rng.IntN(len(secretish))]
+		}
+		for long && len(text) < 9000+rng.IntN(20000) {
+			if rng.IntN(3) == 0 {
+				text += secretish[rng.IntN(len(secretish))]
+			} else {
+				text += longCode[:rng.IntN(len(longCode))]
+			}
 		}
 		dtyp, field := "text_delta", "text"
 		switch typ {
@@ -303,6 +331,9 @@ func randomAnswer(rng *rand.Rand) []byte {
 		}
 		for len(text) > 0 {
 			n := min(len(text), 1+rng.IntN(40))
+			if long {
+				n = min(len(text), 1+rng.IntN(400))
+			}
 			idx := bi
 			if rng.IntN(30) == 0 {
 				idx = bi + 5 // no such block
@@ -333,9 +364,10 @@ func TestStreamFilterMatchesOracle(t *testing.T) {
 	if testing.Short() {
 		rounds = 200
 	}
-	changed, blocked, hit := 0, 0, 0
+	changed, blocked, hit, longHit := 0, 0, 0, 0
 	for round := range rounds {
-		in := randomAnswer(rng)
+		long := round%15 == 0
+		in := randomAnswerOf(rng, long)
 		for _, name := range names {
 			got, want := runBoth(sets[name], in, uint64(round))
 			if !sameRun(got, want) {
@@ -349,13 +381,17 @@ func TestStreamFilterMatchesOracle(t *testing.T) {
 			}
 			if len(want.hits) > 0 {
 				hit++
+				if long && name == "flag" {
+					longHit++
+				}
 			}
 		}
 	}
 	// The oracle must have had something to do, or this tests nothing.
-	if changed == 0 || blocked == 0 || hit == 0 {
-		t.Fatalf("changed %d, blocked %d, hit %d: the random answers exercise too little", changed, blocked, hit)
+	if changed == 0 || blocked == 0 || hit == 0 || longHit == 0 {
+		t.Fatalf("changed %d, blocked %d, hit %d, long answers flagged %d: the random answers exercise too little", changed, blocked, hit, longHit)
 	}
+	t.Logf("changed %d, blocked %d, hit %d, long answers flagged %d", changed, blocked, hit, longHit)
 }
 
 // FuzzStreamFilter: any bytes at all, as an upstream might send them.

@@ -74,6 +74,20 @@ func proseText() []string {
 
 func proseStream() string { return answer(proseText(), nil) }
 
+// writeStream is an answer that writes a 64 KB Go file through a tool
+// (Claude Code's Write), its input streamed in fragments of ~40 bytes.
+func writeStream() string {
+	code := "func (s *Server) handle(w http.ResponseWriter, r *http.Request) {\n\ttoken := r.Header.Get(\"Authorization\")\n\tif token == \"\" {\n\t\thttp.Error(w, \"no api key\", 401)\n\t\treturn\n\t}\n\tkey := sha256.Sum256([]byte(token))\n}\n"
+	input := `{"file_path":"/src/server.go","content":` + jsonString(strings.Repeat(code, 64<<10/len(code))) + `}`
+	var pieces []string
+	for len(input) > 0 {
+		n := min(len(input), 30+len(pieces)%20)
+		pieces = append(pieces, input[:n])
+		input = input[n:]
+	}
+	return answer([]string{"Writing the file."}, pieces)
+}
+
 func proseJSON() string {
 	return `{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-6","content":[{"type":"text","text":` +
 		jsonString(strings.Join(proseText(), "")) + `}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":25,"output_tokens":900}}`
@@ -138,16 +152,17 @@ func BenchmarkFilterRequest(b *testing.B) {
 }
 
 func BenchmarkAnswer(b *testing.B) {
-	streams := []struct{ name, data string }{{"fake", fakeStream}, {"prose-4K", proseStream()}}
+	streams := []struct{ name, data string }{{"fake", fakeStream}, {"prose-4K", proseStream()}, {"write-64K", writeStream()}}
 	for _, mode := range []Action{Flag, Redact} {
 		s := defaultSet(b, mode)
 		for _, st := range streams {
 			for _, code := range []string{"old", "new"} {
+				data := []byte(st.data)
 				b.Run("answer=stream-"+st.name+"/mode="+string(mode)+"/code="+code, func(b *testing.B) {
-					b.SetBytes(int64(len(st.data)))
+					b.SetBytes(int64(len(data)))
 					b.ReportAllocs()
 					for b.Loop() {
-						src := &frameReader{[]byte(st.data)}
+						src := &frameReader{data} // read, never written
 						var r io.ReadCloser
 						if code == "old" {
 							r = newOldStreamFilter(s, src, nil)
@@ -156,7 +171,7 @@ func BenchmarkAnswer(b *testing.B) {
 						}
 						n, _ := io.Copy(io.Discard, r)
 						r.Close()
-						if n != int64(len(st.data)) {
+						if n != int64(len(data)) {
 							b.Fatal(n)
 						}
 					}

@@ -56,6 +56,9 @@ type StreamFilter struct {
 	scratch scratch
 	buf     *[]byte // from readBufs until the stream is done
 	text    []byte  // a delta's decoded text, when it had escapes
+	// anchorMax is the longest response anchor: how far back of new
+	// text an anchor ending in it may start.
+	anchorMax int
 }
 
 // readBufs are the buffers upstream reads land in: one per answer was
@@ -72,7 +75,8 @@ type blockState struct {
 	end    int // absolute end of the text (base + len(win))
 	decide int // matches starting before this were decided
 	frames []heldFrame
-	edits  []edit // decided redactions not yet emitted (absolute offsets)
+	edits  []edit       // decided redactions not yet emitted (absolute offsets)
+	occ    []occurrence // the anchors in win (anchors.go)
 	// json string state at win's end, for fragments
 	inStr, esc bool
 	strMask    []bool // per byte of win: inside a JSON string, not in an escape
@@ -89,6 +93,9 @@ type heldFrame struct {
 func (s *Set) NewStreamFilter(src io.ReadCloser, onHit func(Hit)) *StreamFilter {
 	f := &StreamFilter{set: s, src: src, block: map[int]*blockState{}, hits: map[int]*Hit{}, onHit: onHit}
 	f.hold = s.Hold(Response)
+	if m := s.sides[Response].anchors; m != nil {
+		f.anchorMax = slices.Max(m.lens)
+	}
 	f.held = f.hold > 0
 	if !f.held {
 		f.hold = 0
@@ -230,7 +237,9 @@ func (f *StreamFilter) delta(fr sse.Frame) bool {
 			b.strMask = append(b.strMask, b.inStr)
 		}
 	}
+	oldEnd := b.end
 	b.end = hf.end
+	f.trackAnchors(b, oldEnd)
 	if !f.held {
 		f.out.Write(fr.Raw)
 		f.advance(b, false)
@@ -248,10 +257,13 @@ func (f *StreamFilter) delta(fr sse.Frame) bool {
 func (f *StreamFilter) advance(b *blockState, stop bool) {
 	final := b.end - f.hold
 	if f.held {
-		final = b.base + f.set.settled(Response, b.win)
+		final = f.settledAt(b)
 	}
 	if stop {
 		final = b.end
+	}
+	if final > b.decide && f.noMatch(b) {
+		b.decide = final
 	}
 	if final > b.decide {
 		for _, m := range f.set.scan(Response, b.win, &f.scratch) {
@@ -297,6 +309,7 @@ func (f *StreamFilter) advance(b *blockState, stop bool) {
 			b.strMask = b.strMask[:copy(b.strMask, b.strMask[cut:])]
 		}
 		b.base = keep
+		b.dropAnchors()
 	}
 }
 
