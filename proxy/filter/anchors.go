@@ -20,7 +20,8 @@ import "bytes"
 // occurrence is an anchor found in a block's text (absolute offsets).
 type occurrence struct {
 	start, end int
-	ref        int // index into the side's anchorOf
+	ref        int  // index into the side's anchorOf
+	near       int8 // near's answer while its bytes are in the window: 0 unknown, 1 true, 2 false
 }
 
 // trackAnchors records the anchors that end in the text appended since
@@ -33,7 +34,7 @@ func (f *StreamFilter) trackAnchors(b *blockState, oldEnd int) {
 	from := max(b.base, oldEnd-(f.anchorMax-1))
 	side.anchors.find(b.win[from-b.base:], func(id, start, end int) {
 		if from+end > oldEnd { // the others were found with earlier text
-			b.occ = append(b.occ, occurrence{from + start, from + end, id})
+			b.occ = append(b.occ, occurrence{start: from + start, end: from + end, ref: id})
 		}
 	})
 }
@@ -41,14 +42,13 @@ func (f *StreamFilter) trackAnchors(b *blockState, oldEnd int) {
 // dropAnchors forgets the anchors that start before the window, once it
 // was cut.
 func (b *blockState) dropAnchors() {
+	// They were found in order of their ends, so nearly of their starts:
+	// the few out of order are skipped where the list is read.
 	k := 0
-	for _, o := range b.occ {
-		if o.start >= b.base {
-			b.occ[k] = o
-			k++
-		}
+	for k < len(b.occ) && b.occ[k].start < b.base {
+		k++
 	}
-	b.occ = b.occ[:k]
+	b.occ = b.occ[k:]
 }
 
 // noMatch reports whether a scan of b's window would find nothing.
@@ -57,9 +57,36 @@ func (f *StreamFilter) noMatch(b *blockState) bool {
 	if len(side.plain) > 0 || side.keywords != nil {
 		return false
 	}
-	for _, o := range b.occ {
+	for i := range b.occ {
+		o := &b.occ[i]
+		if o.start < b.base {
+			continue
+		}
 		ref := &side.anchorOf[o.ref]
-		if ref.near == nil || ref.near(b.win, o.start-b.base) {
+		if ref.near == nil {
+			return false
+		}
+		// near reads only its reach: while all of it is in the window,
+		// its answer cannot change, and code has an '=' every few
+		// lines.
+		in := (ref.nearBack > 0 || ref.nearFwd > 0) &&
+			max(0, o.start-ref.nearBack) >= b.base && o.start+ref.nearFwd <= b.end
+		if !in || o.near == 0 {
+			v := int8(2)
+			if ref.near(b.win, o.start-b.base) {
+				v = 1
+			}
+			if in {
+				o.near = v
+			} else {
+				o.near = 0
+			}
+			if v == 1 {
+				return false
+			}
+			continue
+		}
+		if o.near == 1 {
 			return false
 		}
 	}
@@ -72,6 +99,9 @@ func (f *StreamFilter) settledAt(b *blockState) int {
 	side := &f.set.sides[Response]
 	p := len(b.win) - side.tail
 	for _, o := range b.occ {
+		if o.start < b.base {
+			continue
+		}
 		ref := &side.anchorOf[o.ref]
 		start, end := o.start-b.base, o.end-b.base
 		open := start+ref.fwd > len(b.win)

@@ -64,6 +64,9 @@ type anchorRef struct {
 	fwd  int // how far after the anchor's start it may end
 	line bool
 	near func(text []byte, at int) bool
+	// nearBack, nearFwd: the bytes near reads around the anchor (see
+	// builtin); both zero means unknown.
+	nearBack, nearFwd int
 }
 
 // Match is one hit in a text.
@@ -167,7 +170,7 @@ func Compile(lists []List, key []byte) (*Set, error) {
 						if fwd == 0 {
 							fwd = r.maxLen
 						}
-						sdd.anchorOf = append(sdd.anchorOf, anchorRef{rule: ri, back: b.back, fwd: fwd, line: b.line, near: b.near})
+						sdd.anchorOf = append(sdd.anchorOf, anchorRef{rule: ri, back: b.back, fwd: fwd, line: b.line, near: b.near, nearBack: b.nearBack, nearFwd: b.nearFwd})
 					}
 				default:
 					sdd.plain = append(sdd.plain, ri)

@@ -304,9 +304,13 @@ func (f *StreamFilter) advance(b *blockState, stop bool) {
 		keep = min(keep, b.frames[0].start)
 	}
 	if cut := keep - b.base; cut > 0 {
-		b.win = b.win[:copy(b.win, b.win[cut:])]
+		// Re-sliced, not copied down: append moves the live part when
+		// the array is full, so each byte is copied a bounded number of
+		// times rather than once per frame (the whole window, 16 KiB
+		// with its mask, per frame of a long tool input).
+		b.win = b.win[cut:]
 		if b.json {
-			b.strMask = b.strMask[:copy(b.strMask, b.strMask[cut:])]
+			b.strMask = b.strMask[cut:]
 		}
 		b.base = keep
 		b.dropAnchors()

@@ -30,6 +30,10 @@ type builtin struct {
 	// near is a cheap test that a match is possible around the anchor
 	// at; nil means always.
 	near func(text []byte, at int) bool
+	// nearBack and nearFwd bound the bytes near reads: text[at-nearBack :
+	// at+nearFwd]. A stream keeps near's answer while they all stay in
+	// its window (anchors.go); both zero means unknown.
+	nearBack, nearFwd int
 	// reject refuses a matched value (placeholders, example values).
 	reject func(value, whole []byte, groups [][2]int, names []string) bool
 }
@@ -102,7 +106,7 @@ var builtinSecrets = []builtin{
 		anchors: []string{"-----BEGIN "}},
 	{Entry: Entry{Name: "url-password", Note: "passwords in URLs (scheme://user:password@host)", Regex: true,
 		Pattern: `[A-Za-z][A-Za-z0-9+.-]{0,30}://[^\s:/?#@"'<>\\]{1,128}:(?P<secret>[^\s:/?#@"'<>\\]{1,256})@[A-Za-z0-9\[]`, MaxLen: 512},
-		anchors: []string{"://"}, back: 31, near: userinfoAhead, reject: rejectPlaceholder},
+		anchors: []string{"://"}, back: 31, near: userinfoAhead, nearFwd: 3 + 400, reject: rejectPlaceholder},
 	{Entry: Entry{Name: "aws-access-key-id", Note: "AWS access key ids", Regex: true,
 		Pattern: `(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}`,
 		Allow:   []string{"AKIAIOSFODNN7EXAMPLE", "AKIAI44QH8DHBEXAMPLE"}},
@@ -123,7 +127,7 @@ var builtinSecrets = []builtin{
 	// number and → or a tab before each line).
 	{Entry: Entry{Name: "env-secret", Note: ".env lines NAME=value whose name has a secret, token, password, api_key or private_key part", Regex: true,
 		Pattern: `(?m)^[ \t]*(?:[0-9]+(?:→|\t)[ \t]*)?(?:export[ \t]+)?(?P<name>[A-Za-z_][A-Za-z0-9_.-]{0,127})=(?:"|')?(?P<secret>[^\s"'\x60();,]{8,512})`, MaxLen: 1024},
-		anchors: []string{"="}, back: 200, line: true, near: secretNameBefore, reject: rejectEnv},
+		anchors: []string{"="}, back: 200, line: true, near: secretNameBefore, nearBack: 128, reject: rejectEnv},
 }
 
 // secretNameBefore: the '=' at at directly follows a NAME with a secret
@@ -132,6 +136,7 @@ var builtinSecrets = []builtin{
 // parts (api, token, secret… are everywhere in code), keeps the regex
 // off nearly every line.
 func secretNameBefore(text []byte, at int) bool {
+	// Reads at most text[at-128:at]: the builtin's nearBack.
 	j := at
 	for j > 0 && at-j < 128 {
 		c := text[j-1]
@@ -145,6 +150,7 @@ func secretNameBefore(text []byte, at int) bool {
 
 // userinfoAhead: after "://" comes user:password@ before the host ends.
 func userinfoAhead(text []byte, at int) bool {
+	// Reads at most text[at+3:at+403]: the builtin's nearFwd.
 	colon := false
 	for i := at + 3; i < len(text) && i < at+3+400; i++ {
 		switch text[i] {
