@@ -18,7 +18,9 @@
 //     of a match spliced out (request.go, jsonstr.go), as a proxy.Stage;
 //   - the response side: text_delta and input_json_delta values of a
 //     streamed answer, with a bounded hold-back per content block
-//     (response.go), and whole non-streamed answers.
+//     (response.go; its frames read without reflection in frames.go, its
+//     anchors tracked as a block grows in anchors.go), and whole
+//     non-streamed answers.
 //
 // It must not know where lists are stored (a Store is handed in), how the
 // CLI or the UI show them, or anything of routes, usage or the cache.

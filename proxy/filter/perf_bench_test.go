@@ -131,7 +131,7 @@ func BenchmarkFilterRequest(b *testing.B) {
 	bodies := []struct {
 		name string
 		body []byte
-	}{{"bench-4K", benchBody(4096)}, {"bench-85K", benchBody(85_000)}, {"cc-85K", ccBodyOf(85_000)}}
+	}{{"bench-4K", benchBody(4096)}, {"bench-85K", benchBody(85_000)}, {"cc-85K", ccBodyOf(85_000)}, {"cc-200K", body200K()}}
 	for _, bd := range bodies {
 		for _, code := range []string{"old", "new"} {
 			f := s.FilterRequest
