@@ -35,3 +35,10 @@ func (s *Server) retryPolicy() proxy.RetryPolicy {
 	s.watchRoad(live)
 	return live
 }
+
+// Pipeline is the server's guards and request key, for a second proxy in
+// the same process that must pass requests through the same guards, with
+// the same state: scripts/bench's recording phase compares the server
+// with such a proxy that has no meter and no recorder, so the difference
+// is the recording alone.
+func (s *Server) Pipeline() ([]proxy.Stage, proxy.KeyFunc) { return s.stages(), s.requestKey() }
