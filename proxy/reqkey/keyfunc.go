@@ -19,13 +19,18 @@ func (k *Keyer) KeyFunc(filterVersion func(out *proxy.Outgoing) string) proxy.Ke
 		if filterVersion != nil {
 			fv = filterVersion(out)
 		}
+		pr, _ := out.KeyPrep().(*Prepared)
 		return k.Key(Request{
 			Method: out.Method, Path: out.Path, RawQuery: out.RawQuery, Body: out.Body,
 			Version: out.Header.Get("Anthropic-Version"), Betas: out.Header.Values("Anthropic-Beta"),
-			FilterVersion: fv, Credential: out.Credential(),
+			FilterVersion: fv, Credential: out.Credential(), Prepared: pr,
 		})
 	}
 }
+
+// KeyPrep is the proxy's Options.KeyPrep for KeyFunc's keys: the body's
+// canonical form, made ahead beside the request filters (Prepare).
+func (k *Keyer) KeyPrep(body []byte) any { return k.Prepare(body) }
 
 // Keyed reports whether requests to method and path have a key: the
 // deterministic or repeatable endpoints the cache and the runaway brake

@@ -53,9 +53,9 @@ func runFerryPair(args []string) int {
 		wait := func() { served.Wait() }
 		offURLs := make([]string, 2)
 		for i := range offURLs {
-			stages, key := srv.Pipeline()
+			stages, key, keyPrep := srv.Pipeline()
 			p, err := proxy.New(proxy.Options{APIBase: base, Routes: srv.Routes(), Keys: srv.Keys(), Bus: srv.Bus(), Logger: cfg.Logger,
-				Stages: stages, Key: key})
+				Stages: stages, Key: key, KeyPrep: keyPrep})
 			if err != nil {
 				return wait, err
 			}
