@@ -2,20 +2,21 @@ package proxy
 
 // The request key (Options.Key) is computed over the body as the request
 // filters leave it, so it waits for them; for Claude Code's 85 KB bodies
-// the filters' scan and the key's canonical form each cost about 120 µs
-// (CPU profile of scripts/bench.sh -body-bytes 85000), one after the
-// other on the request's path. The filters almost never change a body,
-// so the key's costly share (Options.KeyPrep) starts on a goroutine over
-// the body as it arrived while the filters run, and Key uses it when the
-// body is still that very slice: the filters build a new one when they
-// redact and never write into the old.
+// the filters' scan and the key (canonical form and SHA-256) each cost
+// about 120 µs (CPU profile of scripts/bench.sh -body-bytes 85000), one
+// after the other on the request's path. The filters almost never change
+// a body, so the key (Options.KeyPrep) is computed on a goroutine over the
+// request as it arrived while the filters run, and Key uses it when the
+// body is still that very slice and its other inputs came out the same:
+// the filters build a new body when they redact and never write into the
+// old.
 
 // keyPrepMin is the smallest body prepared ahead: below it, a goroutine's
 // start and hand-off cost more than the overlap saves.
 const keyPrepMin = 16 << 10
 
-// keyPrep is one preparation in flight: its goroutine owns v until done
-// is closed.
+// keyPrep is one key computed ahead: its goroutine owns v until done is
+// closed.
 type keyPrep struct {
 	body []byte
 	done chan struct{}
@@ -27,11 +28,15 @@ func (p *Proxy) startKeyPrep(out *Outgoing) {
 	if p.opts.KeyPrep == nil || p.opts.Key == nil || out.Streamed || len(out.Body) < keyPrepMin {
 		return
 	}
+	work := p.opts.KeyPrep(out)
+	if work == nil {
+		return
+	}
 	kp := &keyPrep{body: out.Body, done: make(chan struct{})}
 	out.prep = kp
 	go func() {
 		defer close(kp.done)
-		kp.v = p.opts.KeyPrep(kp.body)
+		kp.v = work()
 	}()
 }
 

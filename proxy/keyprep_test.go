@@ -22,7 +22,10 @@ func TestKeyPrepUsedOnlyForTheUnchangedBody(t *testing.T) {
 	var keys []string
 	var prepped []bool
 	h := newHarness(t, fake.URL, func(o *Options) {
-		o.KeyPrep = func(body []byte) any { return digest(body) }
+		o.KeyPrep = func(out *Outgoing) func() any {
+			body := out.Body
+			return func() any { return digest(body) }
+		}
 		o.Key = func(out *Outgoing) string {
 			if v, ok := out.KeyPrep().(string); ok {
 				mu.Lock()

@@ -120,10 +120,12 @@ type Options struct {
 	// Key computes the canonical request key once, after the request
 	// filters (Outgoing.Key). Nil means requests have none.
 	Key KeyFunc
-	// KeyPrep, with Key, does the costly share of a large body's key
-	// ahead, beside the request filters (see keyprep.go); Key finds it
-	// with Outgoing.KeyPrep. Nil means Key does it all.
-	KeyPrep func(body []byte) any
+	// KeyPrep, with Key, computes a large body's key ahead, beside the
+	// request filters (see keyprep.go): it reads what it needs of the
+	// request at once and returns the work to run on another goroutine
+	// (nil: none); Key finds the result with Outgoing.KeyPrep. Nil means
+	// Key does it all.
+	KeyPrep func(out *Outgoing) func() any
 	// Retry decides on further attempts after a failed one (retry and
 	// failover before the first byte). Nil means one attempt, as the
 	// transport makes it.

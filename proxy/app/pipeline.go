@@ -41,6 +41,6 @@ func (s *Server) retryPolicy() proxy.RetryPolicy {
 // the same state: scripts/bench's recording phase compares the server
 // with such a proxy that has no meter and no recorder, so the difference
 // is the recording alone.
-func (s *Server) Pipeline() (stages []proxy.Stage, key proxy.KeyFunc, keyPrep func([]byte) any) {
-	return s.stages(), s.requestKey(), s.keyer.KeyPrep
+func (s *Server) Pipeline() (stages []proxy.Stage, key proxy.KeyFunc, keyPrep func(*proxy.Outgoing) func() any) {
+	return s.stages(), s.requestKey(), s.keyer.KeyPrep(s.filters.VersionOf)
 }

@@ -29,30 +29,6 @@ type Request struct {
 	FilterVersion string
 	// Credential is the full key or token that will be sent upstream.
 	Credential string
-	// Prepared, when set, is Prepare's result for this very Body: the
-	// costly part of the key, done beforehand (see Prepare).
-	Prepared *Prepared
-}
-
-// Prepared is a body's share of a key: its tagged canonical form.
-type Prepared struct{ c *canon }
-
-// Prepare does the costly part of a key, the body's canonical form, ahead
-// of the rest: the pipeline runs it on a goroutine beside the request
-// filters for large bodies (an 85 KB Claude Code body: about 120 µs of
-// canonical form, on the request's path otherwise), and passes it to Key
-// when the filters left the body as it was. The key is the same either
-// way: the SHA-256 runs over the same bytes.
-func (k *Keyer) Prepare(body []byte) *Prepared {
-	c, _ := k.pool.Get().(*canon)
-	if c == nil {
-		c = &canon{}
-	}
-	c.out = append(c.out[:0], domainJSON)
-	if !c.document(body) {
-		c.out = append(append(c.out[:0], domainRaw), body...)
-	}
-	return &Prepared{c: c}
 }
 
 // MinSecret is the shortest per-install secret New accepts.
@@ -130,23 +106,12 @@ func (k *Keyer) Key(r Request) string {
 	out = appendField(out, r.FilterVersion)
 	mac := k.CredentialMAC(r.Credential)
 	out = append(out, mac[:]...)
-	var sum [sha256.Size]byte
-	if pr := r.Prepared; pr != nil && pr.c != nil {
-		h := sha256.New()
-		h.Write(out)
-		h.Write(pr.c.out)
-		h.Sum(sum[:0])
-		c.out = out
-		k.release(pr.c)
-		r.Prepared.c = nil
-	} else {
-		head := len(out)
-		c.out = append(out, domainJSON)
-		if !c.document(r.Body) {
-			c.out = append(append(c.out[:head], domainRaw), r.Body...)
-		}
-		sum = sha256.Sum256(c.out)
+	head := len(out)
+	c.out = append(out, domainJSON)
+	if !c.document(r.Body) {
+		c.out = append(append(c.out[:head], domainRaw), r.Body...)
 	}
+	sum := sha256.Sum256(c.out)
 	k.release(c)
 	return hex.EncodeToString(sum[:])
 }

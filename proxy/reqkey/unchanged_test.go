@@ -167,22 +167,3 @@ func TestKeysUnchanged(t *testing.T) {
 		t.Errorf("%d of %d corpus documents valid: the corpus should mix both", valid, len(docs))
 	}
 }
-
-// A key whose body was prepared beforehand (Prepare, beside the request
-// filters) is the key computed in one go, for every document of the golden
-// corpus, valid JSON or not; the pooled buffers are reused in between.
-func TestPreparedKeysUnchanged(t *testing.T) {
-	want := corpusKeys(t)
-	k, err := New([]byte("per-install-secret-for-the-golden-keys"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, doc := range keyCorpus() {
-		r := Request{Method: "POST", Path: "/v1/messages", RawQuery: "beta=true", Body: doc,
-			Version: "2023-06-01", Betas: []string{"b-2025,a-2025"}, FilterVersion: fmt.Sprint(i % 3), Credential: "sk-ant-api03-golden",
-			Prepared: k.Prepare(doc)}
-		if got := k.Key(r); got != want[i] {
-			t.Fatalf("document %d: prepared key %s, want %s", i, got, want[i])
-		}
-	}
-}
