@@ -120,6 +120,12 @@ type Options struct {
 	// Key computes the canonical request key once, after the request
 	// filters (Outgoing.Key). Nil means requests have none.
 	Key KeyFunc
+	// KeyPrep, with Key, computes a large body's key ahead, beside the
+	// request filters (see keyprep.go): it reads what it needs of the
+	// request at once and returns the work to run on another goroutine
+	// (nil: none); Key finds the result with Outgoing.KeyPrep. Nil means
+	// Key does it all.
+	KeyPrep func(out *Outgoing) func() any
 	// Retry decides on further attempts after a failed one (retry and
 	// failover before the first byte). Nil means one attempt, as the
 	// transport makes it.
@@ -225,6 +231,7 @@ type Outgoing struct {
 	respHooks  []respHook
 	notes      []func(*storage.Record)
 	attemptCtx context.Context
+	prep       *keyPrep
 }
 
 // Credential is the full credential that will be sent upstream (x-api-key

@@ -134,6 +134,8 @@ func (p *Proxy) serveAPI(x *exchange) {
 // the pipeline between them. It returns a stage's answer, or nil when
 // the request is to go upstream.
 func (p *Proxy) runStages(ctx context.Context, out *Outgoing) (*Response, *Error) {
+	p.startKeyPrep(out)
+	defer out.waitKeyPrep()
 	keyed := false
 	for _, st := range p.stages {
 		if !keyed && st.Phase > PhaseFilter {

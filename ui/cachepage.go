@@ -191,9 +191,7 @@ func (d *Desktop) cachePage(w fyne.Window) fyne.CanvasObject {
 			refresh()
 		}, w)
 	})
-	note := widget.NewLabel(lang.L("A request identical to one answered within this time gets the same answer again, at no cost. For a fresh answer to the same prompt, send the header x-ferry-cache: bypass or turn the cache off. The cache keeps answers on this computer (cache.db in the data folder), even when storing bodies is off."))
-	note.Wrapping = fyne.TextWrapWord
-	note.Importance = widget.LowImportance
+	note := hint(lang.L("A request identical to one answered within this time gets the same answer again, at no cost. For a fresh answer to the same prompt, send the header x-ferry-cache: bypass or turn the cache off. The cache keeps answers on this computer (cache.db in the data folder), even when storing bodies is off."))
 
 	form := widget.NewForm(
 		widget.NewFormItem(lang.L("Dedup cache"), on),

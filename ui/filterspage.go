@@ -43,9 +43,7 @@ func (d *Desktop) filtersPage(w fyne.Window) fyne.CanvasObject {
 	v.reload()
 	v.fetchHits()
 
-	help := widget.NewLabel(lang.L("Filter lists look at every request before it leaves this computer (and, where a list says so, at the answers): a match is redacted (replaced by a placeholder naming the rule), blocked (the request is refused) or only recorded. Redacting answers is for the careful: the client sends the redacted answer back in its history next turn."))
-	help.Wrapping = fyne.TextWrapWord
-	help.Importance = widget.LowImportance
+	help := hint(lang.L("Filter lists look at every request before it leaves this computer (and, where a list says so, at the answers): a match is redacted (replaced by a placeholder naming the rule), blocked (the request is refused) or only recorded. Redacting answers is for the careful: the client sends the redacted answer back in its history next turn."))
 	add := widget.NewButtonWithIcon(lang.L("New list…"), theme.ContentAddIcon(), v.newListDialog)
 	imp := widget.NewButtonWithIcon(lang.L("Import list…"), theme.FolderOpenIcon(), v.importFile)
 

@@ -61,9 +61,7 @@ func (e *knobEditor) reload() {
 			input = container.NewBorder(nil, nil, nil, reset, input)
 		}
 		form.Append(k.Key, input)
-		note := widget.NewLabel(KnobNote(k))
-		note.Wrapping = fyne.TextWrapWord
-		note.Importance = widget.LowImportance
+		note := hint(KnobNote(k))
 		form.Append("", note)
 	}
 	e.box.Objects = []fyne.CanvasObject{form}

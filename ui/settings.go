@@ -112,9 +112,7 @@ func (d *Desktop) generalPage(w fyne.Window) fyne.CanvasObject {
 	}
 	listen := widget.NewEntry()
 	listen.SetText(st.Listen)
-	listenNote := widget.NewLabel(lang.L("Takes effect when Ferry next starts. Clients must use the new base URL."))
-	listenNote.Wrapping = fyne.TextWrapWord
-	listenNote.Importance = widget.LowImportance
+	listenNote := hint(lang.L("Takes effect when Ferry next starts. Clients must use the new base URL."))
 	saveListen := widget.NewButton(lang.L("Save"), func() {
 		addr := strings.TrimSpace(listen.Text)
 		if err := ValidateListen(addr); err != nil {
@@ -348,9 +346,7 @@ func (d *Desktop) keysPage(w fyne.Window) fyne.CanvasObject {
 			}
 		}, w)
 	})
-	keyNote := widget.NewLabel(lang.L("Kept in the system keychain where there is one, otherwise in Ferry's database (readable by you only). It is never shown again in full."))
-	keyNote.Wrapping = fyne.TextWrapWord
-	keyNote.Importance = widget.LowImportance
+	keyNote := hint(lang.L("Kept in the system keychain where there is one, otherwise in Ferry's database (readable by you only). It is never shown again in full."))
 
 	tokenLabel := widget.NewLabel("")
 	shown := false
@@ -387,9 +383,7 @@ func (d *Desktop) keysPage(w fyne.Window) fyne.CanvasObject {
 			showToken()
 		}, w)
 	})
-	tokenNote := widget.NewLabel(lang.L("Clients send the local token as their API key; Ferry swaps in the real key."))
-	tokenNote.Wrapping = fyne.TextWrapWord
-	tokenNote.Importance = widget.LowImportance
+	tokenNote := hint(lang.L("Clients send the local token as their API key; Ferry swaps in the real key."))
 
 	form := widget.NewForm(
 		widget.NewFormItem(lang.L("Anthropic API key"), masked),
@@ -581,9 +575,7 @@ func (d *Desktop) dataPage(w fyne.Window) fyne.CanvasObject {
 		}
 		d.showError(d.app.OpenURL(pu), w)
 	})
-	note := widget.NewLabel(lang.L("Bodies can hold secrets and make the database large; they are off by default."))
-	note.Wrapping = fyne.TextWrapWord
-	note.Importance = widget.LowImportance
+	note := hint(lang.L("Bodies can hold secrets and make the database large; they are off by default."))
 	form := widget.NewForm(
 		widget.NewFormItem(lang.L("Keep usage for (days, 0 = forever)"), retention),
 		widget.NewFormItem("", bodies),

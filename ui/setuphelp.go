@@ -78,9 +78,7 @@ func (d *Desktop) setupHelpPage(w fyne.Window) fyne.CanvasObject {
 		text := s.Text
 		head := widget.NewLabel(s.Client)
 		head.TextStyle.Bold = true
-		note := widget.NewLabel(s.Note)
-		note.Wrapping = fyne.TextWrapWord
-		note.Importance = widget.LowImportance
+		note := hint(s.Note)
 		code := widget.NewLabel(text)
 		code.TextStyle.Monospace = true
 		code.Selectable = true

@@ -57,12 +57,6 @@ func (d *Desktop) spendPage(w fyne.Window) fyne.CanvasObject {
 	// budget days and months are counted in.
 	displayKnobs := d.newKnobEditor(w, "display.", "budget.")
 
-	note := func(s string) *widget.Label {
-		l := widget.NewLabel(s)
-		l.Wrapping = fyne.TextWrapWord
-		l.Importance = widget.LowImportance
-		return l
-	}
 	refresh := widget.NewButtonWithIcon(lang.L("Refresh"), theme.ViewRefreshIcon(), func() {
 		showBudgets()
 		showLimits()
@@ -72,13 +66,13 @@ func (d *Desktop) spendPage(w fyne.Window) fyne.CanvasObject {
 	return container.NewVScroll(container.NewVBox(
 		container.NewHBox(refresh),
 		widget.NewCard(lang.L("Budgets"), "", container.NewVBox(
-			note(lang.L("A budget alerts at 80%, 95% and 100%. A hard cap also refuses new requests until the period ends; requests already running finish.")),
+			hint(lang.L("A budget alerts at 80%, 95% and 100%. A hard cap also refuses new requests until the period ends; requests already running finish.")),
 			budgets)),
 		widget.NewCard(lang.L("Rate limits and queue"), "", container.NewVBox(
-			limits, note(lang.L("Per API key, to Anthropic's Messages API. Over a rate limit a request gets 429 with retry-after; over the concurrency limit it waits its turn.")),
+			limits, hint(lang.L("Per API key, to Anthropic's Messages API. Over a rate limit a request gets 429 with retry-after; over the concurrency limit it waits its turn.")),
 			limitKnobs.object())),
 		widget.NewCard(lang.L("Subscription quota"), "", container.NewVBox(
-			note(lang.L("Read from Anthropic's answers to Claude Code on a Pro or Max plan; Ferry makes no calls of its own.")),
+			hint(lang.L("Read from Anthropic's answers to Claude Code on a Pro or Max plan; Ferry makes no calls of its own.")),
 			quota)),
 		widget.NewCard(lang.L("Runaway brake"), "", container.NewVBox(brake, brakeKnobs.object())),
 		widget.NewCard(lang.L("Currency and time zone"), "", displayKnobs.object()),
@@ -200,9 +194,7 @@ func (d *Desktop) budgetDialog(w fyne.Window, b coreapi.Budget, set []string, do
 	if b.Basis == coreapi.BasisAPIEquivalent {
 		basis.SetSelectedIndex(1)
 	}
-	unit := widget.NewLabel(lang.L("US dollars; requests for “Requests per day”; dollars a minute for the spend rate."))
-	unit.Wrapping = fyne.TextWrapWord
-	unit.Importance = widget.LowImportance
+	unit := hint(lang.L("US dollars; requests for “Requests per day”; dollars a minute for the spend rate."))
 	items := []*widget.FormItem{
 		widget.NewFormItem(lang.L("Budget"), name),
 		widget.NewFormItem(lang.L("Limit"), limit),
@@ -293,9 +285,7 @@ func (d *Desktop) fillBrake(w fyne.Window, box *fyne.Container, again func()) {
 	if len(b.Stopped) == 0 && b.Enabled {
 		rows = append(rows, widget.NewLabel(lang.L("No session stopped.")))
 	}
-	hint := widget.NewLabel(lang.L("A client can also go on by sending the header x-ferry-brake: off, or with: ferry brake release SESSION"))
-	hint.Wrapping = fyne.TextWrapWord
-	hint.Importance = widget.LowImportance
+	hint := hint(lang.L("A client can also go on by sending the header x-ferry-brake: off, or with: ferry brake release SESSION"))
 	box.Objects = append(rows, hint)
 	box.Refresh()
 }

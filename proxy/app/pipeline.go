@@ -35,3 +35,12 @@ func (s *Server) retryPolicy() proxy.RetryPolicy {
 	s.watchRoad(live)
 	return live
 }
+
+// Pipeline is the server's guards and request key, for a second proxy in
+// the same process that must pass requests through the same guards, with
+// the same state: scripts/bench's recording phase compares the server
+// with such a proxy that has no meter and no recorder, so the difference
+// is the recording alone.
+func (s *Server) Pipeline() (stages []proxy.Stage, key proxy.KeyFunc, keyPrep func(*proxy.Outgoing) func() any) {
+	return s.stages(), s.requestKey(), s.keyer.KeyPrep(s.filters.VersionOf)
+}

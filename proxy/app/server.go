@@ -230,6 +230,7 @@ func (s *Server) build() (err error) {
 		Version:  cfg.Version,
 		Stages:   s.stages(),
 		Key:      s.requestKey(),
+		KeyPrep:  s.keyer.KeyPrep(s.filters.VersionOf),
 		Retry:    s.retryPolicy(),
 		// road.* (issue 9): event streams have their own clocks.
 		StreamIdleTimeout:      s.registry.Value(KeyRoadStreamIdleTimeout).Duration(),

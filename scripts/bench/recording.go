@@ -30,8 +30,9 @@ import (
 
 // runFerryPair is the child of the recording phase: Ferry's core as
 // `ferry serve` assembles it (recording on), and on two more listeners the
-// same proxy handler with the same route, keys, bus and logger but without
-// the usage observer and recorder (recording off, twice, so that the
+// same proxy handler with the same route, keys, bus, logger and guards
+// (the same stages, sharing their state) but without the usage observer
+// and recorder (recording off, twice, so that the
 // difference between two identical targets shows the noise). It prints
 // "pair ON OFF OFF2 TOKEN".
 func runFerryPair(args []string) int {
@@ -52,7 +53,9 @@ func runFerryPair(args []string) int {
 		wait := func() { served.Wait() }
 		offURLs := make([]string, 2)
 		for i := range offURLs {
-			p, err := proxy.New(proxy.Options{APIBase: base, Routes: srv.Routes(), Keys: srv.Keys(), Bus: srv.Bus(), Logger: cfg.Logger})
+			stages, key, keyPrep := srv.Pipeline()
+			p, err := proxy.New(proxy.Options{APIBase: base, Routes: srv.Routes(), Keys: srv.Keys(), Bus: srv.Bus(), Logger: cfg.Logger,
+				Stages: stages, Key: key, KeyPrep: keyPrep})
 			if err != nil {
 				return wait, err
 			}
@@ -121,7 +124,7 @@ func recordingPhase(ctx context.Context, c config, ps *procSet, self, fakeURL st
 	}
 
 	fmt.Printf("### Recording on vs off\n\n")
-	fmt.Printf("One Ferry process (a child of the bench program): *on* is Ferry's core as `ferry serve` runs it (usage meter, a record per request in its bbolt file, rollups, metrics); *off* and *off′* are the same proxy handler in the same process, with the same route, keys, bus and logger, without the meter and the recorder. ")
+	fmt.Printf("One Ferry process (a child of the bench program): *on* is Ferry's core as `ferry serve` runs it (usage meter, a record per request in its bbolt file, rollups, metrics); *off* and *off′* are the same proxy handler in the same process, with the same route, keys, bus, logger and guards (the same stages, sharing their state), without the meter and the recorder. ")
 	fmt.Printf("One client in the bench process, %d-byte bodies, %d requests per target in %d rounds, targets in shuffled order; *paced*: a request every 2 ms; *back to back*: the next as soon as the last ended. ", c.bodyBytes, per*c.rounds, c.rounds)
 	fmt.Printf("*on − off* and *off′ − off* are the differences of the per-round medians, lowest to highest over the rounds: off′ − off is the noise.\n\n")
 	fmt.Println("| pacing | measure | on p50 / p99 | off p50 / p99 | off′ p50 / p99 | on − off, per round (µs) | off′ − off, per round (µs) |")
