@@ -31,7 +31,11 @@ func acHits(find func([]byte, func(id, start, end int)), text []byte) []acHit {
 // dense table and the sparse trie, with one-byte patterns among them.
 func TestACSkipMatchesOracle(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	for round := range 3000 {
+	rounds := 3000
+	if testing.Short() || raceOn {
+		rounds = 300
+	}
+	for round := range rounds {
 		alpha := "abcdefgh=:/"[:2+rng.IntN(9)]
 		var pats []string
 		sparse := round%10 == 0
@@ -360,9 +364,9 @@ func TestStreamFilterMatchesOracle(t *testing.T) {
 	sets := diffSets(t)
 	names := slices.Sorted(maps.Keys(sets))
 	rng := rand.New(rand.NewPCG(7, 8))
-	rounds := 1500
-	if testing.Short() {
-		rounds = 200
+	rounds := 1000
+	if testing.Short() || raceOn {
+		rounds = 150
 	}
 	changed, blocked, hit, longHit := 0, 0, 0, 0
 	for round := range rounds {
@@ -548,9 +552,9 @@ func TestRequestMatchesOracle(t *testing.T) {
 	sets["request-block"] = blockSet
 	names := slices.Sorted(maps.Keys(sets))
 	rng := rand.New(rand.NewPCG(11, 12))
-	rounds := 1500
-	if testing.Short() {
-		rounds = 200
+	rounds := 1000
+	if testing.Short() || raceOn {
+		rounds = 150
 	}
 	redacted := 0
 	for round := range rounds {
