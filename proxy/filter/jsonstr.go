@@ -37,6 +37,15 @@ func (j *jstr) decode(raw []byte) {
 			i += k
 			continue
 		}
+		if i+1 < len(raw) {
+			// The escapes code is full of (\n \t \" \\), without
+			// unit's rune round trip: what unit decodes them to.
+			if c := simpleEscape[raw[i+1]]; c != 0 {
+				text = append(text, c)
+				i += 2
+				continue
+			}
+		}
 		_, n, r := unit(raw, i)
 		if r < 0 {
 			text = append(text, raw[i])
@@ -47,6 +56,10 @@ func (j *jstr) decode(raw []byte) {
 	}
 	j.text, j.buf = text, text[:0]
 }
+
+// simpleEscape maps the character after a backslash to what the escape
+// stands for, 0 for \u and for what is no escape.
+var simpleEscape = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
 
 // unit reads the escape or byte at raw[i]: its decoded width, its raw
 // length, and the rune it stands for (-1: the byte stands for itself).
