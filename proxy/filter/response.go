@@ -245,11 +245,20 @@ func (f *StreamFilter) delta(fr sse.Frame) bool {
 		f.advance(b, false)
 		return true
 	}
-	hf.raw = bytes.Clone(fr.Raw)
-	hf.data = bytes.Clone(fr.Data)
+	hf.raw, hf.data = cloneFrame(fr.Raw, fr.Data)
 	b.frames = append(b.frames, hf)
 	f.advance(b, false)
 	return true
+}
+
+// cloneFrame copies a held frame's bytes: its data is one slice of its
+// raw bytes when it has one data line, so one copy serves both.
+func cloneFrame(raw, data []byte) ([]byte, []byte) {
+	r := bytes.Clone(raw)
+	if k := cap(raw) - cap(data); len(data) > 0 && k >= 0 && k+len(data) <= len(raw) && &raw[k] == &data[0] {
+		return r, r[k : k+len(data) : k+len(data)]
+	}
+	return r, bytes.Clone(data)
 }
 
 // advance decides the matches that can no longer grow and lets go of the
