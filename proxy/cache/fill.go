@@ -26,7 +26,7 @@ func (c *Cache) teeFill(out *proxy.Outgoing, k kind, res *proxy.Response) {
 		return
 	}
 	res.Body = &tee{rc: res.Body, c: c, key: out.Key, cred: c.credTag(out), kind: k,
-		head: headOf(res.Status, res.Header), limit: c.store.MaxEntryBytes()}
+		head: headOf(res.Status, res.Header), limit: c.store.MaxEntryBytes(), length: declaredLength(res.Header)}
 }
 
 type tee struct {
@@ -37,13 +37,19 @@ type tee struct {
 	kind  kind
 	head  head
 	limit int64
-	buf   []byte
-	over  bool
-	done  bool
+	// length is the declared length, -1 if none: reaching it stores the
+	// answer before its last bytes go out (see flight.length).
+	length int64
+	read   int64
+	buf    []byte
+	over   bool
+	done   bool
 }
 
 func (t *tee) Read(p []byte) (int, error) {
 	n, err := t.rc.Read(p)
+	t.read += int64(n)
+	end := err == io.EOF || err == nil && n > 0 && t.read == t.length
 	if n > 0 && !t.over {
 		if int64(len(t.buf)+n) > t.limit {
 			t.over, t.buf = true, nil
@@ -51,7 +57,7 @@ func (t *tee) Read(p []byte) (int, error) {
 			t.buf = append(t.buf, p[:n]...)
 		}
 	}
-	if err == io.EOF && !t.over && !t.done {
+	if end && !t.over && !t.done {
 		t.done = true
 		t.c.fill(t.key, t.cred, t.kind, t.head, t.buf)
 	}

@@ -87,6 +87,10 @@ type flight struct {
 	// others stay; only the leader's goroutine hands it over.
 	body   io.ReadCloser
 	inline bool
+	// length is the body's declared length (Content-Length), -1 when not
+	// known: reaching it is the end, even when the reader (a filter's
+	// bytes.Reader) only says so on the next read.
+	length int64
 	// readMu is held while the leader reads the body inline, so that a
 	// takeover by a pump (someone joined: a leader whose client stopped
 	// reading must not hold them) waits for that read to end.
@@ -148,20 +152,6 @@ func (f *flight) addLocked(ctx context.Context, leader bool) *member {
 	return m
 }
 
-// takeOver moves the body the leader reads inline to a pump, between two
-// of the leader's reads. It is the pump's goroutine.
-func (f *flight) takeOver() {
-	f.readMu.Lock()
-	f.mu.Lock()
-	body, ok := f.body, f.inline
-	f.inline, f.body = false, nil
-	f.mu.Unlock()
-	f.readMu.Unlock()
-	if ok {
-		f.pump(body)
-	}
-}
-
 func (f *flight) notifyLocked() {
 	close(f.changed)
 	f.changed = make(chan struct{})
@@ -211,6 +201,7 @@ func (f *flight) start(res *proxy.Response) {
 		f.status = http.StatusOK
 	}
 	f.header = res.Header.Clone()
+	f.length = declaredLength(res.Header)
 	f.state = started
 	alone := f.attached == 1 && f.members[0].leader && !f.members[0].left
 	if alone {
@@ -252,6 +243,9 @@ func (f *flight) pump(body io.ReadCloser) {
 			// the members by finish, after the entry is stored. Shown
 			// here, a client could read its whole answer, send it again
 			// and miss (seen under -race in CI).
+			if err == nil && f.complete(n) {
+				err = io.EOF
+			}
 			if f.append(buf[:n], err == io.EOF) {
 				f.abandon() // every client was cut
 			}
@@ -451,84 +445,6 @@ func (r *reader) Read(p []byte) (int, error) {
 			m.leave()
 			return 0, context.Cause(m.ctx)
 		}
-	}
-}
-
-// readInline reads the upstream body in the leader's own goroutine while
-// it is alone in the flight (see flight.body). ok is false when the body
-// is not, or no longer, the leader's to read: it then reads the buffer
-// the pump fills, from where it stands.
-func (r *reader) readInline(p []byte) (n int, ok bool, err error) {
-	m, f := r.m, r.m.f
-	f.readMu.Lock()
-	f.mu.Lock()
-	if !f.inline {
-		f.mu.Unlock()
-		f.readMu.Unlock()
-		return 0, false, nil
-	}
-	if m.left || f.attached > 1 {
-		left, cut := m.left, m.cut
-		f.mu.Unlock()
-		f.readMu.Unlock()
-		f.handOver()
-		if !left {
-			return 0, false, nil
-		}
-		if cut != nil {
-			return 0, true, cut
-		}
-		return 0, true, context.Canceled
-	}
-	body := f.body
-	f.mu.Unlock()
-	n, err = body.Read(p)
-	if n > 0 {
-		// The last bytes come with io.EOF: shown after the entry is
-		// stored (see pump).
-		f.append(p[:n], err == io.EOF)
-		f.mu.Lock()
-		m.pos += int64(n)
-		f.mu.Unlock()
-	}
-	if err == nil {
-		f.readMu.Unlock()
-		return n, true, nil
-	}
-	f.mu.Lock()
-	f.inline, f.body = false, nil
-	f.mu.Unlock()
-	f.readMu.Unlock()
-	body.Close()
-	if err == io.EOF {
-		f.finish(nil)
-		f.mu.Lock()
-		m.ended = true
-		f.mu.Unlock()
-		return n, true, io.EOF
-	}
-	f.finish(err)
-	return n, true, err
-}
-
-// handOver passes the body the leader was reading inline to a pump for
-// the members still attached, or closes it when none is. Only the
-// leader's goroutine calls it.
-func (f *flight) handOver() {
-	f.mu.Lock()
-	body, others := f.body, f.attached > 0
-	if !f.inline {
-		body = nil
-	}
-	f.inline, f.body = false, nil
-	f.mu.Unlock()
-	switch {
-	case body == nil:
-	case others:
-		go f.pump(body)
-	default:
-		body.Close()
-		f.finish(context.Canceled) // as the pump would on its cancelled read
 	}
 }
 
