@@ -188,6 +188,11 @@ func (c *CacheDB) writePuts(puts []*CacheEntry) {
 		c.bytes += it.size
 	}
 	c.mu.Unlock()
+	c.dbMu.RLock()
+	if c.bolt != nil {
+		releaseMapped(c.bolt)
+	}
+	c.dbMu.RUnlock()
 }
 
 func (c *CacheDB) removeLocked(key string) {
