@@ -86,8 +86,7 @@ func (v *filtersView) reload() {
 	defer cancel()
 	lists, err := v.d.core.FilterLists(ctx)
 	if err != nil {
-		v.box.Objects = []fyne.CanvasObject{widget.NewLabel(err.Error())}
-		v.box.Refresh()
+		showFailure(v.box, err)
 		return
 	}
 	v.lists = lists
@@ -243,8 +242,7 @@ func (v *filtersView) editor(name string) {
 		defer cancel()
 		l, err := v.d.core.FilterList(ctx, name)
 		if err != nil {
-			box.Objects = []fyne.CanvasObject{widget.NewLabel(err.Error())}
-			box.Refresh()
+			showFailure(box, err)
 			return
 		}
 		var rows []fyne.CanvasObject

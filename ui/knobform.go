@@ -46,8 +46,7 @@ func (e *knobEditor) reload() {
 	defer cancel()
 	knobs, err := e.d.core.Knobs(ctx, e.prefixes...)
 	if err != nil {
-		e.box.Objects = []fyne.CanvasObject{widget.NewLabel(err.Error())}
-		e.box.Refresh()
+		showFailure(e.box, err)
 		return
 	}
 	e.knobs, e.inputs = knobs, map[string]func() string{}

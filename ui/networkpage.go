@@ -88,8 +88,7 @@ func (d *Desktop) fillRouteOptions(w fyne.Window, box *fyne.Container, again fun
 	defer cancel()
 	opts, err := d.core.RouteOptions(ctx)
 	if err != nil {
-		box.Objects = []fyne.CanvasObject{widget.NewLabel(err.Error())}
-		box.Refresh()
+		showFailure(box, err)
 		return
 	}
 	now := d.opts.Now()

@@ -85,8 +85,7 @@ func (d *Desktop) fillBudgets(w fyne.Window, box *fyne.Container, again func()) 
 	defer cancel()
 	v, err := d.core.Budgets(ctx)
 	if err != nil {
-		box.Objects = []fyne.CanvasObject{widget.NewLabel(err.Error())}
-		box.Refresh()
+		showFailure(box, err)
 		return
 	}
 	now := d.opts.Now()
@@ -257,8 +256,7 @@ func (d *Desktop) fillBrake(w fyne.Window, box *fyne.Container, again func()) {
 	defer cancel()
 	b, err := d.core.Brake(ctx)
 	if err != nil {
-		box.Objects = []fyne.CanvasObject{widget.NewLabel(err.Error())}
-		box.Refresh()
+		showFailure(box, err)
 		return
 	}
 	state := widget.NewLabel(BrakeLine(b))

@@ -13,3 +13,9 @@ func hint(text string) *widget.Label {
 	l.Importance = widget.LowImportance
 	return l
 }
+
+// showFailure puts why a page's section could not be read in its place.
+func showFailure(box *fyne.Container, err error) {
+	box.Objects = []fyne.CanvasObject{widget.NewLabel(err.Error())}
+	box.Refresh()
+}
