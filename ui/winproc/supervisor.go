@@ -263,8 +263,11 @@ func (s *Supervisor) wait(p *proc) {
 	}
 	// A window asked for just as the user closed the last one went to a
 	// process already on its way out (its pipe is open until it exits):
-	// it was never shown, so a new process shows it.
-	if !crashed && !p.asked && !s.quitting && !p.shown.IsZero() && time.Since(p.shown) < raceWindow {
+	// it was never shown, so a new process shows it. Not for the main
+	// window (no tray): closing it quits Ferry, whatever was asked just
+	// before (on a first run, the welcome window shown beside it at
+	// start; closing the dashboard within 2 s then kept Ferry running).
+	if !s.opts.Main && !crashed && !p.asked && !s.quitting && !p.shown.IsZero() && time.Since(p.shown) < raceWindow {
 		s.log.Info("a window was asked for while the window process was closing: starting a new one", "window", p.shownKind)
 		restart, p.kind = true, p.shownKind
 	}

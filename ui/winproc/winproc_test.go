@@ -226,3 +226,29 @@ func TestShowRacingTheLastWindowClosing(t *testing.T) {
 	default:
 	}
 }
+
+// Without a tray the window is Ferry's main window: closing it quits,
+// even when another window was asked for a moment before (the welcome
+// window of a first run, shown beside the dashboard at start).
+func TestMainWindowClosedQuitsDespiteARecentShow(t *testing.T) {
+	exited := make(chan bool, 1)
+	s, log := supervisor(t, "closing", true, func(crashed bool) { exited <- crashed })
+	if err := s.Show(Dashboard); err != nil {
+		t.Fatal(err)
+	}
+	log.waitFor(t, "up args=window dashboard")
+	if err := s.Show(Settings); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case crashed := <-exited:
+		if crashed {
+			t.Fatal("the main window's close counted as a crash")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("OnExit not called: Ferry would keep running without its main window")
+	}
+	if s.Running() {
+		t.Fatal("a new window process started after the main window closed")
+	}
+}
