@@ -26,12 +26,13 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("%d windows", len(a.Windows))
 		}
 		for _, s := range []string{a.Status, a.RepresentativeClaim, a.OverageStatus, a.Fallback} {
-			if len(s) > maxValue || !utf8.ValidString(s) && len(s) == maxValue {
+			if len(s) > maxValue || !utf8.ValidString(s) {
 				t.Fatalf("kept %q", s)
 			}
 		}
 		for _, w := range a.Windows {
-			if w.Utilization < 0 || w.Utilization >= 1e6 || len(w.Name) > maxValue || len(w.Status) > maxValue {
+			if w.Utilization < 0 || w.Utilization >= 1e6 || len(w.Name) > maxValue || len(w.Status) > maxValue ||
+				!utf8.ValidString(w.Name) || !utf8.ValidString(w.Status) {
 				t.Fatalf("window %+v", w)
 			}
 		}

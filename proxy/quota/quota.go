@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ferry-gateway/ferry/proxy/events"
 )
@@ -198,7 +199,13 @@ func has(h http.Header) bool {
 func clip(s string) string {
 	s = strings.TrimSpace(s)
 	if len(s) > maxValue {
-		s = strings.ToValidUTF8(s[:maxValue], "")
+		s = s[:maxValue]
+	}
+	// Well-formed whatever its length: it is shown, logged and sent on
+	// the event stream (FuzzParse found a 64-byte value kept with a stray
+	// byte).
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "")
 	}
 	return s
 }
