@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/ferry-gateway/ferry/proxy/app"
 	"github.com/ferry-gateway/ferry/proxy/events"
 	"github.com/ferry-gateway/ferry/proxy/testsupport"
+	"github.com/ferry-gateway/ferry/proxy/testsupport/testcore"
 	"github.com/ferry-gateway/ferry/ui/adminclient"
 	"github.com/ferry-gateway/ferry/ui/coreapi"
 )
@@ -24,28 +24,7 @@ import (
 func realCore(t *testing.T) (*app.Server, *testsupport.FakeAPI) {
 	t.Helper()
 	fake := testsupport.NewFakeAPI(t)
-	srv, err := app.Open(app.Config{
-		Listen: "127.0.0.1:0", APIBase: fake.URL, DataDir: t.TempDir(), Via: "direct", Version: "test",
-		Logger: slog.New(slog.DiscardHandler),
-		Getenv: func(k string) string {
-			if k == "FERRY_KEYRING" {
-				return "off"
-			}
-			return ""
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Stop(ctx)
-	})
-	return srv, fake
+	return testcore.Start(t, fake.URL), fake
 }
 
 func message(t *testing.T, base string) {

@@ -1,42 +1,20 @@
 package desktop
 
 import (
-	"context"
-	"log/slog"
 	"net/http"
 	"testing"
 	"time"
 
-	"github.com/ferry-gateway/ferry/proxy/app"
 	"github.com/ferry-gateway/ferry/proxy/budget"
 	"github.com/ferry-gateway/ferry/proxy/testsupport"
+	"github.com/ferry-gateway/ferry/proxy/testsupport/testcore"
 	"github.com/ferry-gateway/ferry/ui/tray"
 )
 
 // The tray's view of a real core's spend guard, and its two actions.
 func TestServerGuard(t *testing.T) {
 	fake := testsupport.NewFakeAPI(t)
-	srv, err := app.Open(app.Config{
-		Listen: "127.0.0.1:0", APIBase: fake.URL, DataDir: t.TempDir(), Via: "direct", Version: "test",
-		Logger: slog.New(slog.DiscardHandler),
-		Getenv: func(k string) string {
-			if k == "FERRY_KEYRING" {
-				return "off"
-			}
-			return ""
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Stop(ctx)
-	})
+	srv := testcore.Start(t, fake.URL)
 	g := serverGuard{srv}
 
 	if err := srv.Budgets().Set(budget.Budget{Name: budget.Daily, Limit: 5, Mode: budget.Hard}); err != nil {
