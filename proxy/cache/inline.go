@@ -15,14 +15,24 @@ import (
 // of the leader's reads. It is the pump's goroutine.
 func (f *flight) takeOver() {
 	f.readMu.Lock()
-	f.mu.Lock()
-	body, ok := f.body, f.inline
-	f.inline, f.body = false, nil
-	f.mu.Unlock()
+	body, _ := f.takeBody()
 	f.readMu.Unlock()
-	if ok {
+	if body != nil {
 		f.pump(body)
 	}
+}
+
+// takeBody ends the leader's inline read: it returns the body (nil when
+// the leader no longer reads it inline) and whether members are still
+// attached to read it.
+func (f *flight) takeBody() (body io.ReadCloser, others bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.inline {
+		body = f.body
+	}
+	f.inline, f.body = false, nil
+	return body, f.attached > 0
 }
 
 // readInline reads the upstream body in the leader's own goroutine while
@@ -69,9 +79,7 @@ func (r *reader) readInline(p []byte) (n int, ok bool, err error) {
 		f.readMu.Unlock()
 		return n, true, nil
 	}
-	f.mu.Lock()
-	f.inline, f.body = false, nil
-	f.mu.Unlock()
+	f.takeBody()
 	f.readMu.Unlock()
 	body.Close()
 	if err == io.EOF {
@@ -105,13 +113,7 @@ func declaredLength(h http.Header) int64 {
 // the members still attached, or closes it when none is. Only the
 // leader's goroutine calls it.
 func (f *flight) handOver() {
-	f.mu.Lock()
-	body, others := f.body, f.attached > 0
-	if !f.inline {
-		body = nil
-	}
-	f.inline, f.body = false, nil
-	f.mu.Unlock()
+	body, others := f.takeBody()
 	switch {
 	case body == nil:
 	case others:
