@@ -112,15 +112,10 @@ func (k *Keyer) Key(r Request) string {
 		c.out = append(append(c.out[:head], domainRaw), r.Body...)
 	}
 	sum := sha256.Sum256(c.out)
-	k.release(c)
-	return hex.EncodeToString(sum[:])
-}
-
-// release pools c unless its buffers grew too large to keep.
-func (k *Keyer) release(c *canon) {
 	if cap(c.out) <= maxPooled && cap(c.scratch) <= maxPooled {
 		k.pool.Put(c)
 	}
+	return hex.EncodeToString(sum[:])
 }
 
 // appendField appends s length-prefixed, so fields can't run together.
