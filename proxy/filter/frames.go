@@ -315,14 +315,6 @@ func asciiFold(k []byte, name string) bool {
 	return true
 }
 
-// validJSON is json.Valid for the frames the filter reads, without its
-// per-byte state machine; false where unsure (nesting deeper than 64).
-func validJSON(b []byte) bool {
-	i := skipSpace(b, 0)
-	i = validValue(b, i, 0)
-	return i >= 0 && skipSpace(b, i) == len(b)
-}
-
 func skipSpace(b []byte, i int) int {
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
 		i++
