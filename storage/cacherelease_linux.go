@@ -16,7 +16,7 @@ import (
 // random keys through its mmap, and after scripts/bench.sh's 53,000
 // answers Ferry showed 182 MB where its own heap was under 40 MB, which
 // is what a user's task manager shows. The writer calls it after each
-// batch, the only goroutine that remaps the file.
+// write transaction (update), on the only goroutine that remaps the file.
 func releaseMapped(db *bolt.DB) {
 	var size int64
 	if db.View(func(tx *bolt.Tx) error { size = tx.Size(); return nil }) != nil || size <= 0 {

@@ -110,8 +110,10 @@ func (c *CacheDB) update(f func(ents, rec *bolt.Bucket) error) error {
 	})
 	if err != nil {
 		c.turnOff(fmt.Errorf("write %s: %w", c.path, err))
+		return err
 	}
-	return err
+	releaseMapped(db)
+	return nil
 }
 
 // writePuts stores puts in one transaction, evicting the least recently
@@ -188,11 +190,6 @@ func (c *CacheDB) writePuts(puts []*CacheEntry) {
 		c.bytes += it.size
 	}
 	c.mu.Unlock()
-	c.dbMu.RLock()
-	if c.bolt != nil {
-		releaseMapped(c.bolt)
-	}
-	c.dbMu.RUnlock()
 }
 
 func (c *CacheDB) removeLocked(key string) {
