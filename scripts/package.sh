@@ -31,5 +31,9 @@ cp "$bin" "$work/ferry" # the installed command is named after the file
 "$fyne" package --os linux --exe "$work/ferry" --name Ferry --release
 mv Ferry.tar.xz out/
 echo "out/Ferry.tar.xz:"
-tar -tJf out/Ferry.tar.xz
-tar -tJf out/Ferry.tar.xz | grep -q '\.desktop$' || { echo "no .desktop file in the package" >&2; exit 1; }
+# Listed once into a variable: `tar | grep -q` under pipefail fails at
+# random when grep stops at the first match and tar dies of SIGPIPE (CI saw
+# "no .desktop file" above a listing that had it).
+listing=$(tar -tJf out/Ferry.tar.xz)
+echo "$listing"
+grep -q '\.desktop$' <<<"$listing" || { echo "no .desktop file in the package" >&2; exit 1; }
