@@ -19,7 +19,9 @@ func FuzzParse(f *testing.F) {
 			h[http.CanonicalHeaderKey(prefix+kv[0])] = []string{kv[1]}
 		}
 		a, ok := Parse(h, "acct", time.Unix(0, 0))
-		if !ok {
+		// A header named the bare prefix names no quota field; only
+		// a longer one must be read (CI's fuzzer found three empty keys).
+		if !ok && k1+k2+k3 != "" {
 			t.Fatal("headers with the prefix not read")
 		}
 		if len(a.Windows) > maxWindows {
