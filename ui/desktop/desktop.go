@@ -55,8 +55,9 @@ func Run(ctx context.Context, srv *app.Server, opts Options) error {
 	var quitOnce sync.Once
 	requestQuit := func() { quitOnce.Do(func() { close(quit) }) }
 
-	notify := func(title, body string) {
-		if err := tray.Notify(title, body); err != nil {
+	notifier := tray.NewNotifier(log)
+	notify := func(n tray.Note) {
+		if err := notifier.Notify(n); err != nil {
 			log.Warn("desktop notification", "err", err)
 		}
 	}
@@ -119,6 +120,11 @@ func Run(ctx context.Context, srv *app.Server, opts Options) error {
 	loops.Add(1)
 	go func() {
 		defer loops.Done()
+		notifier.Run(loopCtx) // the notes' buttons
+	}()
+	loops.Add(1)
+	go func() {
+		defer loops.Done()
 		select {
 		case <-ctx.Done(): // SIGINT, SIGTERM: quit as the menu's Quit does
 			requestQuit()
@@ -128,7 +134,7 @@ func Run(ctx context.Context, srv *app.Server, opts Options) error {
 
 	if err := srv.StartError(); err != nil {
 		lang := i18n.Resolve(srv.Language())
-		notify(i18n.T(lang, "Ferry could not start its proxy"), err.Error())
+		notify(tray.Note{Title: i18n.T(lang, "Ferry could not start its proxy"), Body: err.Error()})
 	}
 
 	// finish ends the window process first (Quit waits for it), then the

@@ -5,6 +5,7 @@ package tray
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"runtime"
@@ -12,11 +13,23 @@ import (
 	"time"
 )
 
-// Notify shows a desktop notification: osascript on macOS, a PowerShell
-// toast on Windows. The texts go in the environment of the helper, not in
-// its script, so that no quoting can break out of it. (Verified on Linux
-// only: see the README.)
-func Notify(title, body string) error {
+// Notifier shows desktop notifications: osascript on macOS, a PowerShell
+// toast on Windows. Neither offers buttons without a registered app, so a
+// note's actions are not shown: its body and the tray menu say how to do
+// the same. (Verified on Linux only: see the README.)
+type Notifier struct{}
+
+// NewNotifier returns the notifier of this system.
+func NewNotifier(*slog.Logger) *Notifier { return &Notifier{} }
+
+// Run waits for ctx: no action comes back on these systems.
+func (*Notifier) Run(ctx context.Context) { <-ctx.Done() }
+
+// Notify shows note without its actions. The texts go in the environment
+// of the helper, not in its script, so that no quoting can break out of
+// it.
+func (*Notifier) Notify(note Note) error {
+	title, body := note.Title, note.Body
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var cmd *exec.Cmd

@@ -1,6 +1,7 @@
 package tray
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/ferry-gateway/ferry/assets/i18n"
@@ -23,8 +24,35 @@ func newNotifier() *notifier {
 }
 
 // handle returns the notification for e in lang, ok false when e needs
-// none or was already notified.
-func (n *notifier) handle(lang string, e events.Event) (title, body string, ok bool) {
+// none or was already notified. acts are the tray's actions: a note
+// offers the one that answers it (a hard cap spent: "Allow one more
+// hour"; a stopped session: release it) when acts has it.
+func (n *notifier) handle(lang string, e events.Event, acts Actions) (note Note, ok bool) {
+	title, body, ok := n.text(lang, e)
+	if !ok {
+		return Note{}, false
+	}
+	note = Note{Title: title, Body: body}
+	switch e.Kind {
+	case events.BudgetAlert:
+		if acts.AllowOneHour != nil && e.Attrs["mode"] == "hard" && atLeast100(e.Attrs["level"]) {
+			note.Actions = []NoteAction{{Key: ActionAllowHour, Label: i18n.T(lang, "Allow one more hour"), Do: acts.AllowOneHour}}
+		}
+	case events.BrakeFired:
+		if s := e.Attrs["session"]; acts.ReleaseBrake != nil && s != "" {
+			note.Actions = []NoteAction{{Key: ActionReleaseBrake, Label: i18n.T(lang, "Release brake for an hour"), Do: func() { acts.ReleaseBrake(s) }}}
+		}
+	}
+	return note, true
+}
+
+func atLeast100(level string) bool {
+	n, err := strconv.Atoi(level)
+	return err == nil && n >= 100
+}
+
+// text is the title and body of e's notification.
+func (n *notifier) text(lang string, e events.Event) (title, body string, ok bool) {
 	switch e.Kind {
 	case events.RouteDown:
 		if n.down[e.Route] {

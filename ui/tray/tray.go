@@ -61,8 +61,8 @@ type Options struct {
 	WindowsStopped func() bool
 	// Copy puts text on the clipboard.
 	Copy func(text string) error
-	// Notify shows a desktop notification.
-	Notify func(title, body string)
+	// Notify shows a desktop notification (Notifier.Notify).
+	Notify func(Note)
 	// Quit quits Ferry (waits for the window process, stops the core).
 	Quit      func()
 	Autostart Autostart
@@ -138,8 +138,14 @@ func (t *Tray) Run(ctx context.Context) {
 			if !ok {
 				return
 			}
-			if title, body, ok := t.notes.handle(t.lang(), e); ok && t.opts.Notify != nil {
-				t.opts.Notify(title, body)
+			if t.opts.Notify != nil {
+				var acts Actions
+				if t.opts.Guard != nil {
+					acts = t.actions()
+				}
+				if note, ok := t.notes.handle(t.lang(), e, acts); ok {
+					t.opts.Notify(note)
+				}
 			}
 			if e.Kind == events.RequestFinished {
 				schedule(minRequestsRefresh)
@@ -268,6 +274,6 @@ func (t *Tray) report(err error) {
 	}
 	t.log.Error("tray action failed", "err", err)
 	if t.opts.Notify != nil {
-		t.opts.Notify("Ferry", err.Error())
+		t.opts.Notify(Note{Title: "Ferry", Body: err.Error()})
 	}
 }
