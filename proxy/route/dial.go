@@ -136,7 +136,7 @@ func (d *dialer) dialDirect(ctx context.Context, network, address string) (net.C
 		return nil, &stageError{tcpStage(err, StageTargetConnect), err}
 	}
 	markConnected(ctx)
-	return c, nil
+	return quickAck(c), nil
 }
 
 // dialProxy opens the TCP connection to the proxy itself.
@@ -145,7 +145,7 @@ func (d *dialer) dialProxy(ctx context.Context) (net.Conn, error) {
 	if err != nil {
 		return nil, &stageError{tcpStage(err, StageProxyConnect), err}
 	}
-	return c, nil
+	return quickAck(c), nil
 }
 
 // contextDialer adapts a function to proxy.ContextDialer.

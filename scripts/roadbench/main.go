@@ -39,6 +39,7 @@ type config struct {
 	warmN      int
 	idle       time.Duration
 	concurrent int
+	concRTT    time.Duration
 	requests   int
 	resetShare float64
 	stallShare float64
@@ -46,6 +47,7 @@ type config struct {
 	faultRTT   time.Duration
 	faultConc  int
 	via        string // microsocks or tinyproxy
+	near       bool   // the proxy next to the client, the road beyond it
 }
 
 func main() {
@@ -53,13 +55,15 @@ func main() {
 	rtts := flag.String("rtt", "0,50ms,150ms,300ms", "round trips to measure cold and warm time to first token at")
 	flag.IntVar(&c.warmN, "warm", 7, "warm requests per RTT (the median is reported)")
 	flag.DurationVar(&c.idle, "idle", 3*time.Second, "the pools' idle timeout, standing for Ferry's 90 s and a 10-minute idle; the idle wait is this plus 1 s")
-	flag.IntVar(&c.concurrent, "concurrent", 16, "concurrent streams at 150 ms")
+	flag.IntVar(&c.concurrent, "concurrent", 16, "concurrent streams at -concurrent-rtt")
+	flag.DurationVar(&c.concRTT, "concurrent-rtt", 150*time.Millisecond, "round trip of the concurrent streams phase")
 	flag.IntVar(&c.requests, "requests", 1000, "requests in the faults phase")
 	flag.Float64Var(&c.resetShare, "resets", 0.02, "share of new road connections reset (toxiproxy reset_peer) in the faults phase")
 	flag.Float64Var(&c.stallShare, "stalls", 0.02, "share of streams stalled after their first byte for longer than the stall timeout (and as many for shorter)")
 	flag.DurationVar(&c.stallAfter, "stall-timeout", 2*time.Second, "road.stream_idle_timeout in the faults phase")
 	flag.DurationVar(&c.faultRTT, "faults-rtt", 50*time.Millisecond, "round trip in the faults phase")
 	flag.IntVar(&c.faultConc, "faults-clients", 16, "concurrent clients in the faults phase")
+	flag.BoolVar(&c.near, "near", false, "put the proxy next to the client and the latency beyond it (a user's own proxy on the laptop); default: the latency in front of the proxy")
 	flag.StringVar(&c.via, "via", "microsocks", "the real proxy behind toxiproxy: microsocks (SOCKS5) or tinyproxy (HTTP CONNECT), Debian's")
 	flag.Parse()
 	for _, s := range strings.Split(*rtts, ",") {
@@ -82,8 +86,12 @@ func run(c config) error {
 		return err
 	}
 	defer r.stop()
-	fmt.Printf("Loopback, %d CPUs, load average at start %s. Road: client → proxy → toxiproxy (latency, no jitter) → %s → fake API (HTTPS, HTTP/2). Idle: pools' idle timeout %s, wait %s.\n\n",
-		numCPU(), loadavg(), c.via, c.idle, c.idle+time.Second)
+	path := "toxiproxy (latency, no jitter) → " + c.via
+	if c.near {
+		path = c.via + " → toxiproxy (latency, no jitter)"
+	}
+	fmt.Printf("Loopback, %d CPUs, load average at start %s. Road: client → proxy → %s → fake API (HTTPS, HTTP/2). Idle: pools' idle timeout %s, wait %s.\n\n",
+		numCPU(), loadavg(), path, c.idle, c.idle+time.Second)
 
 	fmt.Println("#### Time to first token, cold and warm (ms)")
 	fmt.Println()
@@ -111,7 +119,7 @@ func run(c config) error {
 	}
 	fmt.Println()
 
-	rtt := 150 * time.Millisecond
+	rtt := c.concRTT
 	if err := r.toxi.SetRTT(rtt, 0); err != nil {
 		return err
 	}

@@ -27,9 +27,12 @@ import (
 	"github.com/ferry-gateway/ferry/proxy/testsupport"
 )
 
-// road is the fake API behind microsocks behind toxiproxy.
+// road is the fake API behind microsocks behind toxiproxy, or with -near
+// the fake API behind toxiproxy behind microsocks (the user's own proxy on
+// the laptop, the long road beyond it).
 type road struct {
 	scheme string // of the route's URL: socks5 or http
+	proxy  string // the route's proxy: toxiproxy's address, or microsocks' with -near
 	fake   *testsupport.FakeAPI
 	toxi   *testsupport.Toxiproxy
 	socks  *exec.Cmd
@@ -84,12 +87,22 @@ func startRoad(c config) (*road, error) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	base, _ := url.Parse(fake.URL)
+	if c.near {
+		// The target is toxiproxy in front of the fake; the fake's
+		// certificate names 127.0.0.1, whatever the port.
+		toxi, err := testsupport.NewToxiproxy(base.Host)
+		if err != nil {
+			return nil, err
+		}
+		base.Host = toxi.Addr
+		return &road{scheme: scheme, proxy: addr, fake: fake, toxi: toxi, socks: socks, base: base, roots: fake.CertPool}, nil
+	}
 	toxi, err := testsupport.NewToxiproxy(addr)
 	if err != nil {
 		return nil, err
 	}
-	base, _ := url.Parse(fake.URL)
-	return &road{scheme: scheme, fake: fake, toxi: toxi, socks: socks, base: base, roots: fake.CertPool}, nil
+	return &road{scheme: scheme, proxy: toxi.Addr, fake: fake, toxi: toxi, socks: socks, base: base, roots: fake.CertPool}, nil
 }
 
 func (r *road) stop() {
@@ -119,7 +132,7 @@ type ferry struct {
 }
 
 func startFerry(r *road, c config, warm bool, streamIdle time.Duration) (*ferry, error) {
-	st := &memSettings{routes: []route.Route{{Name: "Abroad", URL: r.scheme + "://" + r.toxi.Addr}}}
+	st := &memSettings{routes: []route.Route{{Name: "Abroad", URL: r.scheme + "://" + r.proxy}}}
 	m, err := route.NewManager(route.ManagerOptions{
 		Settings: st, Target: r.base, Interval: time.Hour,
 		Dial: route.DialOptions{RootCAs: r.roots, ConnectTimeout: 10 * time.Second, IdleConnTimeout: c.idle},
@@ -203,7 +216,7 @@ type bare struct {
 
 func startBare(r *road, c config) (*bare, error) {
 	t := &http.Transport{
-		Proxy:               http.ProxyURL(&url.URL{Scheme: r.scheme, Host: r.toxi.Addr}),
+		Proxy:               http.ProxyURL(&url.URL{Scheme: r.scheme, Host: r.proxy}),
 		TLSClientConfig:     &tls.Config{RootCAs: r.roots},
 		ForceAttemptHTTP2:   true,
 		IdleConnTimeout:     c.idle,
