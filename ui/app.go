@@ -33,6 +33,13 @@ const (
 // can come a hundred a second, the dashboard needs one refresh a second.
 const dashRefresh = time.Second
 
+// settingsRequestsRefresh is the least time between two refreshes of the
+// open settings pages' status parts when only requests finished (they
+// move a budget's bar); any other event (a budget alert, a setting
+// changed, the brake) refreshes them on dashRefresh's schedule. The
+// pages query the core on the main goroutine, as their buttons do.
+const settingsRequestsRefresh = 5 * time.Second
+
 // Options configure Run. The zero value is valid.
 type Options struct {
 	// Show is the first window: WindowDashboard (the default),
@@ -102,6 +109,10 @@ type Desktop struct {
 	welcomeWin  fyne.Window
 	setupWin    fyne.Window
 	dashVisible atomic.Bool
+	// settingsOpen: the settings window is open and live holds its
+	// pages' status refreshers (main goroutine only).
+	settingsOpen atomic.Bool
+	live         []func()
 }
 
 // Run sets the window process's app up around core: the language, the
@@ -260,34 +271,71 @@ func (d *Desktop) loop(ch <-chan events.Event, unsubscribe func()) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
-	var last time.Time
+	var last, lastSettings time.Time
 	armed := false
-	schedule := func() {
+	schedule := func(gap time.Duration) {
 		if armed {
 			return
 		}
 		armed = true
-		timer.Reset(max(0, dashRefresh-time.Since(last)))
+		timer.Reset(max(0, gap))
 	}
+	// What is due at the next tick: the dashboard after any event; the
+	// settings pages after any event but a finished request (settingsNow),
+	// or after requests once settingsRequestsRefresh has passed.
+	var dashDue, settingsNow, settingsReqs bool
 	for {
 		select {
 		case <-d.ctx.Done():
 			return
-		case _, ok := <-ch:
+		case e, ok := <-ch:
 			if !ok {
 				return
 			}
 			// Every event (a gap too: it says events were lost) can change
 			// what the dashboard shows.
-			schedule()
+			dashDue = true
+			if e.Kind == events.RequestFinished {
+				settingsReqs = true
+			} else {
+				settingsNow = true
+			}
+			schedule(dashRefresh - time.Since(last))
 		case <-d.kick:
-			schedule()
+			dashDue, settingsNow = true, true
+			schedule(dashRefresh - time.Since(last))
 		case <-timer.C:
-			armed, last = false, time.Now()
-			if d.dashVisible.Load() {
-				d.refreshDashboard()
+			armed = false
+			if dashDue {
+				dashDue, last = false, time.Now()
+				if d.dashVisible.Load() {
+					d.refreshDashboard()
+				}
+			}
+			if !d.settingsOpen.Load() {
+				settingsNow, settingsReqs = false, false
+				continue
+			}
+			if wait := settingsRequestsRefresh - time.Since(lastSettings); settingsNow || settingsReqs && wait <= 0 {
+				settingsNow, settingsReqs, lastSettings = false, false, time.Now()
+				fyne.Do(d.refreshSettings)
+			} else if settingsReqs {
+				schedule(wait)
 			}
 		}
+	}
+}
+
+// followLive registers f, a settings page's refresh of what it shows of
+// the core's state (never what the user is editing), to run while the
+// settings window is open. Main goroutine only.
+func (d *Desktop) followLive(f func()) { d.live = append(d.live, f) }
+
+// refreshSettings runs the open settings pages' refreshers. Main
+// goroutine only.
+func (d *Desktop) refreshSettings() {
+	for _, f := range d.live {
+		f()
 	}
 }
 

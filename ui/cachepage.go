@@ -151,6 +151,7 @@ func (d *Desktop) cachePage(w fyne.Window) fyne.CanvasObject {
 		})
 	}
 	refresh()
+	d.followLive(refresh)
 
 	// change applies f to the settings in effect, so the switch and the
 	// fields never undo each other's unsaved state.

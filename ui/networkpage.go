@@ -22,6 +22,7 @@ func (d *Desktop) networkPage(w fyne.Window) fyne.CanvasObject {
 	var showRoutes func()
 	showRoutes = func() { d.fillRouteOptions(w, routes, showRoutes) }
 	showRoutes()
+	d.followLive(showRoutes) // a breaker opening or closing, a fallback learnt
 	note := hint(lang.L("Ferry retries a request that failed on the road before its first byte, on the same route or, in Auto, on the next one; a stream that stalls is ended with an error the client can retry."))
 	return container.NewVScroll(container.NewVBox(
 		widget.NewCard(lang.L("Retries and timeouts"), "", container.NewVBox(note, knobs.object())),

@@ -69,11 +69,15 @@ func (d *Desktop) showSettingsPage(key string) {
 		w.Resize(fyne.NewSize(820, 600))
 		w.SetOnClosed(func() {
 			d.settingsWin = nil
+			d.settingsOpen.Store(false)
+			d.live = nil
 			d.closed()
 		})
 		d.settingsWin = w
 	}
+	d.live = nil // the pages built below register theirs
 	tabs := d.settingsContent(d.settingsWin)
+	d.settingsOpen.Store(true)
 	for i, p := range settingsPages {
 		if p.id == key {
 			tabs.SelectIndex(i)

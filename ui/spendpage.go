@@ -57,12 +57,14 @@ func (d *Desktop) spendPage(w fyne.Window) fyne.CanvasObject {
 	// budget days and months are counted in.
 	displayKnobs := d.newKnobEditor(w, "display.", "budget.")
 
-	refresh := widget.NewButtonWithIcon(lang.L("Refresh"), theme.ViewRefreshIcon(), func() {
+	reread := func() {
 		showBudgets()
 		showLimits()
 		d.fillQuota(quota)
 		showBrake()
-	})
+	}
+	d.followLive(reread)
+	refresh := widget.NewButtonWithIcon(lang.L("Refresh"), theme.ViewRefreshIcon(), reread)
 	return container.NewVScroll(container.NewVBox(
 		container.NewHBox(refresh),
 		widget.NewCard(lang.L("Budgets"), "", container.NewVBox(
