@@ -32,10 +32,27 @@ step "race detector on the core: go test -race ./proxy/... ./storage/..."
 go test -race -count=1 -timeout 20m ./proxy/... ./storage/...
 
 step "fuzzing, one target at a time, bounded"
+# Go 1.26's fuzz coordinator can fail a target with a bare "context deadline exceeded" at the end of
+# -fuzztime when a starved worker misses the stop (go.dev/issue/75804, fixed in Go 1.27; seen in CI on
+# storage FuzzMergeRollup with no input written). That failure alone, with no failing input written
+# and the target's whole corpus passing when replayed, is the coordinator's, not ours; any other
+# failure fails the run.
+fuzz_one() {
+	local target=$1 f=$2 out status=0
+	out=$(CGO_ENABLED=0 go test -run '^$' -fuzz "^$f\$" -fuzztime 15s "./$target" 2>&1) || status=$?
+	printf '%s\n' "$out"
+	[ "$status" -eq 0 ] && return 0
+	if grep -q 'context deadline exceeded' <<<"$out" && ! grep -qE 'Failing input written|panic:|--- FAIL: .*\(0\.' <<<"$out"; then
+		echo "-- $f: the coordinator's deadline race (go.dev/issue/75804); replaying the corpus"
+		CGO_ENABLED=0 go test -count=1 -run "^$f\$" "./$target"
+		return
+	fi
+	return "$status"
+}
 for target in $(grep -rl --include='*_test.go' '^func Fuzz' proxy storage | xargs -n1 dirname | sort -u); do
 	for f in $(grep -h '^func Fuzz' "$target"/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do
 		echo "-- $target $f"
-		CGO_ENABLED=0 go test -run '^$' -fuzz "^$f\$" -fuzztime 15s "./$target"
+		fuzz_one "$target" "$f"
 	done
 done
 
