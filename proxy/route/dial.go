@@ -136,7 +136,10 @@ func (d *dialer) dialDirect(ctx context.Context, network, address string) (net.C
 		return nil, &stageError{tcpStage(err, StageTargetConnect), err}
 	}
 	markConnected(ctx)
-	return quickAck(c), nil
+	// No quick ACKs here: the API's own front ends write without Nagle's
+	// delay (quickack_linux.go), and a loopback upstream would only pay
+	// the setsockopt per read.
+	return c, nil
 }
 
 // dialProxy opens the TCP connection to the proxy itself.

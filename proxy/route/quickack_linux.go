@@ -5,8 +5,9 @@ import (
 	"syscall"
 )
 
-// quickAck makes c acknowledge what it receives at once. The local proxy
-// a user's road starts with often leaves Nagle's algorithm on (microsocks,
+// quickAck makes c, a connection to a route's proxy, acknowledge what it
+// receives at once. The local proxy a user's road starts with often
+// leaves Nagle's algorithm on (microsocks,
 // shadowsocks-libev without --no-delay): it holds each small write, an
 // answer's next event, until its last one is acknowledged, and Linux
 // delays that acknowledgement up to 40 ms once a connection looks

@@ -44,9 +44,9 @@ func pingPong(t *testing.T, c net.Conn) {
 	}
 }
 
-// Every connection a route dials acknowledges at once after each read,
+// A connection to a route's proxy acknowledges at once after each read,
 // where a plain socket has gone to delayed acknowledgements by then.
-func TestRouteConnsAcknowledgeAtOnce(t *testing.T) {
+func TestProxyConnsAcknowledgeAtOnce(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -75,17 +75,23 @@ func TestRouteConnsAcknowledgeAtOnce(t *testing.T) {
 		t.Skip("this kernel does not delay acknowledgements after a ping-pong")
 	}
 
-	u, err := NewUpstream(Route{Name: "Direct", URL: "direct"}, DialOptions{ConnectTimeout: 5 * time.Second})
+	// The echo server stands for the proxy: dialProxy is the first hop of
+	// every socks5:// and http(s):// route.
+	u, err := NewUpstream(Route{Name: "Office", URL: "socks5://" + ln.Addr().String()}, DialOptions{ConnectTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := u.DialContext(ctx, "tcp", ln.Addr().String())
+	c, err := u.dialer.dialProxy(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	pingPong(t, c)
-	if quickAckOn(t, c.(*quickAckConn).Conn) != 1 {
-		t.Error("a route's connection delays its acknowledgements after a ping-pong")
+	q, ok := c.(*quickAckConn)
+	if !ok {
+		t.Fatalf("the proxy connection is a %T", c)
+	}
+	pingPong(t, q)
+	if quickAckOn(t, q.Conn) != 1 {
+		t.Error("a proxy connection delays its acknowledgements after a ping-pong")
 	}
 }
