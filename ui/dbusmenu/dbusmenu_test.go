@@ -1,10 +1,8 @@
 package dbusmenu_test
 
 import (
-	"bufio"
 	"context"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -14,37 +12,9 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/ferry-gateway/ferry/ui/dbusmenu"
+	"github.com/ferry-gateway/ferry/ui/internal/dbustest"
 	"github.com/ferry-gateway/ferry/ui/tray"
 )
-
-// privateBus starts a dbus-daemon for the test and returns its address.
-func privateBus(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("dbus-daemon")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("dbus-daemon missing (Debian package dbus-daemon)")
-		}
-		t.Skip("dbus-daemon missing")
-	}
-	cmd := exec.Command(bin, "--session", "--nofork", "--print-address=1")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	addr, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("read bus address: %v", err)
-	}
-	return strings.TrimSpace(addr)
-}
 
 func connect(t *testing.T, addr string) *dbus.Conn {
 	t.Helper()
@@ -63,7 +33,7 @@ func TestTrayOverDBus(t *testing.T) {
 	if raceEnabled {
 		t.Skip("fyne.io/systray has a data race between GetLayout and refresh (see race_test.go)")
 	}
-	addr := privateBus(t)
+	addr := dbustest.PrivateBus(t)
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -167,7 +137,7 @@ func TestTrayOverDBus(t *testing.T) {
 // TestWatcherAlone checks the watcher's D-Bus face without systray, so it
 // also runs under -race.
 func TestWatcherAlone(t *testing.T) {
-	addr := privateBus(t)
+	addr := dbustest.PrivateBus(t)
 	w, err := dbusmenu.StartWatcher(connect(t, addr))
 	if err != nil {
 		t.Fatal(err)

@@ -3,10 +3,7 @@
 package tray
 
 import (
-	"bufio"
 	"context"
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -16,33 +13,14 @@ import (
 
 	"github.com/ferry-gateway/ferry/proxy/events"
 	"github.com/ferry-gateway/ferry/ui/coreapi"
+	"github.com/ferry-gateway/ferry/ui/internal/dbustest"
 )
 
 // privateBus starts a dbus-daemon for the test and makes it the session
 // bus.
 func privateBus(t *testing.T) string {
 	t.Helper()
-	bin, err := exec.LookPath("dbus-daemon")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("dbus-daemon missing (Debian package dbus-daemon)")
-		}
-		t.Skip("dbus-daemon missing")
-	}
-	cmd := exec.Command(bin, "--session", "--nofork", "--print-address=1")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	addr, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("read bus address: %v", err)
-	}
-	addr = strings.TrimSpace(addr)
+	addr := dbustest.PrivateBus(t)
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", addr)
 	return addr
 }
