@@ -85,25 +85,30 @@ func Run(ctx context.Context, srv *app.Server, opts Options) error {
 			log.Error("open a window", "window", kind, "err", err)
 		}
 	}
+	// Without a tray host the tray's logic still runs, drawing nothing:
+	// it turns the core's events into notifications with their buttons.
+	var menu tray.Renderer = tray.NoMenu{}
+	var as tray.Autostart
 	if trayOK {
-		as, err := autostart.New("")
+		a, err := autostart.New("")
 		if err != nil {
 			log.Warn("start at login unavailable", "err", err)
-			as = autostart.Unavailable{Err: err}
+			a = autostart.Unavailable{Err: err}
 		}
-		t = tray.New(core, tray.NewSystray(runtime.GOOS), tray.Options{
-			OpenWindow:     show,
-			WindowsStopped: sup.Stopped,
-			Copy:           tray.Copy,
-			Notify:         notify,
-			Quit:           requestQuit,
-			Autostart:      as,
-			Guard:          serverGuard{srv},
-			CacheOn:        srv.Cache().On,
-			Logger:         log,
-			GOOS:           runtime.GOOS,
-		})
+		menu, as = tray.NewSystray(runtime.GOOS), a
 	}
+	t = tray.New(core, menu, tray.Options{
+		OpenWindow:     show,
+		WindowsStopped: sup.Stopped,
+		Copy:           tray.Copy,
+		Notify:         notify,
+		Quit:           requestQuit,
+		Autostart:      as,
+		Guard:          serverGuard{srv},
+		CacheOn:        srv.Cache().On,
+		Logger:         log,
+		GOOS:           runtime.GOOS,
+	})
 	srv.SetShowDashboard(func() { show(winproc.Dashboard) })
 	defer srv.SetShowDashboard(nil)
 
@@ -147,6 +152,11 @@ func Run(ctx context.Context, srv *app.Server, opts Options) error {
 
 	if !trayOK {
 		log.Info("no tray host answers: the dashboard is Ferry's main window; closing it quits")
+		loops.Add(1)
+		go func() {
+			defer loops.Done()
+			t.Run(loopCtx)
+		}()
 		show(winproc.Dashboard)
 		if opts.FirstRun {
 			show(winproc.Welcome)

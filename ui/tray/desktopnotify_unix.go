@@ -36,6 +36,12 @@ type Notifier struct {
 	err  error      // why conn is nil
 	sig  chan *dbus.Signal
 
+	// calling is held from a Notify call until its buttons are kept: the
+	// server may emit a button's signal before our goroutine has the
+	// call's reply (a script, or a test, presses at once), and signal
+	// waits for it.
+	calling sync.Mutex
+
 	mu      sync.Mutex
 	pending map[uint32][]NoteAction // by notification id
 	order   []uint32                // pending's ids, oldest first
@@ -96,6 +102,10 @@ func (n *Notifier) Notify(note Note) error {
 				actions = append(actions, a.Key, a.Label)
 			}
 		}
+	}
+	if len(actions) > 0 {
+		n.calling.Lock()
+		defer n.calling.Unlock()
 	}
 	var id uint32
 	err := obj.CallWithContext(ctx, notifyIface+".Notify", 0,
@@ -172,6 +182,10 @@ func (n *Notifier) signal(s *dbus.Signal) {
 			return
 		}
 		key, _ := s.Body[1].(string)
+		// The reply to the Notify call came before this signal: wait
+		// until that call has kept its buttons.
+		n.calling.Lock()
+		n.calling.Unlock() //nolint:staticcheck // an empty critical section: a barrier
 		n.mu.Lock()
 		acts := n.pending[id]
 		n.mu.Unlock()
