@@ -105,9 +105,19 @@ func (n Name) Format(v float64) string {
 	case RequestsDaily:
 		return strconv.FormatInt(int64(math.Round(v)), 10) + " requests"
 	case Rate:
-		return "$" + strconv.FormatFloat(v, 'f', 2, 64) + "/min"
+		return dollars(v) + "/min"
 	}
-	return "$" + strconv.FormatFloat(v, 'f', 2, 64)
+	return dollars(v)
+}
+
+// dollars shows cents, or four digits under a cent as the desktop does
+// (coreapi.FormatUSD): a limit of $0.004 a minute must not read "$0.00".
+func dollars(v float64) string {
+	prec := 2
+	if a := math.Abs(v); a > 0 && a < 0.01 {
+		prec = 4
+	}
+	return "$" + strconv.FormatFloat(v, 'f', prec, 64)
 }
 
 // period names the period of budget n that contains now in loc (a day, a
