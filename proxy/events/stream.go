@@ -62,7 +62,8 @@ type Stream struct {
 type frame struct {
 	n    uint64
 	name Kind
-	data []byte // immutable once stored: readers share it
+	ev   Event  // as published: events are immutable once published
+	data []byte // ev encoded, by the first reader that sends it; readers share it
 }
 
 // NewStream starts keeping bus's events. Close stops it and ends the
@@ -87,20 +88,18 @@ func NewStream(bus *Bus, opts StreamOptions) *Stream {
 	return s
 }
 
-// append is the Bus tap: it runs inside Publish, so it only encodes and
-// stores.
+// append is the Bus tap: it runs inside Publish, on every request, so it
+// only stores. The JSON is written when a reader first sends the event:
+// most of the time none is connected (no window open), and encoding each
+// finished request cost about 8 µs of the request's CPU (bench.sh profile).
 func (s *Stream) append(e Event) {
-	data, err := Encode(e)
-	if err != nil {
-		return // Encode fails only on a type JSON cannot hold; none exists in Event
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return
 	}
 	s.last++
-	s.ring[s.last%uint64(len(s.ring))] = frame{n: s.last, name: e.Kind, data: data}
+	s.ring[s.last%uint64(len(s.ring))] = frame{n: s.last, name: e.Kind, ev: e}
 	close(s.wake)
 	s.wake = make(chan struct{})
 }
@@ -130,7 +129,15 @@ func (s *Stream) since(cursor uint64) (frames []frame, skipped uint64, wake <-ch
 		cursor = s.last - size
 	}
 	for n := cursor + 1; n <= s.last && len(frames) < streamBatch; n++ {
-		frames = append(frames, s.ring[n%size])
+		f := &s.ring[n%size]
+		if f.data == nil {
+			data, err := Encode(f.ev)
+			if err != nil {
+				data = []byte("{}") // Encode fails only on a type JSON cannot hold; none exists in Event
+			}
+			f.data = data
+		}
+		frames = append(frames, *f)
 	}
 	return frames, skipped, s.wake, s.closed
 }

@@ -250,3 +250,22 @@ func TestStreamCloseEndsReaders(t *testing.T) {
 	}
 	bus.Publish(Event{Kind: StateChanged, Detail: "running"}) // no tap left: nothing happens
 }
+
+// BenchmarkPublishFinished is what each request pays to publish its
+// RequestFinished event with the event stream tapping the bus and no
+// reader connected (the desktop's windows closed, most of the day).
+func BenchmarkPublishFinished(b *testing.B) {
+	var bus Bus
+	s := NewStream(&bus, StreamOptions{})
+	defer s.Close()
+	rec := &storage.Record{ID: 41, Time: time.Now(), Method: "POST", Path: "/v1/messages", Model: "claude-sonnet-4-5",
+		Stream: true, Status: 200, Route: "Office SOCKS", Client: "claude-cli", RequestID: "req_011CFake0000000000001",
+		KeyFingerprint: "3f9a", Tokens: storage.Tokens{Input: 4225, Output: 412, CacheRead: 30000},
+		FirstByte: 300 * time.Millisecond, FirstToken: 812 * time.Millisecond, Total: 9 * time.Second,
+		BytesIn: 85000, BytesOut: 9000, CostUSD: 0.0231, PriceKnown: true, PriceRow: "claude-sonnet-4-5@2025-09-29"}
+	e := Event{Kind: RequestFinished, Record: rec}
+	b.ReportAllocs()
+	for b.Loop() {
+		bus.Publish(e)
+	}
+}
