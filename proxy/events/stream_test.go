@@ -215,14 +215,27 @@ func TestStreamStalledReaderIsDroppedAndNeverBlocks(t *testing.T) {
 		t.Fatal(err)
 	}
 	big := strings.Repeat("x", 4096)
-	published := make(chan struct{})
+	published := make(chan struct{}) // closed after 16384 events: 64 MB, far more than socket buffers hold
+	stop := make(chan struct{})
+	done := make(chan struct{})
 	go func() {
-		defer close(published)
-		// 64 MB: far more than the socket buffers hold.
-		for range 16384 {
+		defer close(done)
+		// Publishing goes on until the handler ended: events are encoded
+		// only when the reader takes them, so a short burst is over
+		// before the reader has filled its socket.
+		for i := 1; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
 			bus.Publish(Event{Kind: SettingsChanged, Detail: big})
+			if i == 16384 {
+				close(published)
+			}
 		}
 	}()
+	defer func() { close(stop); <-done }()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	select {
