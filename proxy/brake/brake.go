@@ -224,16 +224,39 @@ func (b *Brake) succeeded(id, key string, window time.Duration, now time.Time) {
 	s := b.get(id, now)
 	ts := prune(s.requests[key], now.Add(-window))
 	if ts == nil && len(s.requests) >= maxKeysPerSess {
-		for k, v := range s.requests {
-			if len(prune(v, now.Add(-window))) == 0 {
-				delete(s.requests, k)
-			}
-		}
-		if len(s.requests) >= maxKeysPerSess {
-			return // a session sending hundreds of distinct requests is no loop
-		}
+		s.makeRoom(now.Add(-window))
 	}
 	s.requests[key] = append(ts, now)
+}
+
+// makeRoom drops the keys with nothing inside the window, then, if the
+// session is still full, the older half by last success. A Claude Code
+// session sends a new request every turn, so its keys fill up within the
+// window: refusing new keys then (as before) left the brake blind to a
+// loop that began after the 256th request, and scanned the full map on
+// every request. A key that is looping is among the newest, so it stays.
+// Call with mu held.
+func (s *session) makeRoom(from time.Time) {
+	for k, v := range s.requests {
+		if len(prune(v, from)) == 0 {
+			delete(s.requests, k)
+		}
+	}
+	if len(s.requests) < maxKeysPerSess {
+		return
+	}
+	type last struct {
+		key string
+		at  time.Time
+	}
+	all := make([]last, 0, len(s.requests))
+	for k, v := range s.requests {
+		all = append(all, last{k, v[len(v)-1]})
+	}
+	slices.SortFunc(all, func(a, b last) int { return a.at.Compare(b.at) })
+	for _, l := range all[:len(all)/2] {
+		delete(s.requests, l.key)
+	}
 }
 
 // prune drops the times before from.

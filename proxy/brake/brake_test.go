@@ -180,3 +180,42 @@ func BenchmarkLoop(b *testing.B) {
 		})
 	}
 }
+
+// A session that sent more distinct requests than the brake keeps keys
+// for (every Claude Code turn is a new request) is still braked when it
+// then repeats one request: the oldest keys make room.
+func TestBrakeAfterManyDistinctRequests(t *testing.T) {
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	b, err := New(Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(key string) error {
+		_, err := b.run(context.Background(), &proxy.Outgoing{Method: "POST", Path: "/v1/messages", Session: "busy", Body: []byte(`{"messages":[]}`), Key: key})
+		return err
+	}
+	for i := range 3 * maxKeysPerSess {
+		now = now.Add(time.Second / 10)
+		key := fmt.Sprintf("turn-%d", i)
+		if err := run(key); err != nil {
+			t.Fatalf("distinct request %d braked: %v", i, err)
+		}
+		b.succeeded("busy", key, DefaultWindow, now)
+	}
+	for range DefaultRepeats {
+		now = now.Add(time.Second)
+		if err := run("stuck"); err != nil {
+			t.Fatal(err)
+		}
+		b.succeeded("busy", "stuck", DefaultWindow, now)
+	}
+	if err := run("stuck"); err == nil {
+		t.Fatalf("the %dth identical request after %d distinct ones went on", DefaultRepeats+1, 3*maxKeysPerSess)
+	}
+	b.mu.Lock()
+	n := len(b.sessions["busy"].requests)
+	b.mu.Unlock()
+	if n > maxKeysPerSess {
+		t.Errorf("%d keys kept, at most %d", n, maxKeysPerSess)
+	}
+}
