@@ -56,6 +56,9 @@ func Run(ctx context.Context, srv *app.Server, opts Options) error {
 	requestQuit := func() { quitOnce.Do(func() { close(quit) }) }
 
 	notifier := tray.NewNotifier(log)
+	// Closed after the loops below (deferred first, so it runs last): the
+	// tray may notify until its loop ends.
+	defer notifier.Close()
 	notify := func(n tray.Note) {
 		if err := notifier.Notify(n); err != nil {
 			log.Warn("desktop notification", "err", err)

@@ -25,6 +25,9 @@ func NewNotifier(*slog.Logger) *Notifier { return &Notifier{} }
 // Run waits for ctx: no action comes back on these systems.
 func (*Notifier) Run(ctx context.Context) { <-ctx.Done() }
 
+// Close has nothing to close here.
+func (*Notifier) Close() {}
+
 // Notify shows note without its actions. The texts go in the environment
 // of the helper, not in its script, so that no quoting can break out of
 // it.

@@ -29,7 +29,8 @@ const maxPending = 32
 // Notifier shows desktop notifications and runs the action the user
 // chooses on one (a D-Bus action, where the notification server offers
 // actions: GNOME, KDE, dunst, xfce4-notifyd do). Notify is safe from any
-// goroutine; Run delivers the actions and owns the bus connection.
+// goroutine; Run delivers the actions; Close, after both, ends the bus
+// connection.
 type Notifier struct {
 	log  *slog.Logger
 	conn *dbus.Conn // nil when the session bus was unreachable
@@ -144,14 +145,20 @@ func (n *Notifier) take(id uint32) []NoteAction {
 	return acts
 }
 
-// Run runs the actions chosen on Ferry's notifications until ctx ends,
-// then closes the bus connection.
+// Close closes the bus connection; call it once neither Run nor Notify
+// can run any more (a Notify racing a closed connection only fails).
+func (n *Notifier) Close() {
+	if n.conn != nil {
+		n.conn.Close()
+	}
+}
+
+// Run runs the actions chosen on Ferry's notifications until ctx ends.
 func (n *Notifier) Run(ctx context.Context) {
 	if n.conn == nil {
 		<-ctx.Done()
 		return
 	}
-	defer n.conn.Close()
 	for {
 		select {
 		case <-ctx.Done():
@@ -174,6 +181,12 @@ func (n *Notifier) signal(s *dbus.Signal) {
 	if !ok {
 		return
 	}
+	// The reply to the Notify call came before this signal: wait until
+	// that call has kept its buttons, so that neither a press nor a close
+	// (which would then be forgotten, leaving the buttons live) is
+	// handled before it.
+	n.calling.Lock()
+	n.calling.Unlock() //nolint:staticcheck // an empty critical section: a barrier
 	switch s.Name {
 	case notifyIface + ".NotificationClosed":
 		n.take(id)
@@ -182,10 +195,6 @@ func (n *Notifier) signal(s *dbus.Signal) {
 			return
 		}
 		key, _ := s.Body[1].(string)
-		// The reply to the Notify call came before this signal: wait
-		// until that call has kept its buttons.
-		n.calling.Lock()
-		n.calling.Unlock() //nolint:staticcheck // an empty critical section: a barrier
 		n.mu.Lock()
 		acts := n.pending[id]
 		n.mu.Unlock()

@@ -50,7 +50,7 @@ func TestNotificationButtonsOverDBus(t *testing.T) {
 	done := make(chan struct{}, 2)
 	go func() { defer func() { done <- struct{}{} }(); tr.Run(ctx) }()
 	go func() { defer func() { done <- struct{}{} }(); n.Run(ctx) }()
-	defer func() { cancel(); <-done; <-done }()
+	defer func() { cancel(); <-done; <-done; n.Close() }()
 	// The first menu is drawn once the tray follows the events.
 	waitFor(t, "the menu", func() bool { m, _ := r.last(); return m != nil })
 
@@ -127,7 +127,7 @@ func TestNotificationWithoutActionsServer(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); n.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	defer func() { cancel(); <-done; n.Close() }()
 	if err := n.Notify(Note{Title: "t", Body: "b", Actions: []NoteAction{{Key: ActionAllowHour, Label: "Allow one more hour"}}}); err != nil {
 		t.Fatal(err)
 	}
