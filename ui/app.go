@@ -113,6 +113,10 @@ type Desktop struct {
 	// pages' status refreshers (main goroutine only).
 	settingsOpen atomic.Bool
 	live         []func()
+	// do runs f on Fyne's main goroutine (fyne.Do). Fyne's test driver
+	// runs it at once on the caller's goroutine instead, so a test of the
+	// event loop hands it to the test's own goroutine.
+	do func(f func())
 }
 
 // Run sets the window process's app up around core: the language, the
@@ -159,6 +163,7 @@ func Run(a fyne.App, core Core, opts Options) (*Desktop, error) {
 		app: a, core: core, opts: opts, log: opts.Logger,
 		ctx: ctx, cancel: cancel,
 		kick: make(chan struct{}, 1),
+		do:   fyne.Do,
 		done: make(chan struct{}),
 	}
 	if !opts.testSync {
@@ -272,12 +277,13 @@ func (d *Desktop) loop(ch <-chan events.Event, unsubscribe func()) {
 	timer.Stop()
 	defer timer.Stop()
 	var last, lastSettings time.Time
-	armed := false
+	var due time.Time // when the timer fires; zero while it is not armed
 	schedule := func(gap time.Duration) {
-		if armed {
-			return
+		at := time.Now().Add(max(0, gap))
+		if !due.IsZero() && !at.Before(due) {
+			return // an earlier tick is armed already
 		}
-		armed = true
+		due = at
 		timer.Reset(max(0, gap))
 	}
 	// What is due at the next tick: the dashboard after any event; the
@@ -305,7 +311,7 @@ func (d *Desktop) loop(ch <-chan events.Event, unsubscribe func()) {
 			dashDue, settingsNow = true, true
 			schedule(dashRefresh - time.Since(last))
 		case <-timer.C:
-			armed = false
+			due = time.Time{}
 			if dashDue {
 				dashDue, last = false, time.Now()
 				if d.dashVisible.Load() {
@@ -318,7 +324,7 @@ func (d *Desktop) loop(ch <-chan events.Event, unsubscribe func()) {
 			}
 			if wait := settingsRequestsRefresh - time.Since(lastSettings); settingsNow || settingsReqs && wait <= 0 {
 				settingsNow, settingsReqs, lastSettings = false, false, time.Now()
-				fyne.Do(d.refreshSettings)
+				d.do(d.refreshSettings)
 			} else if settingsReqs {
 				schedule(wait)
 			}
