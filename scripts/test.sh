@@ -38,6 +38,11 @@ CGO_ENABLED=0 go test -count=1 -timeout 20m ./proxy/... ./storage/... ./ui/... .
 step "race detector on the core: go test -race ./proxy/... ./storage/..."
 go test -race -count=1 -timeout 20m ./proxy/... ./storage/...
 
+step "race detector on the core's desktop side: tray, notifier, window supervisor, admin client"
+# The Fyne packages are left out: Fyne's test driver runs fyne.Do on the caller's goroutine, so its
+# tests race by construction (see ui/settings_live_test.go).
+CGO_ENABLED=1 go test -race -count=1 -timeout 10m ./ui/tray ./ui/winproc ./ui/desktop ./ui/adminclient ./ui/dbusmenu
+
 step "fuzzing, one target at a time, bounded"
 # Go 1.26's fuzz coordinator can fail a target with a bare "context deadline exceeded" at the end of
 # -fuzztime when a starved worker misses the stop (go.dev/issue/75804, fixed in Go 1.27; seen in CI on
