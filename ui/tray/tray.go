@@ -89,6 +89,7 @@ type Tray struct {
 	icon     IconState
 	rendered bool
 	notes    *notifier
+	acts     Actions // the menu's and the notes' actions: built once, they only close over t
 }
 
 // New returns a tray; Run keeps it up to date.
@@ -96,7 +97,9 @@ func New(core Core, r Renderer, opts Options) *Tray {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Tray{core: core, r: r, opts: opts, log: opts.Logger, kick: make(chan struct{}, 1), notes: newNotifier()}
+	t := &Tray{core: core, r: r, opts: opts, log: opts.Logger, kick: make(chan struct{}, 1), notes: newNotifier()}
+	t.acts = t.actions()
+	return t
 }
 
 // Refresh asks Run to reread the state (at most one rebuild a second).
@@ -114,6 +117,11 @@ func (t *Tray) Refresh() {
 func (t *Tray) Run(ctx context.Context) {
 	ch, unsubscribe := t.core.Subscribe(256)
 	defer unsubscribe()
+	// The notes offer the guard's actions only where there is a guard.
+	var noteActs Actions
+	if t.opts.Guard != nil {
+		noteActs = t.acts
+	}
 	t.render()
 	last := time.Now()
 	timer := time.NewTimer(time.Hour)
@@ -139,11 +147,7 @@ func (t *Tray) Run(ctx context.Context) {
 				return
 			}
 			if t.opts.Notify != nil {
-				var acts Actions
-				if t.opts.Guard != nil {
-					acts = t.actions()
-				}
-				if note, ok := t.notes.handle(t.lang(), e, acts); ok {
+				if note, ok := t.notes.handle(t.lang(), e, noteActs); ok {
 					t.opts.Notify(note)
 				}
 			}
@@ -198,7 +202,7 @@ func (t *Tray) render() {
 	if !t.rendered || icon != t.icon {
 		t.r.SetIcon(icon)
 	}
-	t.r.SetMenu(Menu(s, t.actions()))
+	t.r.SetMenu(Menu(s, t.acts))
 	t.r.SetTooltip("Ferry — " + StatusLine(s))
 	t.state, t.icon, t.rendered = s, icon, true
 }
