@@ -37,12 +37,10 @@ type Notifier struct {
 	err  error      // why conn is nil
 	sig  chan *dbus.Signal
 
-	// calling is held from a Notify call until its buttons are kept: the
-	// server may emit a button's signal before our goroutine has the
-	// call's reply (a script, or a test, presses at once), and signal
-	// waits for it.
-	calling sync.Mutex
-
+	// mu guards pending and order. A Notify call with buttons holds it
+	// until the buttons are kept: the server may emit a button's signal
+	// (or close the note) before our goroutine has the call's reply, and
+	// signal, which takes mu too, then waits for it.
 	mu      sync.Mutex
 	pending map[uint32][]NoteAction // by notification id
 	order   []uint32                // pending's ids, oldest first
@@ -105,8 +103,8 @@ func (n *Notifier) Notify(note Note) error {
 		}
 	}
 	if len(actions) > 0 {
-		n.calling.Lock()
-		defer n.calling.Unlock()
+		n.mu.Lock()
+		defer n.mu.Unlock()
 	}
 	var id uint32
 	err := obj.CallWithContext(ctx, notifyIface+".Notify", 0,
@@ -115,14 +113,13 @@ func (n *Notifier) Notify(note Note) error {
 		return fmt.Errorf("notify: %w", err)
 	}
 	if len(actions) > 0 {
-		n.remember(id, note.Actions)
+		n.rememberLocked(id, note.Actions)
 	}
 	return nil
 }
 
-func (n *Notifier) remember(id uint32, acts []NoteAction) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
+// rememberLocked keeps note id's buttons. Call with mu held.
+func (n *Notifier) rememberLocked(id uint32, acts []NoteAction) {
 	if _, ok := n.pending[id]; !ok {
 		n.order = append(n.order, id)
 	}
@@ -181,12 +178,8 @@ func (n *Notifier) signal(s *dbus.Signal) {
 	if !ok {
 		return
 	}
-	// The reply to the Notify call came before this signal: wait until
-	// that call has kept its buttons, so that neither a press nor a close
-	// (which would then be forgotten, leaving the buttons live) is
-	// handled before it.
-	n.calling.Lock()
-	n.calling.Unlock() //nolint:staticcheck // an empty critical section: a barrier
+	// take and the lookup below lock mu, so a press or a close waits for
+	// a Notify call still keeping its buttons (mu's comment).
 	switch s.Name {
 	case notifyIface + ".NotificationClosed":
 		n.take(id)
