@@ -87,22 +87,23 @@ func startRoad(c config) (*road, error) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// Far: toxiproxy in front of the proxy. Near: the proxy in front of
+	// toxiproxy, which fronts the fake (its certificate names 127.0.0.1,
+	// whatever the port).
 	base, _ := url.Parse(fake.URL)
+	behind := addr
 	if c.near {
-		// The target is toxiproxy in front of the fake; the fake's
-		// certificate names 127.0.0.1, whatever the port.
-		toxi, err := testsupport.NewToxiproxy(base.Host)
-		if err != nil {
-			return nil, err
-		}
-		base.Host = toxi.Addr
-		return &road{scheme: scheme, proxy: addr, fake: fake, toxi: toxi, socks: socks, base: base, roots: fake.CertPool}, nil
+		behind = base.Host
 	}
-	toxi, err := testsupport.NewToxiproxy(addr)
+	toxi, err := testsupport.NewToxiproxy(behind)
 	if err != nil {
 		return nil, err
 	}
-	return &road{scheme: scheme, proxy: toxi.Addr, fake: fake, toxi: toxi, socks: socks, base: base, roots: fake.CertPool}, nil
+	proxy := toxi.Addr
+	if c.near {
+		base.Host, proxy = toxi.Addr, addr
+	}
+	return &road{scheme: scheme, proxy: proxy, fake: fake, toxi: toxi, socks: socks, base: base, roots: fake.CertPool}, nil
 }
 
 func (r *road) stop() {
