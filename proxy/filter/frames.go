@@ -218,31 +218,18 @@ func unescape(dst, in []byte) ([]byte, bool) {
 			return append(dst, in...), true
 		}
 		dst = append(dst, in[:k]...)
-		var c byte
-		switch in[k+1] {
-		case '"', '\\', '/':
-			c = in[k+1]
-		case 'b':
-			c = '\b'
-		case 'f':
-			c = '\f'
-		case 'n':
-			c = '\n'
-		case 'r':
-			c = '\r'
-		case 't':
-			c = '\t'
-		case 'u':
-			u, _ := hex4(in[k+2:])
-			if utf16.IsSurrogate(rune(u)) {
-				return dst, false
-			}
-			dst = utf8.AppendRune(dst, rune(u))
-			in = in[k+6:]
+		if c := simpleEscape[in[k+1]]; c != 0 {
+			dst = append(dst, c)
+			in = in[k+2:]
 			continue
 		}
-		dst = append(dst, c)
-		in = in[k+2:]
+		// \u: the string is valid, so nothing else follows a backslash.
+		u, _ := hex4(in[k+2:])
+		if utf16.IsSurrogate(rune(u)) {
+			return dst, false
+		}
+		dst = utf8.AppendRune(dst, rune(u))
+		in = in[k+6:]
 	}
 	return dst, true
 }

@@ -69,20 +69,9 @@ func unit(raw []byte, i int) (w, n int, r rune) {
 		return 1, 1, -1
 	}
 	r, n = -1, 2
-	switch raw[i+1] {
-	case '"', '\\', '/':
-		r = rune(raw[i+1])
-	case 'b':
-		r = '\b'
-	case 'f':
-		r = '\f'
-	case 'n':
-		r = '\n'
-	case 'r':
-		r = '\r'
-	case 't':
-		r = '\t'
-	case 'u':
+	if c := simpleEscape[raw[i+1]]; c != 0 {
+		r = rune(c)
+	} else if raw[i+1] == 'u' {
 		if u, ok := hex4(raw[i+2:]); ok {
 			r, n = rune(u), 6
 			if utf16.IsSurrogate(r) {
