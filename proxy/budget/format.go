@@ -15,8 +15,8 @@ func WriteText(w io.Writer, v View, now time.Time) error {
 	if err != nil {
 		loc = time.Local
 	}
-	fmt.Fprintf(w, "Today (%s): $%.2f billed%s, $%.2f at API prices, %d requests.\n", v.Timezone,
-		v.Today.Billed, inDisplay(v.Display, v.Today.Billed), v.Today.Equiv, v.Today.Requests)
+	fmt.Fprintf(w, "Today (%s): %s billed%s, %s at API prices, %d requests.\n", v.Timezone,
+		dollars(v.Today.Billed), inDisplay(v.Display, v.Today.Billed), dollars(v.Today.Equiv), v.Today.Requests)
 	if !v.AllowUntil.IsZero() && v.AllowUntil.After(now) {
 		fmt.Fprintf(w, "Hard budgets are lifted until %s.\n", v.AllowUntil.In(loc).Format("15:04 MST"))
 	}
